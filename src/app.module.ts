@@ -1,0 +1,41 @@
+import { Module, type DynamicModule, type OnApplicationBootstrap } from '@nestjs/common';
+import { CqrsModule } from '@nestjs/cqrs';
+import { configureCrashPoints } from './common/crash-points.js';
+import { AppConfig } from './config/app-config.js';
+import { ConfigModule } from './config/config.module.js';
+import { DatabaseModule } from './database/database.module.js';
+import { HealthController } from './health/health.controller.js';
+import { InventoryModule } from './inventory/inventory.module.js';
+import { MessagingRuntime } from './messaging/messaging-runtime.js';
+import { MessagingModule } from './messaging/messaging.module.js';
+import { NotificationsModule } from './notifications/notifications.module.js';
+import { OrdersModule } from './orders/orders.module.js';
+import { PaymentsModule } from './payments/payments.module.js';
+
+@Module({})
+export class AppModule implements OnApplicationBootstrap {
+  constructor(private readonly messaging: MessagingRuntime) {}
+
+  static forRoot(config: AppConfig): DynamicModule {
+    configureCrashPoints(config.crashPoints, config.crashProbability);
+    return {
+      module: AppModule,
+      controllers: [HealthController],
+      imports: [
+        ConfigModule.forRoot(config),
+        CqrsModule.forRoot(),
+        DatabaseModule,
+        MessagingModule,
+        OrdersModule,
+        InventoryModule,
+        PaymentsModule,
+        NotificationsModule,
+      ],
+    };
+  }
+
+  /** The root module boots last: every handler and saga is registered before delivery starts. */
+  async onApplicationBootstrap(): Promise<void> {
+    await this.messaging.start();
+  }
+}

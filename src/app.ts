@@ -1,0 +1,120 @@
+import { ValidationPipe, type LoggerService, type LogLevel } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { AppModule } from './app.module.js';
+import { correlationMiddleware } from './common/correlation.middleware.js';
+import { inspectJsonBody, verifyUtf8 } from './common/json-body.js';
+import { flattenValidationErrors, RequestValidationError } from './common/problem.js';
+import { PROBLEM_CONTENT_TYPE, ProblemDetailsFilter } from './common/problem.filter.js';
+import type { AppConfig } from './config/app-config.js';
+
+/** Largest accepted request body. */
+export const BODY_LIMIT = '100kb';
+
+export interface CreateAppOptions {
+  logger?: LoggerService | LogLevel[] | false;
+}
+
+/** Builds the whole application exactly as `npm start` runs it (tests use the same function). */
+export async function createApp(
+  config: AppConfig,
+  options: CreateAppOptions = {},
+): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
+    bodyParser: false,
+    logger: options.logger,
+  });
+  configureApp(app);
+  return app;
+}
+
+/**
+ * Everything around the modules: body parsing, correlation, validation, problem+json errors and
+ * the OpenAPI document. The application must be created with `bodyParser: false`.
+ */
+export function configureApp(app: NestExpressApplication): void {
+  const filter = new ProblemDetailsFilter();
+  app.disable('x-powered-by');
+  app.use(correlationMiddleware);
+  app.use(requireJsonBody);
+  app.use(
+    express.json({
+      limit: BODY_LIMIT,
+      strict: false,
+      type: ['application/json', 'application/*+json'],
+      verify: verifyUtf8,
+    }),
+  );
+  app.use(requireObjectBody);
+  // Body parser errors (malformed JSON, too large, bad charset) never reach Nest's filters.
+  app.use((error: unknown, req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) return next(error);
+    const problem = filter.toProblem(error);
+    problem.instance = req.originalUrl;
+    res.status(problem.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(problem));
+  });
+  app.useGlobalPipes(
+    new ValidationPipe({
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      forbidUnknownValues: true,
+      transform: true,
+      stopAtFirstError: true,
+      exceptionFactory: (errors) => new RequestValidationError(flattenValidationErrors(errors)),
+    }),
+  );
+  app.useGlobalFilters(filter);
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Order service')
+      .setDescription(
+        'Event-driven order processing: place orders, follow their status and history. ' +
+          'Errors are RFC 9457 application/problem+json.',
+      )
+      .setVersion('0.1.0')
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document);
+}
+
+/** A JSON body must be a plain, well-formed object: see inspectJsonBody. */
+function requireObjectBody(req: Request, res: Response, next: NextFunction): void {
+  if (req.body === undefined) return next();
+  const problem = inspectJsonBody(req.body);
+  if (!problem) return next();
+  res
+    .status(400)
+    .type(PROBLEM_CONTENT_TYPE)
+    .send(
+      JSON.stringify({
+        type: 'urn:problem:validation-error',
+        title: 'Your request is not valid',
+        status: 400,
+        detail: problem.message,
+        errors: [problem],
+        instance: req.originalUrl,
+      }),
+    );
+}
+
+/** A request that sends a body must send JSON (415 otherwise). */
+function requireJsonBody(req: Request, res: Response, next: NextFunction): void {
+  const hasBody =
+    Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'];
+  if (!hasBody || req.is(['application/json', 'application/*+json'])) return next();
+  res
+    .status(415)
+    .type(PROBLEM_CONTENT_TYPE)
+    .send(
+      JSON.stringify({
+        type: 'about:blank',
+        title: 'Unsupported Media Type',
+        status: 415,
+        detail: 'Send the request body as application/json',
+        instance: req.originalUrl,
+      }),
+    );
+}

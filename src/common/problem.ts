@@ -1,0 +1,38 @@
+import { BadRequestException, type ValidationError } from '@nestjs/common';
+
+/** One invalid field of a request: where it is and what is wrong with it. */
+export interface FieldProblem {
+  field: string;
+  message: string;
+}
+
+/** Thrown by the global ValidationPipe: the request's shape is wrong (400). */
+export class RequestValidationError extends BadRequestException {
+  constructor(readonly fieldProblems: FieldProblem[]) {
+    super('The request is not valid');
+  }
+}
+
+export function flattenValidationErrors(errors: ValidationError[], prefix = ''): FieldProblem[] {
+  const problems: FieldProblem[] = [];
+  for (const error of errors) {
+    const field = prefix ? `${prefix}.${error.property}` : error.property;
+    for (const message of Object.values(error.constraints ?? {})) {
+      problems.push({ field, message: message.replace(/^property /, '') });
+    }
+    if (error.children?.length) problems.push(...flattenValidationErrors(error.children, field));
+  }
+  return problems;
+}
+
+/** RFC 9457 problem details. */
+export interface ProblemDetails {
+  type: string;
+  title: string;
+  status: number;
+  detail?: string;
+  instance?: string;
+  code?: string;
+  errors?: FieldProblem[];
+  [extension: string]: unknown;
+}

@@ -1,0 +1,214 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import { IsIn, IsInt, IsNumber, IsString, Matches, Max, Min, validateSync } from 'class-validator';
+
+const toNumber = ({ value }: { value: unknown }): unknown =>
+  value === undefined || value === '' ? undefined : Number(value);
+
+/**
+ * Typed configuration, read once from the environment and validated at boot.
+ * Every variable is listed, with its default, in `.env.example`.
+ */
+export class AppConfig {
+  @Transform(toNumber)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  port = 3000;
+
+  /** `sqlite:<path>` (default) or `postgres://…`. */
+  @IsString()
+  @Matches(/^(sqlite:.+|postgres(ql)?:\/\/.+)$/, {
+    message: 'DATABASE_URL must be sqlite:<path> or postgres://…',
+  })
+  databaseUrl = 'sqlite:./data/orders.db';
+
+  /** PostgreSQL connection pool size per instance. */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1)
+  @Max(200)
+  databasePoolSize = 10;
+
+  /** Least severe log level written: debug, log, warn or error. */
+  @IsIn(['debug', 'log', 'warn', 'error'])
+  logLevel: 'debug' | 'log' | 'warn' | 'error' = 'log';
+
+  /**
+   * amqp://user:password@host:port/vhost turns on RabbitMQ: events are relayed from the outbox to
+   * a topic exchange and every subscriber consumes its own durable queue. Empty: in-process.
+   */
+  @IsString()
+  @Matches(/^(amqps?:\/\/.+)?$/, { message: 'AMQP_URL must be empty or amqp://…' })
+  amqpUrl = '';
+
+  /** Prefix of every exchange and queue name, so several deployments can share a broker. */
+  @IsString()
+  @Matches(/^[a-z0-9][a-z0-9._-]{0,49}$/, { message: 'AMQP_PREFIX must be a short lowercase name' })
+  amqpPrefix = 'orders';
+
+  /** Unacknowledged messages one instance takes from each subscriber queue at a time. */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  amqpPrefetch = 16;
+
+  /** SQLite `synchronous` pragma. NORMAL survives a killed process; FULL also a power cut. */
+  @IsIn(['NORMAL', 'FULL'])
+  sqliteSynchronous: 'NORMAL' | 'FULL' = 'NORMAL';
+
+  /** Simulated payment gateway: time one charge takes. */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(0)
+  paymentLatencyMs = 200;
+
+  /** Simulated payment gateway: share of charges that are declined (0 to 1). */
+  @Transform(toNumber)
+  @IsNumber()
+  @Min(0)
+  @Max(1)
+  paymentFailureRate = 0.1;
+
+  /** Simulated payment gateway: share of calls that fail with a transient error (retried). */
+  @Transform(toNumber)
+  @IsNumber()
+  @Min(0)
+  @Max(1)
+  paymentTransientFailureRate = 0;
+
+  /**
+   * Simulated payment gateway: share of charges that hang. The gateway makes a hung charge but
+   * answers only after twice PAYMENT_TIMEOUT_MS, so the caller times out and asks again.
+   */
+  @Transform(toNumber)
+  @IsNumber()
+  @Min(0)
+  @Max(1)
+  paymentHangRate = 0;
+
+  /** A gateway call that has not answered after this long is abandoned and retried. */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1)
+  paymentTimeoutMs = 5000;
+
+  /**
+   * An order that stays in one non-terminal status longer than this is failed and compensated
+   * (its stock released, a late charge refunded).
+   */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(100)
+  orderStepTimeoutMs = 60000;
+
+  /** Simulated e-mail sender: time one message takes. */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(0)
+  notificationLatencyMs = 100;
+
+  /** Seed of the simulators' random source: the same seed gives the same outcomes. */
+  @IsString()
+  randomSeed = 'orders';
+
+  /** Attempts for one delivery of an event to one subscriber before it is dead-lettered. */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  retryMaxAttempts = 5;
+
+  /** First retry delay; doubles with every attempt, with jitter. */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1)
+  retryBaseDelayMs = 100;
+
+  /** Orders whose events are delivered at the same time (one at a time within an order). */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  dispatchConcurrency = 32;
+
+  /** Fallback poll of the event log for work left by a crash; commits wake the dispatcher at once. */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(10)
+  dispatchPollMs = 1000;
+
+  /** On SIGTERM: longest wait for in-flight requests and deliveries before exiting. */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(100)
+  shutdownTimeoutMs = 10000;
+
+  /**
+   * For crash testing only: comma-separated crash points at which the process kills itself
+   * (SIGKILL) with probability CRASH_PROBABILITY. Empty (the default) switches them off.
+   */
+  @IsString()
+  @Matches(/^[a-z-]*(,[a-z-]+)*$/, { message: 'CRASH_POINTS must be comma-separated names' })
+  crashPoints = '';
+
+  @Transform(toNumber)
+  @IsNumber()
+  @Min(0)
+  @Max(1)
+  crashProbability = 0;
+}
+
+const ENV_NAMES: Record<keyof AppConfig, string> = {
+  port: 'PORT',
+  databaseUrl: 'DATABASE_URL',
+  databasePoolSize: 'DATABASE_POOL_SIZE',
+  logLevel: 'LOG_LEVEL',
+  amqpUrl: 'AMQP_URL',
+  amqpPrefix: 'AMQP_PREFIX',
+  amqpPrefetch: 'AMQP_PREFETCH',
+  sqliteSynchronous: 'SQLITE_SYNCHRONOUS',
+  paymentLatencyMs: 'PAYMENT_LATENCY_MS',
+  paymentFailureRate: 'PAYMENT_FAILURE_RATE',
+  paymentTransientFailureRate: 'PAYMENT_TRANSIENT_FAILURE_RATE',
+  paymentHangRate: 'PAYMENT_HANG_RATE',
+  paymentTimeoutMs: 'PAYMENT_TIMEOUT_MS',
+  orderStepTimeoutMs: 'ORDER_STEP_TIMEOUT_MS',
+  notificationLatencyMs: 'NOTIFICATION_LATENCY_MS',
+  randomSeed: 'RANDOM_SEED',
+  retryMaxAttempts: 'RETRY_MAX_ATTEMPTS',
+  retryBaseDelayMs: 'RETRY_BASE_DELAY_MS',
+  dispatchConcurrency: 'DISPATCH_CONCURRENCY',
+  dispatchPollMs: 'DISPATCH_POLL_MS',
+  shutdownTimeoutMs: 'SHUTDOWN_TIMEOUT_MS',
+  crashPoints: 'CRASH_POINTS',
+  crashProbability: 'CRASH_PROBABILITY',
+};
+
+export class ConfigError extends Error {}
+
+/**
+ * Builds the configuration from environment variables (and, for tests, explicit overrides).
+ * Throws a ConfigError naming every invalid variable.
+ */
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  overrides: Partial<AppConfig> = {},
+): AppConfig {
+  const plain: Record<string, unknown> = {};
+  for (const [key, name] of Object.entries(ENV_NAMES)) {
+    const value = env[name];
+    if (value !== undefined && value !== '') plain[key] = value;
+  }
+  const config = plainToInstance(AppConfig, plain);
+  Object.assign(config, overrides);
+  const errors = validateSync(config, { forbidUnknownValues: true });
+  if (errors.length > 0) {
+    const lines = errors.map((e) => {
+      const name = ENV_NAMES[e.property as keyof AppConfig] ?? e.property;
+      return `${name}=${String(e.value)}: ${Object.values(e.constraints ?? {}).join(', ')}`;
+    });
+    throw new ConfigError(`Invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  return config;
+}

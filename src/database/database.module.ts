@@ -1,0 +1,38 @@
+import { Global, Inject, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { AppConfig } from '../config/app-config.js';
+import { migrateToLatest, openDatabase, type Database } from './database.js';
+import { DATABASE } from './database.tokens.js';
+
+/** Opens the database named by DATABASE_URL and applies pending migrations before anything runs. */
+@Global()
+@Module({
+  providers: [
+    {
+      provide: DATABASE,
+      inject: [AppConfig],
+      useFactory: async (config: AppConfig): Promise<Database> => {
+        const database = openDatabase({
+          url: config.databaseUrl,
+          sqliteSynchronous: config.sqliteSynchronous,
+          poolSize: config.databasePoolSize,
+        });
+        await migrateToLatest(database);
+        new Logger('Database').log(`Using ${database.dialect} (${redact(config.databaseUrl)})`);
+        return database;
+      },
+    },
+  ],
+  exports: [DATABASE],
+})
+export class DatabaseModule implements OnApplicationShutdown {
+  constructor(@Inject(DATABASE) private readonly database: Database) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.database.reader !== this.database.db) await this.database.reader.destroy();
+    await this.database.db.destroy();
+  }
+}
+
+function redact(url: string): string {
+  return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+}

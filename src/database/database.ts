@@ -1,0 +1,136 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import {
+  Kysely,
+  Migrator,
+  PostgresDialect,
+  SqliteDialect,
+  type Migration,
+  type MigrationProvider,
+} from 'kysely';
+import pg from 'pg';
+import { initialSchema } from './migrations/001-initial.js';
+import { seedCatalog } from './migrations/002-seed-catalog.js';
+import { reliability } from './migrations/003-reliability.js';
+import { gatewayCalls } from './migrations/004-gateway-calls.js';
+import type { DB } from './schema.js';
+
+export type SqlDialectName = 'sqlite' | 'postgres';
+
+export interface DatabaseOptions {
+  url: string;
+  sqliteSynchronous?: 'NORMAL' | 'FULL';
+  /** PostgreSQL connection pool size. */
+  poolSize?: number;
+}
+
+export interface Database {
+  /** Writes and transactions (with SQLite, the one writer connection). */
+  db: Kysely<DB>;
+  /**
+   * Reads outside transactions: with SQLite a second, read-only connection (WAL lets it read
+   * committed data while the writer works), with PostgreSQL a pool of its own, so queries never
+   * queue behind writes.
+   */
+  reader: Kysely<DB>;
+  dialect: SqlDialectName;
+}
+
+/** Prepared statements kept per SQLite connection (Kysely prepares every query it runs). */
+const STATEMENT_CACHE_SIZE = 500;
+
+/**
+ * A better-sqlite3 connection that reuses prepared statements: preparing costs as much as running
+ * most of this service's queries. Kysely runs one statement at a time per connection, so a
+ * statement is never in use twice at once.
+ */
+function withStatementCache(connection: SqliteDatabase.Database): SqliteDatabase.Database {
+  const cache = new Map<string, SqliteDatabase.Statement>();
+  const prepare = connection.prepare.bind(connection);
+  return new Proxy(connection, {
+    get(target, property, receiver) {
+      if (property !== 'prepare') return Reflect.get(target, property, receiver) as unknown;
+      return (source: string) => {
+        let statement = cache.get(source);
+        if (!statement) {
+          if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+          statement = prepare(source);
+          cache.set(source, statement);
+        }
+        return statement;
+      };
+    },
+  });
+}
+
+// BIGINT (int8) and NUMERIC counts come back as numbers: every amount and sequence fits in 2^53.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
+
+/**
+ * Opens the database named by DATABASE_URL: `sqlite:<path>` (the file and its folder are
+ * created) or `postgres://…` (a connection pool). The same queries and migrations run on both.
+ */
+export function openDatabase(options: DatabaseOptions): Database {
+  if (options.url.startsWith('sqlite:')) {
+    const path = options.url.slice('sqlite:'.length);
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    const sqlite = new SqliteDatabase(path);
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma(`synchronous = ${options.sqliteSynchronous ?? 'NORMAL'}`);
+    sqlite.pragma('busy_timeout = 5000');
+    sqlite.pragma('foreign_keys = ON');
+    const db = new Kysely<DB>({
+      dialect: new SqliteDialect({ database: withStatementCache(sqlite) }),
+    });
+    const reader =
+      path === ':memory:'
+        ? db
+        : new Kysely<DB>({
+            dialect: new SqliteDialect({
+              database: () => {
+                const connection = new SqliteDatabase(path, { readonly: true });
+                connection.pragma('busy_timeout = 5000');
+                return Promise.resolve(withStatementCache(connection));
+              },
+            }),
+          });
+    return { db, reader, dialect: 'sqlite' };
+  }
+  if (/^postgres(ql)?:\/\//.test(options.url)) {
+    const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
+    // Queries get a small pool of their own, so reads never wait behind deliveries' writes.
+    const readPool = new pg.Pool({
+      connectionString: options.url,
+      max: Math.max(2, Math.ceil((options.poolSize ?? 10) / 2)),
+    });
+    return {
+      db: new Kysely<DB>({ dialect: new PostgresDialect({ pool }) }),
+      reader: new Kysely<DB>({ dialect: new PostgresDialect({ pool: readPool }) }),
+      dialect: 'postgres',
+    };
+  }
+  throw new Error(`Unsupported DATABASE_URL: ${options.url}`);
+}
+
+function migrations(dialect: SqlDialectName): Record<string, Migration> {
+  return {
+    '001-initial': initialSchema(dialect),
+    '002-seed-catalog': seedCatalog,
+    '003-reliability': reliability,
+    '004-gateway-calls': gatewayCalls,
+  };
+}
+
+/**
+ * Applies every pending migration; throws the first failure. On PostgreSQL the migrator takes a
+ * lock, so instances starting together migrate once.
+ */
+export async function migrateToLatest(database: Database): Promise<void> {
+  const provider: MigrationProvider = {
+    getMigrations: () => Promise.resolve(migrations(database.dialect)),
+  };
+  const migrator = new Migrator({ db: database.db, provider });
+  const { error } = await migrator.migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error(JSON.stringify(error));
+}

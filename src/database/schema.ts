@@ -1,0 +1,137 @@
+import type { Generated } from 'kysely';
+
+/** Row types of every table. Times are ISO-8601 strings; money is integer minor units. */
+export interface EventLogTable {
+  seq: Generated<number>;
+  event_id: string;
+  type: string;
+  stream_id: string;
+  aggregate_type: string;
+  aggregate_id: string;
+  aggregate_version: number | null;
+  payload: string;
+  correlation_id: string;
+  causation_id: string | null;
+  occurred_at: string;
+  schema_version: number;
+  dispatched: Generated<number>;
+}
+
+export type DeliveryStatus = 'DONE' | 'RETRY' | 'DEAD';
+
+export interface DeliveriesTable {
+  subscriber: string;
+  event_id: string;
+  seq: number;
+  stream_id: string;
+  status: DeliveryStatus;
+  attempts: number;
+  next_attempt_at: string | null;
+  last_error: string | null;
+  updated_at: string;
+}
+
+export interface OrdersTable {
+  id: string;
+  customer_id: string;
+  customer_email: string | null;
+  status: string;
+  items: string;
+  total_amount: number | null;
+  currency: string;
+  failure_reason: string | null;
+  reserved_products: string;
+  version: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ProductsTable {
+  product_id: string;
+  name: string;
+  unit_price: number;
+  available: number;
+  reserved: number;
+  sold: number;
+  updated_at: string;
+}
+
+export interface ReservationsTable {
+  order_id: string;
+  status: string;
+  lines: string;
+  updated_at: string;
+}
+
+export interface PaymentsTable {
+  payment_id: string;
+  order_id: string;
+  amount: number;
+  currency: string;
+  status: string;
+  failure_reason: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface GatewayChargesTable {
+  idempotency_key: string;
+  amount: number;
+  currency: string;
+  status: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface NotificationsTable {
+  notification_id: string;
+  order_id: string;
+  kind: string;
+  recipient: string;
+  subject: string;
+  status: string;
+  created_at: string;
+  sent_at: string | null;
+}
+
+export interface DeadLettersTable {
+  id: string;
+  subscriber: string;
+  event_id: string;
+  event_type: string;
+  seq: number;
+  stream_id: string;
+  attempts: number;
+  last_error: string;
+  failed_at: string;
+  replayed_at: string | null;
+}
+
+export interface IdempotencyKeysTable {
+  key: string;
+  request_hash: string;
+  state: 'IN_FLIGHT' | 'DONE';
+  response_status: number | null;
+  response_body: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface GatewayCallsTable {
+  idempotency_key: string;
+  attempts: number;
+}
+
+export interface DB {
+  event_log: EventLogTable;
+  deliveries: DeliveriesTable;
+  orders: OrdersTable;
+  products: ProductsTable;
+  reservations: ReservationsTable;
+  payments: PaymentsTable;
+  gateway_charges: GatewayChargesTable;
+  notifications: NotificationsTable;
+  dead_letters: DeadLettersTable;
+  idempotency_keys: IdempotencyKeysTable;
+  gateway_calls: GatewayCallsTable;
+}

@@ -1,0 +1,38 @@
+import { Controller, Get, HttpStatus, Inject, Res } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { sql } from 'kysely';
+import { DATABASE } from '../database/database.tokens.js';
+import type { Database } from '../database/database.js';
+import { MessagingRuntime } from '../messaging/messaging-runtime.js';
+
+export interface Health {
+  status: 'ok' | 'unavailable';
+  database: 'ok' | 'unreachable';
+  broker: 'ok' | 'disconnected' | 'not used';
+}
+
+/** Readiness for load balancers and orchestrators: 200 when the database (and broker) answer. */
+@ApiTags('health')
+@Controller('health')
+export class HealthController {
+  constructor(
+    @Inject(DATABASE) private readonly database: Database,
+    private readonly messaging: MessagingRuntime,
+  ) {}
+
+  @Get()
+  @ApiOperation({
+    summary: '200 when the database and the broker (if any) are reachable, else 503',
+  })
+  async check(@Res({ passthrough: true }) response: Response): Promise<Health> {
+    const database = await sql`select 1`.execute(this.database.db).then(
+      () => 'ok' as const,
+      () => 'unreachable' as const,
+    );
+    const broker = this.messaging.brokerState;
+    const ok = database === 'ok' && broker !== 'disconnected';
+    response.status(ok ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE);
+    return { status: ok ? 'ok' : 'unavailable', database, broker };
+  }
+}

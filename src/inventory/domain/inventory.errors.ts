@@ -1,0 +1,7 @@
+import { DomainError } from '../../common/domain-error.js';
+
+export class InventoryError extends DomainError {
+  static productNotFound(productId: string): InventoryError {
+    return new InventoryError('PRODUCT_NOT_FOUND', `Product ${productId} does not exist`);
+  }
+}

@@ -1,0 +1,13 @@
+import { DomainEvent, EventType } from '../../messaging/domain-event.js';
+
+/** One line of an order is reserved. All lines of an order are reserved in one transaction. */
+@EventType('InventoryReserved')
+export class InventoryReserved extends DomainEvent {
+  constructor(
+    readonly orderId: string,
+    readonly productId: string,
+    readonly quantity: number,
+  ) {
+    super();
+  }
+}

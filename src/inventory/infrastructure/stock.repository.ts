@@ -1,0 +1,234 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Selectable } from 'kysely';
+import { formatMinor } from '../../common/money.js';
+import { DATABASE } from '../../database/database.tokens.js';
+import type { Database } from '../../database/database.js';
+import type { ProductsTable } from '../../database/schema.js';
+import { EventStore } from '../../messaging/event-store.js';
+import { UnitOfWork, type Tx } from '../../messaging/unit-of-work.js';
+import { ReservationStatus, type ProductView, type StockLine } from '../domain/reservation.js';
+import { InventoryInsufficient } from '../events/inventory-insufficient.event.js';
+import { InventoryReleased } from '../events/inventory-released.event.js';
+import { InventoryReserved } from '../events/inventory-reserved.event.js';
+
+class Shortage extends Error {
+  constructor(
+    readonly productId: string,
+    readonly requested: number,
+    readonly available: number,
+  ) {
+    super(`Insufficient stock for ${productId}: requested ${requested}, available ${available}`);
+  }
+}
+
+/**
+ * Stock and reservations. Every change is a conditional update inside one transaction, so the
+ * database, not a prior read, decides: stock can never go below zero, and each order's lines are
+ * reserved, released or sold at most once.
+ */
+@Injectable()
+export class StockRepository {
+  constructor(
+    @Inject(DATABASE) private readonly database: Database,
+    private readonly uow: UnitOfWork,
+    private readonly events: EventStore,
+  ) {}
+
+  async products(productIds?: string[]): Promise<ProductView[]> {
+    let query = this.database.reader.selectFrom('products').selectAll().orderBy('product_id');
+    if (productIds) {
+      if (productIds.length === 0) return [];
+      query = query.where('product_id', 'in', productIds);
+    }
+    return (await query.execute()).map(toView);
+  }
+
+  async upsert(productId: string, name: string, unitPrice: number, available: number) {
+    const updatedAt = new Date().toISOString();
+    await this.database.db
+      .insertInto('products')
+      .values({
+        product_id: productId,
+        name,
+        unit_price: unitPrice,
+        available,
+        reserved: 0,
+        sold: 0,
+        updated_at: updatedAt,
+      })
+      .onConflict((oc) =>
+        oc
+          .column('product_id')
+          .doUpdateSet({ name, unit_price: unitPrice, available, updated_at: updatedAt }),
+      )
+      .execute();
+  }
+
+  /** All lines or none. Raises InventoryReserved per line, or one InventoryInsufficient. */
+  async reserve(orderId: string, lines: StockLine[]): Promise<void> {
+    try {
+      await this.uow.transaction(async (tx) => {
+        // The reservation row comes first: a concurrent copy of this command waits on it and
+        // then finds it taken, instead of taking the stock a second time.
+        if (!(await this.claimReservation(tx, orderId, ReservationStatus.RESERVED, lines))) return;
+        // Always lock products in the same order, so concurrent reservations cannot deadlock.
+        for (const line of byProduct(lines)) {
+          const result = await tx.db
+            .updateTable('products')
+            .set((eb) => ({
+              available: eb('available', '-', line.quantity),
+              reserved: eb('reserved', '+', line.quantity),
+            }))
+            .where('product_id', '=', line.productId)
+            .where('available', '>=', line.quantity)
+            .executeTakeFirst();
+          if (Number(result.numUpdatedRows) !== 1) {
+            const product = await tx.db
+              .selectFrom('products')
+              .select('available')
+              .where('product_id', '=', line.productId)
+              .executeTakeFirst();
+            throw new Shortage(line.productId, line.quantity, Number(product?.available ?? 0));
+          }
+        }
+        await this.append(
+          tx,
+          orderId,
+          lines.map((l) => new InventoryReserved(orderId, l.productId, l.quantity)),
+        );
+      });
+    } catch (error) {
+      if (!(error instanceof Shortage)) throw error;
+      await this.uow.transaction(async (tx) => {
+        if (!(await this.claimReservation(tx, orderId, ReservationStatus.INSUFFICIENT, []))) {
+          return;
+        }
+        await this.append(tx, orderId, [
+          new InventoryInsufficient(
+            orderId,
+            error.productId,
+            error.requested,
+            error.available,
+            error.message,
+          ),
+        ]);
+      });
+    }
+  }
+
+  /**
+   * Gives a reserved order's stock back, raising InventoryReleased per line. An order with no
+   * reservation yet is closed, so a reservation that arrives later cannot take stock.
+   */
+  async release(orderId: string, reason: string): Promise<void> {
+    await this.uow.transaction(async (tx) => {
+      // Nothing reserved yet: close the order's reservation so a later one cannot take stock.
+      if (await this.claimReservation(tx, orderId, ReservationStatus.RELEASED, [])) return;
+      const reservation = await this.reservationOf(tx, orderId);
+      if (reservation?.status !== ReservationStatus.RESERVED) return;
+      const lines = JSON.parse(reservation.lines) as StockLine[];
+      for (const line of byProduct(lines)) {
+        await tx.db
+          .updateTable('products')
+          .set((eb) => ({
+            available: eb('available', '+', line.quantity),
+            reserved: eb('reserved', '-', line.quantity),
+          }))
+          .where('product_id', '=', line.productId)
+          .execute();
+      }
+      await this.moveReservation(tx, orderId, ReservationStatus.RELEASED);
+      await this.append(
+        tx,
+        orderId,
+        lines.map((l) => new InventoryReleased(orderId, l.productId, l.quantity, reason)),
+      );
+    });
+  }
+
+  /** The order completed: its reserved stock is sold. */
+  async commit(orderId: string): Promise<void> {
+    await this.uow.transaction(async (tx) => {
+      const reservation = await this.reservationOf(tx, orderId);
+      if (reservation?.status !== ReservationStatus.RESERVED) return;
+      for (const line of byProduct(JSON.parse(reservation.lines) as StockLine[])) {
+        await tx.db
+          .updateTable('products')
+          .set((eb) => ({
+            reserved: eb('reserved', '-', line.quantity),
+            sold: eb('sold', '+', line.quantity),
+          }))
+          .where('product_id', '=', line.productId)
+          .execute();
+      }
+      await this.moveReservation(tx, orderId, ReservationStatus.SOLD);
+    });
+  }
+
+  private async reservationOf(tx: Tx, orderId: string) {
+    return tx.db
+      .selectFrom('reservations')
+      .selectAll()
+      .where('order_id', '=', orderId)
+      .$if(tx.locksRows, (q) => q.forUpdate())
+      .executeTakeFirst();
+  }
+
+  /** Creates the order's reservation row; false when it exists already (taken or closed). */
+  private async claimReservation(
+    tx: Tx,
+    orderId: string,
+    status: ReservationStatus,
+    lines: StockLine[],
+  ): Promise<boolean> {
+    const result = await tx.db
+      .insertInto('reservations')
+      .values({
+        order_id: orderId,
+        status,
+        lines: JSON.stringify(lines),
+        updated_at: new Date().toISOString(),
+      })
+      .onConflict((oc) => oc.column('order_id').doNothing())
+      .executeTakeFirst();
+    return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
+  }
+
+  private async moveReservation(tx: Tx, orderId: string, status: ReservationStatus): Promise<void> {
+    await tx.db
+      .updateTable('reservations')
+      .set({ status, updated_at: new Date().toISOString() })
+      .where('order_id', '=', orderId)
+      .where('status', '=', ReservationStatus.RESERVED)
+      .execute();
+  }
+
+  private async append(
+    tx: Tx,
+    orderId: string,
+    events: Array<InventoryReserved | InventoryReleased | InventoryInsufficient>,
+  ): Promise<void> {
+    await this.events.append(tx, events, {
+      streamId: orderId,
+      aggregateType: 'Reservation',
+      aggregateId: orderId,
+    });
+  }
+}
+
+function byProduct(lines: StockLine[]): StockLine[] {
+  return [...lines].sort((a, b) =>
+    a.productId < b.productId ? -1 : a.productId > b.productId ? 1 : 0,
+  );
+}
+
+function toView(row: Selectable<ProductsTable>): ProductView {
+  return {
+    productId: row.product_id,
+    name: row.name,
+    unitPrice: formatMinor(Number(row.unit_price)),
+    available: Number(row.available),
+    reserved: Number(row.reserved),
+    sold: Number(row.sold),
+  };
+}

@@ -1,0 +1,88 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DomainError } from '../common/domain-error.js';
+import { DATABASE } from '../database/database.tokens.js';
+import type { Database } from '../database/database.js';
+import type { DeadLettersTable } from '../database/schema.js';
+import type { Selectable } from 'kysely';
+import { EventStore } from './event-store.js';
+import { MessagingRuntime } from './messaging-runtime.js';
+
+export interface DeadLetterView {
+  id: string;
+  subscriber: string;
+  eventId: string;
+  eventType: string;
+  orderId: string;
+  attempts: number;
+  lastError: string;
+  failedAt: string;
+  replayedAt: string | null;
+}
+
+export class DeadLetterError extends DomainError {}
+
+/**
+ * The dead-letter store: deliveries that failed RETRY_MAX_ATTEMPTS times. An operator lists them
+ * and replays one once its cause is fixed; a replay that fails again becomes a new dead letter.
+ */
+@Injectable()
+export class DeadLetterStore {
+  constructor(
+    @Inject(DATABASE) private readonly database: Database,
+    private readonly runtime: MessagingRuntime,
+    private readonly events: EventStore,
+  ) {}
+
+  async list(includeReplayed = false, limit = 100): Promise<DeadLetterView[]> {
+    let query = this.database.reader.selectFrom('dead_letters').selectAll();
+    if (!includeReplayed) query = query.where('replayed_at', 'is', null);
+    const rows = await query.orderBy('failed_at', 'desc').limit(limit).execute();
+    return rows.map(toView);
+  }
+
+  async replay(id: string): Promise<DeadLetterView> {
+    const row = await this.database.db
+      .selectFrom('dead_letters')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
+    if (!row)
+      throw new DeadLetterError('DEAD_LETTER_NOT_FOUND', `Dead letter ${id} does not exist`);
+    const event = await this.events.readOne(row.event_id);
+    if (!event) throw new Error(`Event ${row.event_id} of dead letter ${id} is missing`);
+    const claimed = await this.database.db
+      .updateTable('dead_letters')
+      .set({ replayed_at: new Date().toISOString() })
+      .where('id', '=', id)
+      .where('replayed_at', 'is', null)
+      .executeTakeFirst();
+    if (Number(claimed.numUpdatedRows) !== 1) {
+      throw new DeadLetterError(
+        'DEAD_LETTER_ALREADY_REPLAYED',
+        `Dead letter ${id} was already replayed`,
+      );
+    }
+    await this.runtime.replay(row.subscriber, event);
+    return toView(
+      await this.database.db
+        .selectFrom('dead_letters')
+        .selectAll()
+        .where('id', '=', id)
+        .executeTakeFirstOrThrow(),
+    );
+  }
+}
+
+function toView(row: Selectable<DeadLettersTable>): DeadLetterView {
+  return {
+    id: row.id,
+    subscriber: row.subscriber,
+    eventId: row.event_id,
+    eventType: row.event_type,
+    orderId: row.stream_id,
+    attempts: Number(row.attempts),
+    lastError: row.last_error,
+    failedAt: row.failed_at,
+    replayedAt: row.replayed_at,
+  };
+}

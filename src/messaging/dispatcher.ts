@@ -1,0 +1,342 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { crashPoint } from '../common/crash-points.js';
+import { AppConfig } from '../config/app-config.js';
+import { DATABASE } from '../database/database.tokens.js';
+import type { Database } from '../database/database.js';
+import type { DeliveryStatus } from '../database/schema.js';
+import { DeliveryLog, describeError, type DeliveryOutcome } from './delivery-log.js';
+import { CommitSignal } from './commit-signal.js';
+import type { DomainEvent } from './domain-event.js';
+import { EventStore } from './event-store.js';
+import { SubscriberRegistry, type Subscriber } from './subscribers.js';
+
+interface PendingDelivery {
+  subscriber: Subscriber;
+  attempts: number;
+  notBefore: number;
+}
+
+interface QueuedEvent {
+  event: DomainEvent;
+  pending: Map<string, PendingDelivery>;
+}
+
+/** The undelivered events of one order, delivered strictly one at a time in sequence order. */
+interface Lane {
+  streamId: string;
+  events: QueuedEvent[];
+  running: boolean;
+  queued: boolean;
+  timer?: NodeJS.Timeout;
+  timerAt?: number;
+}
+
+const POLL_BATCH = 500;
+
+/**
+ * Delivers stored events to every subscriber, durably.
+ *
+ * - Woken by each commit; a poll of the event log finds what a crash or restart left behind.
+ * - Events of one order go one at a time, in sequence order; different orders run concurrently,
+ *   up to DISPATCH_CONCURRENCY.
+ * - A subscriber that throws is retried with exponential backoff and jitter. Its later events for
+ *   the same order wait behind it; other subscribers and other orders go on. After
+ *   RETRY_MAX_ATTEMPTS the delivery is dead-lettered and the subscriber moves on.
+ * - Each delivery is recorded (deliveries table) once the subscriber returns. Subscribers guard
+ *   their own writes by state in the same transaction, so a repeated delivery has no effect.
+ */
+@Injectable()
+export class EventDispatcher {
+  private readonly logger = new Logger(EventDispatcher.name);
+  private readonly lanes = new Map<string, Lane>();
+  private readonly inMemory = new Set<number>();
+  private readonly ready: Lane[] = [];
+  private active = 0;
+  private started = false;
+  private stopping = false;
+  private pollTimer?: NodeJS.Timeout;
+  private polling?: Promise<void>;
+  private idleWaiters: Array<() => void> = [];
+
+  constructor(
+    @Inject(DATABASE) private readonly database: Database,
+    private readonly config: AppConfig,
+    private readonly store: EventStore,
+    private readonly registry: SubscriberRegistry,
+    private readonly log: DeliveryLog,
+    signal: CommitSignal,
+  ) {
+    signal.onCommitted((events) => {
+      if (this.started && !this.stopping) this.enqueue(events, new Map());
+    });
+  }
+
+  /** Discovers the subscribers and starts delivering, beginning with what is left in the log. */
+  async start(): Promise<void> {
+    this.registry.discover();
+    this.started = true;
+    this.stopping = false;
+    await this.poll();
+    this.schedulePoll();
+  }
+
+  /** Stops taking new work and waits (up to timeoutMs) for deliveries under way to finish. */
+  async stop(timeoutMs = 5000): Promise<void> {
+    this.stopping = true;
+    if (this.pollTimer) clearTimeout(this.pollTimer);
+    for (const lane of this.lanes.values()) if (lane.timer) clearTimeout(lane.timer);
+    await this.polling;
+    if (this.active > 0) {
+      await Promise.race([
+        new Promise<void>((resolve) => this.idleWaiters.push(resolve)),
+        new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref()),
+      ]);
+    }
+    this.started = false;
+  }
+
+  /** Number of events waiting in memory for at least one subscriber. */
+  get backlog(): number {
+    return this.inMemory.size;
+  }
+
+  /**
+   * Delivers one stored event to one subscriber right now, outside the lanes, and records it.
+   * Used to show that a repeated delivery has no second effect.
+   */
+  async deliverNow(event: DomainEvent, subscriberId: string): Promise<void> {
+    const subscriber = this.registry.byId(subscriberId);
+    if (!subscriber) throw new Error(`Unknown subscriber ${subscriberId}`);
+    await this.log.run(subscriber, event);
+    await this.log.record(event, subscriberId, { status: 'DONE', attempts: 0 });
+  }
+
+  /** Puts a dead-lettered delivery back in its order's lane, with a fresh attempt count. */
+  async replay(subscriberId: string, event: DomainEvent): Promise<void> {
+    const subscriber = this.registry.byId(subscriberId);
+    if (!subscriber) throw new Error(`Unknown subscriber ${subscriberId}`);
+    await this.log.reopen(subscriberId, event.meta.eventId);
+    await this.database.db
+      .updateTable('event_log')
+      .set({ dispatched: 0 })
+      .where('seq', '=', event.meta.seq)
+      .execute();
+    const lane = this.laneFor(event.meta.streamId);
+    let queued = lane.events.find((q) => q.event.meta.seq === event.meta.seq);
+    if (!queued) {
+      queued = { event, pending: new Map() };
+      this.insertSorted(lane, queued);
+      this.inMemory.add(event.meta.seq);
+    }
+    queued.pending.set(subscriberId, { subscriber, attempts: 0, notBefore: 0 });
+    this.schedule(lane);
+  }
+
+  private schedulePoll(): void {
+    if (this.stopping) return;
+    this.pollTimer = setTimeout(() => {
+      this.polling = this.poll()
+        .catch((error: unknown) => this.logger.error(`Poll failed: ${describeError(error)}`))
+        .finally(() => this.schedulePoll());
+    }, this.config.dispatchPollMs);
+    this.pollTimer.unref();
+  }
+
+  private async poll(): Promise<void> {
+    if (this.stopping) return;
+    const events = (await this.store.readUndispatched(POLL_BATCH + this.inMemory.size)).filter(
+      (e) => !this.inMemory.has(e.meta.seq),
+    );
+    if (events.length === 0) return;
+    const rows = await this.database.db
+      .selectFrom('deliveries')
+      .select(['subscriber', 'event_id', 'status', 'attempts', 'next_attempt_at'])
+      .where(
+        'event_id',
+        'in',
+        events.map((e) => e.meta.eventId),
+      )
+      .execute();
+    const known = new Map<string, Map<string, (typeof rows)[number]>>();
+    for (const row of rows) {
+      const perEvent = known.get(row.event_id) ?? new Map();
+      perEvent.set(row.subscriber, row);
+      known.set(row.event_id, perEvent);
+    }
+    this.enqueue(events, known);
+  }
+
+  private enqueue(
+    events: DomainEvent[],
+    known: Map<
+      string,
+      Map<string, { status: DeliveryStatus; attempts: number; next_attempt_at: string | null }>
+    >,
+  ): void {
+    const finished: DomainEvent[] = [];
+    for (const event of events) {
+      const { seq, eventId, streamId } = event.meta;
+      if (this.inMemory.has(seq)) continue;
+      const pending = new Map<string, PendingDelivery>();
+      const rows = known.get(eventId);
+      for (const subscriber of this.registry.all()) {
+        if (!subscriber.accepts(event)) continue;
+        const row = rows?.get(subscriber.id);
+        if (row && row.status !== 'RETRY') continue;
+        pending.set(subscriber.id, {
+          subscriber,
+          attempts: row?.attempts ?? 0,
+          notBefore: row?.next_attempt_at ? Date.parse(row.next_attempt_at) : 0,
+        });
+      }
+      if (pending.size === 0) {
+        finished.push(event);
+        continue;
+      }
+      const lane = this.laneFor(streamId);
+      this.insertSorted(lane, { event, pending });
+      this.inMemory.add(seq);
+      this.schedule(lane);
+    }
+    if (finished.length > 0) {
+      this.database.db
+        .updateTable('event_log')
+        .set({ dispatched: 1 })
+        .where(
+          'seq',
+          'in',
+          finished.map((e) => e.meta.seq),
+        )
+        .execute()
+        .catch((error: unknown) =>
+          this.logger.error(`Could not mark events: ${describeError(error)}`),
+        );
+    }
+  }
+
+  private laneFor(streamId: string): Lane {
+    let lane = this.lanes.get(streamId);
+    if (!lane) {
+      lane = { streamId, events: [], running: false, queued: false };
+      this.lanes.set(streamId, lane);
+    }
+    return lane;
+  }
+
+  private insertSorted(lane: Lane, queued: QueuedEvent): void {
+    const seq = queued.event.meta.seq;
+    let index = lane.events.length;
+    while (index > 0 && lane.events[index - 1].event.meta.seq > seq) index--;
+    lane.events.splice(index, 0, queued);
+  }
+
+  private schedule(lane: Lane): void {
+    if (lane.running || lane.queued || this.stopping) return;
+    lane.queued = true;
+    this.ready.push(lane);
+    // Let the committing code finish (and any commit just behind it) before delivering.
+    setImmediate(() => this.pump());
+  }
+
+  private pump(): void {
+    while (this.active < this.config.dispatchConcurrency && this.ready.length > 0) {
+      const lane = this.ready.shift()!;
+      lane.queued = false;
+      if (this.stopping) continue;
+      this.active++;
+      void this.runLane(lane).finally(() => {
+        this.active--;
+        if (this.active === 0) this.idleWaiters.splice(0).forEach((resolve) => resolve());
+        this.pump();
+      });
+    }
+  }
+
+  private async runLane(lane: Lane): Promise<void> {
+    lane.running = true;
+    try {
+      while (!this.stopping) {
+        const next = this.pick(lane);
+        if (!next.queued || !next.delivery) {
+          if (next.waitUntil !== undefined) this.wakeLaneAt(lane, next.waitUntil);
+          return;
+        }
+        await this.deliver(lane, next.queued, next.delivery);
+      }
+    } finally {
+      lane.running = false;
+      if (lane.events.length === 0 && !lane.timer) this.lanes.delete(lane.streamId);
+    }
+  }
+
+  /** The first delivery, in sequence order, that is not waiting for a backoff or an earlier event. */
+  private pick(lane: Lane): {
+    queued?: QueuedEvent;
+    delivery?: PendingDelivery;
+    waitUntil?: number;
+  } {
+    const nowMs = Date.now();
+    const blocked = new Set<string>();
+    let waitUntil: number | undefined;
+    for (const queued of lane.events) {
+      for (const [id, delivery] of queued.pending) {
+        if (blocked.has(id)) continue;
+        blocked.add(id);
+        if (delivery.notBefore <= nowMs) return { queued, delivery };
+        waitUntil = Math.min(waitUntil ?? Infinity, delivery.notBefore);
+      }
+    }
+    return { waitUntil };
+  }
+
+  private wakeLaneAt(lane: Lane, at: number): void {
+    if (lane.timer && lane.timerAt !== undefined && lane.timerAt <= at) return;
+    if (lane.timer) clearTimeout(lane.timer);
+    lane.timerAt = at;
+    lane.timer = setTimeout(
+      () => {
+        lane.timer = undefined;
+        lane.timerAt = undefined;
+        this.schedule(lane);
+      },
+      Math.max(0, at - Date.now()),
+    );
+  }
+
+  private async deliver(lane: Lane, queued: QueuedEvent, delivery: PendingDelivery): Promise<void> {
+    const { subscriber } = delivery;
+    const { event } = queued;
+    let outcome: DeliveryOutcome;
+    try {
+      await this.log.run(subscriber, event);
+      crashPoint('delivery-before-record');
+      outcome = { status: 'DONE', attempts: delivery.attempts };
+    } catch (thrown: unknown) {
+      outcome = this.log.failure(delivery.attempts, thrown);
+      delivery.attempts = outcome.attempts;
+      const where = `${subscriber.id} on ${event.meta.type} ${event.meta.eventId}`;
+      if (outcome.status === 'DEAD') {
+        this.logger.error(
+          `${where} failed ${outcome.attempts} times; dead-lettered: ${outcome.error}`,
+        );
+      } else {
+        delivery.notBefore = outcome.notBefore!;
+        this.logger.warn(`${where} failed (attempt ${outcome.attempts}): ${outcome.error}`);
+      }
+    }
+    if (outcome.status !== 'RETRY') queued.pending.delete(subscriber.id);
+    const finished = queued.pending.size === 0;
+    if (finished) {
+      lane.events.splice(lane.events.indexOf(queued), 1);
+      this.inMemory.delete(event.meta.seq);
+    }
+    try {
+      await this.log.record(event, subscriber.id, outcome, finished);
+    } catch (recordError: unknown) {
+      // The work itself is done or will be retried; a restart redoes what was not recorded.
+      this.logger.error(
+        `Could not record delivery of ${event.meta.eventId}: ${describeError(recordError)}`,
+      );
+    }
+  }
+}

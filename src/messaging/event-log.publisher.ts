@@ -1,0 +1,37 @@
+import { Injectable } from '@nestjs/common';
+import type { IEvent, IEventPublisher } from '@nestjs/cqrs';
+import { DomainEvent } from './domain-event.js';
+import { EventStore } from './event-store.js';
+import { UnitOfWork } from './unit-of-work.js';
+
+/**
+ * Replaces the in-memory publisher of the CQRS EventBus: `eventBus.publish(event)` appends the
+ * event to the log in its own transaction, and the dispatcher delivers it like any other. Events
+ * raised by aggregates are appended by their repositories, in the same transaction as the state.
+ */
+@Injectable()
+export class EventLogPublisher implements IEventPublisher {
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly store: EventStore,
+  ) {}
+
+  publish<T extends IEvent>(event: T): Promise<void> {
+    return this.publishAll([event]);
+  }
+
+  async publishAll<T extends IEvent>(events: T[]): Promise<void> {
+    await this.uow.transaction(async (tx) => {
+      for (const event of events) {
+        if (!(event instanceof DomainEvent)) {
+          throw new TypeError(`${event.constructor.name} is not a DomainEvent with an @EventType`);
+        }
+        await this.store.append(tx, [event], {
+          streamId: event.orderId,
+          aggregateType: 'None',
+          aggregateId: event.orderId,
+        });
+      }
+    });
+  }
+}

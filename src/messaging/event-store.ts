@@ -1,0 +1,112 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { DATABASE } from '../database/database.tokens.js';
+import type { Database } from '../database/database.js';
+import type { EventLogTable } from '../database/schema.js';
+import type { Selectable } from 'kysely';
+import { attachMeta, eventTypeOf, reviveEvent, type DomainEvent } from './domain-event.js';
+import { messageContext } from './message-context.js';
+import type { Tx } from './unit-of-work.js';
+
+export interface AppendTarget {
+  streamId: string;
+  aggregateType: string;
+  aggregateId: string;
+  /** Revision of the aggregate these events were raised at (null when there is none). */
+  aggregateVersion?: number | null;
+}
+
+export type EventRow = Selectable<EventLogTable>;
+
+/**
+ * The event log: outbox and audit trail at once. Events are appended inside the caller's
+ * transaction, with a global sequence and the correlation and causation in force.
+ */
+@Injectable()
+export class EventStore {
+  constructor(@Inject(DATABASE) private readonly database: Database) {}
+
+  async append(tx: Tx, events: readonly DomainEvent[], target: AppendTarget): Promise<void> {
+    if (events.length === 0) return;
+    const context = messageContext.current();
+    const occurredAt = new Date().toISOString();
+    const rows = events.map((event) => {
+      const { type, schemaVersion } = eventTypeOf(event);
+      return {
+        event_id: randomUUID(),
+        type,
+        stream_id: target.streamId,
+        aggregate_type: target.aggregateType,
+        aggregate_id: target.aggregateId,
+        aggregate_version: target.aggregateVersion ?? null,
+        payload: JSON.stringify(event),
+        correlation_id: context.correlationId,
+        causation_id: context.causationId,
+        occurred_at: occurredAt,
+        schema_version: schemaVersion,
+      };
+    });
+    const inserted = await tx.db.insertInto('event_log').values(rows).returning('seq').execute();
+    rows.forEach((row, index) => {
+      attachMeta(
+        events[index],
+        metaOf({ ...row, seq: Number(inserted[index].seq), dispatched: 0 }),
+      );
+      tx.appended.push(events[index]);
+    });
+  }
+
+  /** Every event of one stream (an order's whole story), in the order they happened. */
+  async readStream(streamId: string): Promise<DomainEvent[]> {
+    const rows = await this.database.reader
+      .selectFrom('event_log')
+      .selectAll()
+      .where('stream_id', '=', streamId)
+      .orderBy('seq')
+      .execute();
+    return rows.map((row) => revive(row));
+  }
+
+  /** Events not yet delivered to all their subscribers, oldest first. */
+  async readUndispatched(limit: number): Promise<DomainEvent[]> {
+    const rows = await this.database.db
+      .selectFrom('event_log')
+      .selectAll()
+      .where('dispatched', '=', 0)
+      .orderBy('seq')
+      .limit(limit)
+      .execute();
+    return rows.map((row) => revive(row));
+  }
+
+  async readOne(eventId: string): Promise<DomainEvent | undefined> {
+    const row = await this.database.reader
+      .selectFrom('event_log')
+      .selectAll()
+      .where('event_id', '=', eventId)
+      .executeTakeFirst();
+    return row ? revive(row) : undefined;
+  }
+}
+
+function metaOf(row: EventRow) {
+  return {
+    seq: Number(row.seq),
+    eventId: row.event_id,
+    type: row.type,
+    streamId: row.stream_id,
+    aggregateType: row.aggregate_type,
+    aggregateId: row.aggregate_id,
+    aggregateVersion: row.aggregate_version === null ? null : Number(row.aggregate_version),
+    correlationId: row.correlation_id,
+    causationId: row.causation_id,
+    occurredAt: row.occurred_at,
+    schemaVersion: Number(row.schema_version),
+  };
+}
+
+export function revive(row: EventRow): DomainEvent {
+  const event = reviveEvent(row.type, JSON.parse(row.payload) as Record<string, unknown>);
+  attachMeta(event, metaOf(row));
+  return event;
+}

@@ -1,0 +1,54 @@
+import { Global, Module, type BeforeApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { EventBus } from '@nestjs/cqrs';
+import { AppConfig } from '../config/app-config.js';
+import { CommitSignal } from './commit-signal.js';
+import { DeadLetterStore } from './dead-letters.js';
+import { DeliveryLog } from './delivery-log.js';
+import { MessagingRuntime } from './messaging-runtime.js';
+import { AmqpTransport } from './rabbitmq/amqp-transport.js';
+import { EventDispatcher } from './dispatcher.js';
+import { EventLogPublisher } from './event-log.publisher.js';
+import { EventStore } from './event-store.js';
+import { DeadLettersController } from './http/dead-letters.controller.js';
+import { SubscriberRegistry } from './subscribers.js';
+import { UnitOfWork } from './unit-of-work.js';
+
+const providers = [
+  CommitSignal,
+  UnitOfWork,
+  EventStore,
+  SubscriberRegistry,
+  EventDispatcher,
+  EventLogPublisher,
+  DeadLetterStore,
+  DeliveryLog,
+  AmqpTransport,
+  MessagingRuntime,
+];
+
+/** The durable runtime under the CQRS API: event log, dispatcher, retries and dead letters. */
+@Global()
+@Module({
+  imports: [DiscoveryModule],
+  controllers: [DeadLettersController],
+  providers,
+  exports: providers,
+})
+export class MessagingModule implements OnModuleInit, BeforeApplicationShutdown {
+  constructor(
+    private readonly eventBus: EventBus,
+    private readonly publisher: EventLogPublisher,
+    private readonly runtime: MessagingRuntime,
+    private readonly config: AppConfig,
+  ) {}
+
+  onModuleInit(): void {
+    this.eventBus.publisher = this.publisher;
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    // Leave a margin of the shutdown budget for closing the database.
+    await this.runtime.stop(Math.max(100, this.config.shutdownTimeoutMs - 1000));
+  }
+}

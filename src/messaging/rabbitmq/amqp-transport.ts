@@ -1,0 +1,479 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import amqp, {
+  type Channel,
+  type ChannelModel,
+  type ConfirmChannel,
+  type ConsumeMessage,
+} from 'amqplib';
+import { sql } from 'kysely';
+import { crashPoint } from '../../common/crash-points.js';
+import { AppConfig } from '../../config/app-config.js';
+import { DATABASE } from '../../database/database.tokens.js';
+import type { Database } from '../../database/database.js';
+import { CommitSignal } from '../commit-signal.js';
+import { DeliveryLog, describeError } from '../delivery-log.js';
+import type { DomainEvent } from '../domain-event.js';
+import { revive, type EventRow } from '../event-store.js';
+import { SubscriberRegistry, type Subscriber } from '../subscribers.js';
+
+const RELAY_BATCH = 200;
+/** Delay queues: a retry waits in the smallest one that is at least its backoff. */
+const DELAY_BUCKETS_MS = [50, 250, 1000, 5000, 30000, 120000];
+/** How long a delivery waits when an earlier event of its order is not done yet. */
+const ORDER_WAIT_MS = 50;
+const RECONNECT_MS = 1000;
+/** Longest wait for publisher confirms before a publish counts as failed (and is retried). */
+const CONFIRM_TIMEOUT_MS = 10_000;
+
+interface Topology {
+  events: string;
+  requeue: string;
+  deadLetters: string;
+  queueOf(subscriberId: string): string;
+  delayOf(ms: number): string;
+}
+
+function topology(prefix: string): Topology {
+  return {
+    events: `${prefix}.events`,
+    requeue: `${prefix}.requeue`,
+    deadLetters: `${prefix}.dead-letters`,
+    queueOf: (subscriberId) => `${prefix}.sub.${subscriberId}`,
+    delayOf: (ms) => `${prefix}.delay.${ms}`,
+  };
+}
+
+/**
+ * RabbitMQ transport for running several instances (AMQP_URL).
+ *
+ * - Relay: every instance claims committed, unrelayed events from the outbox (event_log) with
+ *   FOR UPDATE SKIP LOCKED, publishes them persistently to the topic exchange `<prefix>.events`
+ *   (routing key: event type), waits for publisher confirms, then marks them relayed.
+ * - Each subscriber has its own durable queue `<prefix>.sub.<subscriber>`, bound to the event
+ *   types it takes; all instances consume from it (competing consumers). A message is acked only
+ *   after the subscriber's work and its delivery record have committed.
+ * - The inbox (deliveries) drops a redelivered message that was already handled.
+ * - Per order, a subscriber handles events in sequence: a delivery whose order has an earlier
+ *   event this subscriber takes and has not finished waits (briefly, through a delay queue).
+ * - A failure is retried through delay queues (`<prefix>.delay.<ms>`, dead-lettered back to the
+ *   subscriber's queue through `<prefix>.requeue`) with exponential backoff and jitter; after
+ *   RETRY_MAX_ATTEMPTS the message goes to `<prefix>.dead-letters` and the dead-letter store.
+ * - A lost connection is re-established with the topology; unacked messages are redelivered.
+ */
+@Injectable()
+export class AmqpTransport {
+  private readonly logger = new Logger(AmqpTransport.name);
+  private readonly names: Topology;
+  private model?: ChannelModel;
+  private publisher?: ConfirmChannel;
+  private consumers: Array<{ channel: Channel; tag: string }> = [];
+  private connecting?: Promise<void>;
+  private stopping = false;
+  private relaying = false;
+  private relayAgain = false;
+  private relayTimer?: NodeJS.Timeout;
+  private inFlight = 0;
+  private running = 0;
+  private waiting: Array<() => void> = [];
+  private idle: Array<() => void> = [];
+
+  constructor(
+    @Inject(DATABASE) private readonly database: Database,
+    private readonly config: AppConfig,
+    private readonly registry: SubscriberRegistry,
+    private readonly log: DeliveryLog,
+    signal: CommitSignal,
+  ) {
+    this.names = topology(config.amqpPrefix);
+    signal.onCommitted(() => this.kickRelay());
+  }
+
+  get connected(): boolean {
+    return this.publisher !== undefined;
+  }
+
+  async start(): Promise<void> {
+    this.registry.discover();
+    this.stopping = false;
+    await this.connect();
+    this.scheduleRelayPoll();
+  }
+
+  async stop(timeoutMs = 5000): Promise<void> {
+    this.stopping = true;
+    if (this.relayTimer) clearTimeout(this.relayTimer);
+    for (const { channel, tag } of this.consumers) {
+      await channel.cancel(tag).catch(() => undefined);
+    }
+    if (this.inFlight > 0) {
+      await Promise.race([
+        new Promise<void>((resolve) => this.idle.push(resolve)),
+        delay(timeoutMs, undefined, { ref: false }),
+      ]);
+    }
+    await this.model?.close().catch(() => undefined);
+    this.model = undefined;
+    this.publisher = undefined;
+  }
+
+  /** Closes the broker connection as a network failure would; the transport reconnects. */
+  async dropConnection(): Promise<void> {
+    await this.model?.close().catch(() => undefined);
+  }
+
+  /** Sends a dead-lettered event to the subscriber's queue again, with fresh attempts. */
+  async replay(subscriberId: string, event: DomainEvent): Promise<void> {
+    if (!this.publisher) throw new Error('Not connected to RabbitMQ; try again');
+    await this.log.reopen(subscriberId, event.meta.eventId);
+    this.publisher.publish(
+      this.names.requeue,
+      this.names.queueOf(subscriberId),
+      encode(event),
+      properties(event, 0),
+    );
+    await confirmed(this.publisher);
+  }
+
+  private connect(): Promise<void> {
+    this.connecting ??= this.connectLoop().finally(() => (this.connecting = undefined));
+    return this.connecting;
+  }
+
+  private async connectLoop(): Promise<void> {
+    while (!this.stopping) {
+      try {
+        await this.open();
+        this.logger.log(`Connected to RabbitMQ (${this.config.amqpPrefix}.*)`);
+        this.kickRelay();
+        return;
+      } catch (error: unknown) {
+        this.logger.warn(`RabbitMQ not reachable: ${describeError(error)}; retrying`);
+        await this.model?.close().catch(() => undefined);
+        this.model = undefined;
+        this.publisher = undefined;
+        await delay(RECONNECT_MS, undefined, { ref: false });
+      }
+    }
+  }
+
+  private async open(): Promise<void> {
+    const model = await amqp.connect(this.config.amqpUrl);
+    this.model = model;
+    model.on('error', (error: unknown) => this.logger.warn(`RabbitMQ: ${describeError(error)}`));
+    model.on('close', () => {
+      if (this.model !== model) return;
+      this.model = undefined;
+      this.publisher = undefined;
+      this.consumers = [];
+      if (!this.stopping) {
+        this.logger.warn('RabbitMQ connection closed; reconnecting');
+        void this.connect();
+      }
+    });
+    const publisher = await model.createConfirmChannel();
+    await this.declare(publisher);
+    // Consumers publish retries and waits through it: set before the first message can arrive.
+    this.publisher = publisher;
+    this.consumers = [];
+    for (const subscriber of this.registry.all()) {
+      const channel = await model.createChannel();
+      await channel.prefetch(this.config.amqpPrefetch);
+      const { consumerTag } = await channel.consume(this.names.queueOf(subscriber.id), (msg) => {
+        if (msg) void this.onMessage(subscriber, channel, msg);
+      });
+      this.consumers.push({ channel, tag: consumerTag });
+    }
+  }
+
+  private async declare(channel: ConfirmChannel): Promise<void> {
+    const n = this.names;
+    await channel.assertExchange(n.events, 'topic', { durable: true });
+    await channel.assertExchange(n.requeue, 'direct', { durable: true });
+    await channel.assertQueue(n.deadLetters, { durable: true });
+    for (const ms of DELAY_BUCKETS_MS) {
+      await channel.assertExchange(n.delayOf(ms), 'fanout', { durable: true });
+      await channel.assertQueue(n.delayOf(ms), {
+        durable: true,
+        arguments: { 'x-message-ttl': ms, 'x-dead-letter-exchange': n.requeue },
+      });
+      await channel.bindQueue(n.delayOf(ms), n.delayOf(ms), '');
+    }
+    for (const subscriber of this.registry.all()) {
+      const queue = n.queueOf(subscriber.id);
+      await channel.assertQueue(queue, { durable: true });
+      await channel.bindQueue(queue, n.requeue, queue);
+      for (const type of subscriber.eventTypes) await channel.bindQueue(queue, n.events, type);
+    }
+  }
+
+  // ---- relay: outbox to exchange ------------------------------------------------------------
+
+  private scheduleRelayPoll(): void {
+    if (this.stopping) return;
+    this.relayTimer = setTimeout(() => {
+      this.kickRelay();
+      this.scheduleRelayPoll();
+    }, this.config.dispatchPollMs);
+    this.relayTimer.unref();
+  }
+
+  private kickRelay(): void {
+    if (this.stopping || !this.publisher) return;
+    if (this.relaying) {
+      this.relayAgain = true;
+      return;
+    }
+    this.relaying = true;
+    void (async () => {
+      try {
+        do {
+          this.relayAgain = false;
+          while ((await this.relayBatch()) === RELAY_BATCH && !this.stopping);
+        } while (this.relayAgain && !this.stopping);
+      } catch (error: unknown) {
+        this.logger.warn(`Relay paused: ${describeError(error)}`);
+      } finally {
+        this.relaying = false;
+      }
+    })();
+  }
+
+  /** Publishes one batch of unrelayed events with confirms; returns how many. */
+  private async relayBatch(): Promise<number> {
+    const publisher = this.publisher;
+    if (!publisher) return 0;
+    return this.database.db.transaction().execute(async (trx) => {
+      const rows = await trx
+        .selectFrom('event_log')
+        .selectAll()
+        .where('dispatched', '=', 0)
+        .orderBy('seq')
+        .limit(RELAY_BATCH)
+        .$if(this.database.dialect === 'postgres', (q) => q.forUpdate().skipLocked())
+        .execute();
+      if (rows.length === 0) return 0;
+      for (const row of rows) {
+        const event = revive(row as EventRow);
+        publisher.publish(this.names.events, row.type, encode(event), properties(event, 0));
+      }
+      await confirmed(publisher);
+      crashPoint('tx-before-commit');
+      await trx
+        .updateTable('event_log')
+        .set({ dispatched: 1 })
+        .where(
+          'seq',
+          'in',
+          rows.map((r) => r.seq),
+        )
+        .execute();
+      return rows.length;
+    });
+  }
+
+  // ---- consumers ------------------------------------------------------------------------------
+
+  private async onMessage(subscriber: Subscriber, channel: Channel, msg: ConsumeMessage) {
+    this.inFlight++;
+    await this.slot();
+    try {
+      const event = decode(msg);
+      const attempts = Number(msg.properties.headers?.['x-attempts'] ?? 0);
+      const settled = await this.handle(subscriber, event, attempts);
+      if (!settled) return;
+      channel.ack(msg);
+    } catch (error: unknown) {
+      // Broker or database trouble: give the message back (after a pause, so a database that is
+      // down is not hammered); after a lost connection RabbitMQ redelivers it anyway.
+      this.logger.warn(`${subscriber.id}: could not settle a message: ${describeError(error)}`);
+      await delay(RECONNECT_MS, undefined, { ref: false });
+      try {
+        channel.nack(msg, false, true);
+      } catch {
+        // The channel is gone; RabbitMQ redelivers the message.
+      }
+    } finally {
+      this.release();
+      this.inFlight--;
+      if (this.inFlight === 0) this.idle.splice(0).forEach((resolve) => resolve());
+    }
+  }
+
+  /**
+   * At most DISPATCH_CONCURRENCY deliveries run at once in this instance, whatever the number of
+   * queues and their prefetch: the rest wait here without holding database connections.
+   */
+  private slot(): Promise<void> {
+    if (this.running < this.config.dispatchConcurrency) {
+      this.running++;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  private release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.running--;
+  }
+
+  /** Handles one delivery; true when the message may be acked. */
+  private async handle(subscriber: Subscriber, event: DomainEvent, attempts: number) {
+    if (await this.log.isDone(subscriber.id, event.meta.eventId)) return true;
+    if (await this.waitsForEarlierEvent(subscriber, event)) {
+      await this.sendLater(subscriber, event, attempts, ORDER_WAIT_MS);
+      return true;
+    }
+    try {
+      await this.log.run(subscriber, event);
+    } catch (error: unknown) {
+      const outcome = this.log.failure(attempts, error);
+      const where = `${subscriber.id} on ${event.meta.type} ${event.meta.eventId}`;
+      await this.log.record(event, subscriber.id, outcome);
+      if (outcome.status === 'DEAD') {
+        this.logger.error(
+          `${where} failed ${outcome.attempts} times; dead-lettered: ${outcome.error}`,
+        );
+        await this.publishConfirmed((p) =>
+          p.sendToQueue(this.names.deadLetters, encode(event), {
+            ...properties(event, outcome.attempts),
+            headers: {
+              'x-attempts': outcome.attempts,
+              'x-subscriber': subscriber.id,
+              'x-error': outcome.error,
+            },
+          }),
+        );
+      } else {
+        this.logger.warn(`${where} failed (attempt ${outcome.attempts}): ${outcome.error}`);
+        await this.sendLater(subscriber, event, outcome.attempts, outcome.notBefore! - Date.now());
+      }
+      return true;
+    }
+    crashPoint('delivery-before-record');
+    await this.log.record(event, subscriber.id, { status: 'DONE', attempts });
+    return true;
+  }
+
+  /**
+   * True when the order has an earlier event that this subscriber takes and has not finished
+   * (not DONE or DEAD): this delivery must wait so the order's events stay in sequence.
+   */
+  private async waitsForEarlierEvent(subscriber: Subscriber, event: DomainEvent) {
+    if (subscriber.eventTypes.length === 0) return false;
+    const pending = await this.database.db
+      .selectFrom('event_log as e')
+      .select('e.seq')
+      .where('e.stream_id', '=', event.meta.streamId)
+      .where('e.seq', '<', event.meta.seq)
+      .where('e.type', 'in', [...subscriber.eventTypes])
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom('deliveries as d')
+              .select(sql.lit(1).as('one'))
+              .whereRef('d.event_id', '=', 'e.event_id')
+              .where('d.subscriber', '=', subscriber.id)
+              .where('d.status', 'in', ['DONE', 'DEAD']),
+          ),
+        ),
+      )
+      .limit(1)
+      .executeTakeFirst();
+    return pending !== undefined;
+  }
+
+  /** Back to the subscriber's queue after `ms`, through the delay queue that fits. */
+  private async sendLater(
+    subscriber: Subscriber,
+    event: DomainEvent,
+    attempts: number,
+    ms: number,
+  ) {
+    const wait = Math.max(1, Math.round(ms));
+    const bucket = DELAY_BUCKETS_MS.find((b) => b >= wait) ?? DELAY_BUCKETS_MS.at(-1)!;
+    await this.publishConfirmed((p) =>
+      p.publish(this.names.delayOf(bucket), this.names.queueOf(subscriber.id), encode(event), {
+        ...properties(event, attempts),
+        expiration: String(Math.min(wait, bucket)),
+      }),
+    );
+  }
+
+  private async publishConfirmed(publish: (channel: ConfirmChannel) => void): Promise<void> {
+    const publisher = this.publisher;
+    if (!publisher) throw new Error('Not connected to RabbitMQ');
+    publish(publisher);
+    await confirmed(publisher);
+  }
+}
+
+/**
+ * Waits for the broker to confirm everything published on the channel, but never forever: a
+ * closed channel or CONFIRM_TIMEOUT_MS fails the wait (amqplib may leave a confirm unanswered when
+ * the channel closes). A failed wait means "maybe published": the caller retries, and the inbox
+ * drops a second copy.
+ */
+function confirmed(channel: ConfirmChannel): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let settled = false;
+    const finish = (error?: Error) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      channel.off('close', onClose);
+      if (error) reject(error);
+      else resolve();
+    };
+    const onClose = () => finish(new Error('the channel closed before the broker confirmed'));
+    const timer = setTimeout(
+      () => finish(new Error(`no publisher confirm within ${CONFIRM_TIMEOUT_MS} ms`)),
+      CONFIRM_TIMEOUT_MS,
+    );
+    channel.once('close', onClose);
+    channel.waitForConfirms().then(
+      () => finish(),
+      (error: unknown) => finish(error instanceof Error ? error : new Error(String(error))),
+    );
+  });
+}
+
+function encode(event: DomainEvent): Buffer {
+  return Buffer.from(JSON.stringify({ meta: event.meta, payload: event }));
+}
+
+function decode(msg: ConsumeMessage): DomainEvent {
+  const { meta, payload } = JSON.parse(msg.content.toString('utf8')) as {
+    meta: DomainEvent['meta'];
+    payload: Record<string, unknown>;
+  };
+  return revive({
+    seq: meta.seq,
+    event_id: meta.eventId,
+    type: meta.type,
+    stream_id: meta.streamId,
+    aggregate_type: meta.aggregateType,
+    aggregate_id: meta.aggregateId,
+    aggregate_version: meta.aggregateVersion,
+    payload: JSON.stringify(payload),
+    correlation_id: meta.correlationId,
+    causation_id: meta.causationId,
+    occurred_at: meta.occurredAt,
+    schema_version: meta.schemaVersion,
+    dispatched: 1,
+  });
+}
+
+function properties(event: DomainEvent, attempts: number) {
+  return {
+    persistent: true,
+    contentType: 'application/json',
+    messageId: event.meta.eventId,
+    type: event.meta.type,
+    correlationId: event.meta.correlationId,
+    timestamp: Math.floor(Date.parse(event.meta.occurredAt) / 1000),
+    headers: { 'x-attempts': attempts },
+  };
+}

@@ -1,0 +1,14 @@
+import { DomainEvent, EventType } from '../../messaging/domain-event.js';
+
+/** The customer was told the order failed or was cancelled. */
+@EventType('OrderFailureNotificationSent')
+export class OrderFailureNotificationSent extends DomainEvent {
+  constructor(
+    readonly orderId: string,
+    readonly notificationId: string,
+    readonly recipient: string,
+    readonly reason: string,
+  ) {
+    super();
+  }
+}

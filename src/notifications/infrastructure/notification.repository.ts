@@ -1,0 +1,90 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import type { Selectable } from 'kysely';
+import { DATABASE } from '../../database/database.tokens.js';
+import type { Database } from '../../database/database.js';
+import type { NotificationsTable } from '../../database/schema.js';
+import { EventStore } from '../../messaging/event-store.js';
+import { UnitOfWork } from '../../messaging/unit-of-work.js';
+import type { NotificationKind, NotificationView } from '../domain/email-sender.port.js';
+import { OrderConfirmationSent } from '../events/order-confirmation-sent.event.js';
+import { OrderFailureNotificationSent } from '../events/order-failure-notification-sent.event.js';
+
+export type NotificationRow = Selectable<NotificationsTable>;
+
+/** One final notification per order: the order id is unique, and PENDING moves to SENT once. */
+@Injectable()
+export class NotificationRepository {
+  constructor(
+    @Inject(DATABASE) private readonly database: Database,
+    private readonly uow: UnitOfWork,
+    private readonly events: EventStore,
+  ) {}
+
+  /** The order's notification, created PENDING if it does not exist yet. */
+  async prepare(
+    orderId: string,
+    kind: NotificationKind,
+    recipient: string,
+    subject: string,
+  ): Promise<NotificationRow> {
+    await this.database.db
+      .insertInto('notifications')
+      .values({
+        notification_id: randomUUID(),
+        order_id: orderId,
+        kind,
+        recipient,
+        subject,
+        status: 'PENDING',
+        created_at: new Date().toISOString(),
+        sent_at: null,
+      })
+      .onConflict((oc) => oc.column('order_id').doNothing())
+      .execute();
+    return this.database.db
+      .selectFrom('notifications')
+      .selectAll()
+      .where('order_id', '=', orderId)
+      .executeTakeFirstOrThrow();
+  }
+
+  /** PENDING to SENT, raising the notification event; a second call does nothing. */
+  async markSent(notification: NotificationRow, reason: string | null): Promise<void> {
+    await this.uow.transaction(async (tx) => {
+      const result = await tx.db
+        .updateTable('notifications')
+        .set({ status: 'SENT', sent_at: new Date().toISOString() })
+        .where('notification_id', '=', notification.notification_id)
+        .where('status', '=', 'PENDING')
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) !== 1) return;
+      const { order_id: orderId, notification_id: id, recipient } = notification;
+      const event =
+        notification.kind === 'CONFIRMATION'
+          ? new OrderConfirmationSent(orderId, id, recipient)
+          : new OrderFailureNotificationSent(orderId, id, recipient, reason ?? 'order failed');
+      await this.events.append(tx, [event], {
+        streamId: orderId,
+        aggregateType: 'Notification',
+        aggregateId: id,
+      });
+    });
+  }
+
+  async list(orderId?: string): Promise<NotificationView[]> {
+    let query = this.database.reader.selectFrom('notifications').selectAll();
+    if (orderId) query = query.where('order_id', '=', orderId);
+    const rows = await query.orderBy('created_at', 'desc').limit(100).execute();
+    return rows.map((row) => ({
+      notificationId: row.notification_id,
+      orderId: row.order_id,
+      kind: row.kind as NotificationKind,
+      recipient: row.recipient,
+      subject: row.subject,
+      status: row.status as 'PENDING' | 'SENT',
+      createdAt: row.created_at,
+      sentAt: row.sent_at,
+    }));
+  }
+}

@@ -1,0 +1,20 @@
+import { TracedCommand } from '../../../messaging/traced-command.js';
+import type { OrderView } from '../../queries/order.view.js';
+
+export interface PlaceOrderResult {
+  order: OrderView;
+  /** True when an earlier request with the same Idempotency-Key placed this order. */
+  replayed: boolean;
+}
+
+export class PlaceOrder extends TracedCommand<PlaceOrderResult> {
+  constructor(
+    readonly customerId: string,
+    readonly customerEmail: string | null,
+    readonly items: Array<{ productId: string; quantity: number }>,
+    /** Idempotency-Key header and a hash of the request body, when the client sent one. */
+    readonly idempotency?: { key: string; requestHash: string },
+  ) {
+    super();
+  }
+}

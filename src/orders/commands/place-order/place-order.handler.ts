@@ -1,0 +1,47 @@
+import { randomUUID } from 'node:crypto';
+import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { CURRENCY } from '../../../common/money.js';
+import { Order } from '../../domain/order.aggregate.js';
+import { IdempotencyKeys } from '../../infrastructure/idempotency-keys.js';
+import { OrderRepository } from '../../infrastructure/order.repository.js';
+import { toOrderView, type OrderView } from '../../queries/order.view.js';
+import { PlaceOrder, type PlaceOrderResult } from './place-order.command.js';
+
+/** The HTTP status POST /orders answers with; stored with an idempotency key for replays. */
+const ACCEPTED = 202;
+
+@CommandHandler(PlaceOrder)
+export class PlaceOrderHandler implements ICommandHandler<PlaceOrder, PlaceOrderResult> {
+  constructor(
+    private readonly orders: OrderRepository,
+    private readonly keys: IdempotencyKeys,
+  ) {}
+
+  async execute(command: PlaceOrder): Promise<PlaceOrderResult> {
+    const { idempotency } = command;
+    if (idempotency) {
+      const claim = await this.keys.claim(idempotency.key, idempotency.requestHash);
+      if (claim.kind === 'replay') return { order: claim.body as OrderView, replayed: true };
+    }
+    const order = Order.place(
+      {
+        id: randomUUID(),
+        customerId: command.customerId,
+        customerEmail: command.customerEmail,
+        items: command.items.map(({ productId, quantity }) => ({ productId, quantity })),
+        currency: CURRENCY,
+      },
+      new Date().toISOString(),
+    );
+    const view = toOrderView(order.snapshot);
+    try {
+      await this.orders.add(order, async (tx) => {
+        if (idempotency) await this.keys.complete(tx, idempotency.key, ACCEPTED, view);
+      });
+    } catch (error) {
+      if (idempotency) await this.keys.release(idempotency.key);
+      throw error;
+    }
+    return { order: view, replayed: false };
+  }
+}

@@ -1,0 +1,16 @@
+import { DomainEvent, EventType } from '../../messaging/domain-event.js';
+
+/** Paid and done (status COMPLETED, terminal). */
+@EventType('OrderCompleted')
+export class OrderCompleted extends DomainEvent {
+  constructor(
+    readonly orderId: string,
+    readonly customerId: string,
+    readonly customerEmail: string | null,
+    readonly totalAmount: string,
+    readonly currency: string,
+    readonly paymentId: string,
+  ) {
+    super();
+  }
+}

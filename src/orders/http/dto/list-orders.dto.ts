@@ -1,0 +1,47 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Length, Max, MaxLength, Min } from 'class-validator';
+import { ORDER_STATUSES, type OrderStatus } from '../../domain/order-status.js';
+
+export class ListOrdersDto {
+  @ApiPropertyOptional({ enum: ORDER_STATUSES })
+  @IsOptional()
+  @IsIn(ORDER_STATUSES)
+  status?: OrderStatus;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @Length(1, 100)
+  @IsString()
+  customerId?: string;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
+  @IsOptional()
+  @Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string' && /^\d{1,4}$/.test(value) ? Number(value) : value,
+  )
+  @Min(1)
+  @Max(100)
+  @IsInt()
+  limit?: number;
+
+  @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
+  @IsOptional()
+  @Length(1, 500)
+  @IsString()
+  cursor?: string;
+}
+
+export class OrderIdParam {
+  @IsString()
+  @Length(1, 100)
+  id: string;
+}
+
+export class CancelOrderDto {
+  @ApiPropertyOptional({ example: 'changed my mind', maxLength: 500 })
+  @IsOptional()
+  @MaxLength(500)
+  @IsString()
+  reason?: string;
+}

@@ -1,0 +1,37 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { ORDER_STATUSES } from '../../domain/order-status.js';
+
+/** Response shapes, for the OpenAPI document. */
+export class OrderLineDto {
+  @ApiProperty({ example: 'product-1' }) productId: string;
+  @ApiProperty({ example: 2 }) quantity: number;
+  @ApiProperty({ example: '50.00', nullable: true, type: String }) unitPrice: string | null;
+}
+
+export class OrderDto {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ example: 'customer-42' }) customerId: string;
+  @ApiProperty({ nullable: true, type: String }) customerEmail: string | null;
+  @ApiProperty({ enum: ORDER_STATUSES }) status: string;
+  @ApiProperty({ type: [OrderLineDto] }) items: OrderLineDto[];
+  @ApiProperty({ example: '175.00', nullable: true, type: String }) totalAmount: string | null;
+  @ApiProperty({ example: 'USD' }) currency: string;
+  @ApiProperty({ nullable: true, type: String }) failureReason: string | null;
+  @ApiProperty({ format: 'date-time' }) createdAt: string;
+  @ApiProperty({ format: 'date-time' }) updatedAt: string;
+}
+
+export class OrderPageDto {
+  @ApiProperty({ type: [OrderDto] }) items: OrderDto[];
+  @ApiProperty({ nullable: true, type: String }) nextCursor: string | null;
+}
+
+export class OrderEventDto {
+  @ApiProperty() seq: number;
+  @ApiProperty({ format: 'uuid' }) eventId: string;
+  @ApiProperty({ example: 'OrderCreated' }) type: string;
+  @ApiProperty({ format: 'date-time' }) occurredAt: string;
+  @ApiProperty() correlationId: string;
+  @ApiProperty({ nullable: true, type: String }) causationId: string | null;
+  @ApiProperty({ type: 'object', additionalProperties: true }) payload: Record<string, unknown>;
+}

@@ -1,0 +1,117 @@
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import {
+  ApiAcceptedResponse,
+  ApiBadRequestResponse,
+  ApiConflictResponse,
+  ApiHeader,
+  ApiUnprocessableEntityResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { Response } from 'express';
+import { canonicalJson, sha256 } from '../../common/canonical-json.js';
+import { RequestValidationError } from '../../common/problem.js';
+import { CancelOrder } from '../commands/cancel-order/cancel-order.command.js';
+import { PlaceOrder } from '../commands/place-order/place-order.command.js';
+import { GetOrderEvents } from '../queries/get-order-events/get-order-events.query.js';
+import { GetOrder } from '../queries/get-order/get-order.query.js';
+import type { OrderPage } from '../queries/list-orders/list-orders.query.js';
+import { ListOrders } from '../queries/list-orders/list-orders.query.js';
+import { toOrderView, type OrderEventView, type OrderView } from '../queries/order.view.js';
+import { CancelOrderDto, ListOrdersDto, OrderIdParam } from './dto/list-orders.dto.js';
+import { OrderDto, OrderEventDto, OrderPageDto } from './dto/order.dto.js';
+import { PlaceOrderDto } from './dto/place-order.dto.js';
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+@ApiTags('orders')
+@Controller('orders')
+export class OrdersController {
+  constructor(
+    private readonly commandBus: CommandBus,
+    private readonly queryBus: QueryBus,
+  ) {}
+
+  @Post()
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Place an order; the workflow runs after the answer' })
+  @ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description:
+      'Repeat a request safely: the same key and body return the first response again; ' +
+      'another body gets 422; while the first is in flight, 409.',
+  })
+  @ApiAcceptedResponse({ type: OrderDto, description: 'Accepted; follow Location for its status' })
+  @ApiBadRequestResponse({ description: 'The request is not valid (problem+json)' })
+  @ApiConflictResponse({ description: 'A request with this Idempotency-Key is in flight' })
+  @ApiUnprocessableEntityResponse({ description: 'Idempotency-Key reused with another body' })
+  async place(
+    @Body() body: PlaceOrderDto,
+    @Headers('idempotency-key') idempotencyKey: string | undefined,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<OrderView> {
+    if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
+      throw new RequestValidationError([
+        {
+          field: 'Idempotency-Key',
+          message: 'Idempotency-Key must be 1 to 255 visible ASCII characters',
+        },
+      ]);
+    }
+    const { order, replayed } = await this.commandBus.execute(
+      new PlaceOrder(
+        body.customerId,
+        body.customerEmail ?? null,
+        body.items,
+        idempotencyKey === undefined
+          ? undefined
+          : { key: idempotencyKey, requestHash: sha256(canonicalJson(body)) },
+      ),
+    );
+    response.location(`/orders/${order.id}`);
+    if (replayed) response.setHeader('Idempotent-Replayed', 'true');
+    return order;
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'Orders, newest first, with cursor pagination' })
+  @ApiOkResponse({ type: OrderPageDto })
+  list(@Query() query: ListOrdersDto): Promise<OrderPage> {
+    return this.queryBus.execute(
+      new ListOrders(query.limit ?? 20, query.status, query.customerId, query.cursor),
+    );
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'One order and its status' })
+  @ApiOkResponse({ type: OrderDto })
+  @ApiNotFoundResponse({ description: 'Unknown order' })
+  get(@Param() { id }: OrderIdParam): Promise<OrderView> {
+    return this.queryBus.execute(new GetOrder(id));
+  }
+
+  @Get(':id/events')
+  @ApiOperation({ summary: "The order's events, in the order they happened" })
+  @ApiOkResponse({ type: OrderEventDto, isArray: true })
+  @ApiNotFoundResponse({ description: 'Unknown order' })
+  events(@Param() { id }: OrderIdParam): Promise<OrderEventView[]> {
+    return this.queryBus.execute(new GetOrderEvents(id));
+  }
+
+  @Post(':id/cancel')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Cancel an order whose payment has not completed' })
+  @ApiOkResponse({ type: OrderDto })
+  @ApiNotFoundResponse({ description: 'Unknown order' })
+  @ApiConflictResponse({ description: 'The order is completed, failed or already cancelled' })
+  async cancel(@Param() { id }: OrderIdParam, @Body() body: CancelOrderDto): Promise<OrderView> {
+    const state = await this.commandBus.execute(
+      new CancelOrder(id, body.reason ?? 'cancelled by the customer'),
+    );
+    return toOrderView(state);
+  }
+}

@@ -1,0 +1,170 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Selectable } from 'kysely';
+import { DATABASE } from '../../database/database.tokens.js';
+import type { Database } from '../../database/database.js';
+import type { OrdersTable } from '../../database/schema.js';
+import { EventStore } from '../../messaging/event-store.js';
+import { UnitOfWork, type Tx } from '../../messaging/unit-of-work.js';
+import { Order, type OrderState } from '../domain/order.aggregate.js';
+import { OrderError } from '../domain/order.errors.js';
+import type { OrderStatus } from '../domain/order-status.js';
+
+export type OrderRow = Selectable<OrdersTable>;
+
+export interface OrderFilter {
+  status?: OrderStatus;
+  customerId?: string;
+  limit: number;
+  after?: { createdAt: string; id: string };
+}
+
+/** Saves an order and the events it raised in one transaction; optimistic concurrency on version. */
+@Injectable()
+export class OrderRepository {
+  constructor(
+    @Inject(DATABASE) private readonly database: Database,
+    private readonly uow: UnitOfWork,
+    private readonly events: EventStore,
+  ) {}
+
+  /** Stores a new order and its events; `alongside` writes more in the same transaction. */
+  async add(order: Order, alongside?: (tx: Tx) => Promise<void>): Promise<void> {
+    await this.uow.transaction(async (tx) => {
+      await this.save(tx, order);
+      await alongside?.(tx);
+    });
+  }
+
+  /**
+   * Loads the order inside a transaction, lets `change` act on it and saves what changed, events
+   * included. Nothing is written when `change` changed nothing.
+   */
+  async update<T>(orderId: string, change: (order: Order) => T | Promise<T>): Promise<T> {
+    return this.uow.transaction(async (tx) => {
+      const order = await this.load(tx, orderId);
+      const before = JSON.stringify(order.snapshot);
+      const result = await change(order);
+      if (order.getUncommittedEvents().length > 0 || JSON.stringify(order.snapshot) !== before) {
+        await this.save(tx, order);
+      }
+      return result;
+    });
+  }
+
+  async load(tx: Tx, orderId: string): Promise<Order> {
+    const row = await tx.db
+      .selectFrom('orders')
+      .selectAll()
+      .where('id', '=', orderId)
+      .$if(tx.locksRows, (q) => q.forUpdate())
+      .executeTakeFirst();
+    if (!row) throw OrderError.notFound(orderId);
+    return Order.fromState(toState(row));
+  }
+
+  async save(tx: Tx, order: Order): Promise<void> {
+    const state = order.snapshot;
+    const expected = state.version;
+    const next = expected + 1;
+    const row = {
+      customer_id: state.customerId,
+      customer_email: state.customerEmail,
+      status: state.status,
+      items: JSON.stringify(state.items),
+      total_amount: state.totalAmount,
+      currency: state.currency,
+      failure_reason: state.failureReason,
+      reserved_products: JSON.stringify(state.reservedProducts),
+      version: next,
+      created_at: state.createdAt,
+      updated_at: state.updatedAt,
+    };
+    if (expected === 0) {
+      await tx.db
+        .insertInto('orders')
+        .values({ id: state.id, ...row })
+        .execute();
+    } else {
+      const result = await tx.db
+        .updateTable('orders')
+        .set(row)
+        .where('id', '=', state.id)
+        .where('version', '=', expected)
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) !== 1) {
+        throw new OrderError(
+          'ORDER_CONCURRENT_UPDATE',
+          `Order ${state.id} was changed concurrently; try again`,
+        );
+      }
+    }
+    await this.events.append(tx, order.getUncommittedEvents(), {
+      streamId: state.id,
+      aggregateType: 'Order',
+      aggregateId: state.id,
+      aggregateVersion: next,
+    });
+    order.uncommit();
+  }
+
+  async find(orderId: string): Promise<OrderState | undefined> {
+    const row = await this.database.reader
+      .selectFrom('orders')
+      .selectAll()
+      .where('id', '=', orderId)
+      .executeTakeFirst();
+    return row ? toState(row) : undefined;
+  }
+
+  /** Non-terminal orders not updated since `before`, oldest first. */
+  async overdue(before: string, limit: number): Promise<OrderState[]> {
+    const rows = await this.database.reader
+      .selectFrom('orders')
+      .selectAll()
+      .where('status', 'in', ['PENDING', 'VALIDATED', 'INVENTORY_RESERVED', 'PAYMENT_PROCESSING'])
+      .where('updated_at', '<', before)
+      .orderBy('updated_at')
+      .limit(limit)
+      .execute();
+    return rows.map(toState);
+  }
+
+  /** Newest first; `after` is the last order of the previous page. */
+  async list(filter: OrderFilter): Promise<OrderState[]> {
+    let query = this.database.reader.selectFrom('orders').selectAll();
+    if (filter.status) query = query.where('status', '=', filter.status);
+    if (filter.customerId) query = query.where('customer_id', '=', filter.customerId);
+    if (filter.after) {
+      const { createdAt, id } = filter.after;
+      query = query.where((eb) =>
+        eb.or([
+          eb('created_at', '<', createdAt),
+          eb.and([eb('created_at', '=', createdAt), eb('id', '<', id)]),
+        ]),
+      );
+    }
+    const rows = await query
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(filter.limit)
+      .execute();
+    return rows.map(toState);
+  }
+}
+
+function toState(row: OrderRow): OrderState {
+  return {
+    id: row.id,
+    customerId: row.customer_id,
+    customerEmail: row.customer_email,
+    status: row.status as OrderStatus,
+    items: JSON.parse(row.items) as OrderState['items'],
+    totalAmount: row.total_amount === null ? null : Number(row.total_amount),
+    currency: row.currency,
+    failureReason: row.failure_reason,
+    reservedProducts: JSON.parse(row.reserved_products) as string[],
+    version: Number(row.version),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}

@@ -1,0 +1,13 @@
+import { TracedCommand } from '../../../messaging/traced-command.js';
+
+/** Start paying for the order: record a pending payment for its total. */
+export class ProcessPayment extends TracedCommand {
+  constructor(
+    readonly orderId: string,
+    /** Two decimals, "175.00". */
+    readonly amount: string,
+    readonly currency: string,
+  ) {
+    super();
+  }
+}

@@ -1,0 +1,14 @@
+import { DomainEvent, EventType } from '../../messaging/domain-event.js';
+
+/** The gateway did not charge the order (declined, or no answer in time). */
+@EventType('PaymentFailed')
+export class PaymentFailed extends DomainEvent {
+  constructor(
+    readonly orderId: string,
+    readonly paymentId: string,
+    readonly amount: string,
+    readonly reason: string,
+  ) {
+    super();
+  }
+}

@@ -1,0 +1,117 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import type { Selectable } from 'kysely';
+import { formatMinor } from '../../common/money.js';
+import { DATABASE } from '../../database/database.tokens.js';
+import type { Database } from '../../database/database.js';
+import type { PaymentsTable } from '../../database/schema.js';
+import { EventStore } from '../../messaging/event-store.js';
+import { UnitOfWork } from '../../messaging/unit-of-work.js';
+import { PaymentStatus, type PaymentView } from '../domain/payment-gateway.port.js';
+import { PaymentCompleted } from '../events/payment-completed.event.js';
+import { PaymentFailed } from '../events/payment-failed.event.js';
+import { PaymentInitiated } from '../events/payment-initiated.event.js';
+
+export type PaymentRow = Selectable<PaymentsTable>;
+
+/** One payment per order; each status change is conditional, so it happens once. */
+@Injectable()
+export class PaymentRepository {
+  constructor(
+    @Inject(DATABASE) private readonly database: Database,
+    private readonly uow: UnitOfWork,
+    private readonly events: EventStore,
+  ) {}
+
+  async findByOrder(orderId: string): Promise<PaymentRow | undefined> {
+    return this.database.db
+      .selectFrom('payments')
+      .selectAll()
+      .where('order_id', '=', orderId)
+      .executeTakeFirst();
+  }
+
+  /** Records the intent to charge (PENDING) and raises PaymentInitiated, once per order. */
+  async initiate(orderId: string, amount: number, currency: string): Promise<PaymentRow> {
+    await this.uow.transaction(async (tx) => {
+      const now = new Date().toISOString();
+      const paymentId = randomUUID();
+      const inserted = await tx.db
+        .insertInto('payments')
+        .values({
+          payment_id: paymentId,
+          order_id: orderId,
+          amount,
+          currency,
+          status: PaymentStatus.PENDING,
+          failure_reason: null,
+          created_at: now,
+          updated_at: now,
+        })
+        .onConflict((oc) => oc.column('order_id').doNothing())
+        .executeTakeFirst();
+      if (Number(inserted.numInsertedOrUpdatedRows ?? 0) !== 1) return;
+      await this.events.append(
+        tx,
+        [new PaymentInitiated(orderId, paymentId, formatMinor(amount), currency, paymentId)],
+        { streamId: orderId, aggregateType: 'Payment', aggregateId: paymentId },
+      );
+    });
+    return (await this.findByOrder(orderId))!;
+  }
+
+  /** PENDING to COMPLETED or FAILED, raising the matching event; a second call does nothing. */
+  async settle(payment: PaymentRow, outcome: { ok: true } | { ok: false; reason: string }) {
+    await this.uow.transaction(async (tx) => {
+      const result = await tx.db
+        .updateTable('payments')
+        .set({
+          status: outcome.ok ? PaymentStatus.COMPLETED : PaymentStatus.FAILED,
+          failure_reason: outcome.ok ? null : outcome.reason,
+          updated_at: new Date().toISOString(),
+        })
+        .where('payment_id', '=', payment.payment_id)
+        .where('status', '=', PaymentStatus.PENDING)
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) !== 1) return;
+      const amount = formatMinor(Number(payment.amount));
+      const event = outcome.ok
+        ? new PaymentCompleted(payment.order_id, payment.payment_id, amount, payment.currency)
+        : new PaymentFailed(payment.order_id, payment.payment_id, amount, outcome.reason);
+      await this.events.append(tx, [event], {
+        streamId: payment.order_id,
+        aggregateType: 'Payment',
+        aggregateId: payment.payment_id,
+      });
+    });
+  }
+
+  async markRefunded(paymentId: string, reason: string): Promise<void> {
+    await this.database.db
+      .updateTable('payments')
+      .set({
+        status: PaymentStatus.REFUNDED,
+        failure_reason: reason,
+        updated_at: new Date().toISOString(),
+      })
+      .where('payment_id', '=', paymentId)
+      .where('status', '=', PaymentStatus.COMPLETED)
+      .execute();
+  }
+
+  async list(orderId?: string): Promise<PaymentView[]> {
+    let query = this.database.reader.selectFrom('payments').selectAll();
+    if (orderId) query = query.where('order_id', '=', orderId);
+    const rows = await query.orderBy('created_at', 'desc').limit(100).execute();
+    return rows.map((row) => ({
+      paymentId: row.payment_id,
+      orderId: row.order_id,
+      amount: formatMinor(Number(row.amount)),
+      currency: row.currency,
+      status: row.status as PaymentStatus,
+      failureReason: row.failure_reason,
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+    }));
+  }
+}

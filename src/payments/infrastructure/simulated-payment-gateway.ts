@@ -1,0 +1,113 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { seededFraction } from '../../common/seeded-random.js';
+import { AppConfig } from '../../config/app-config.js';
+import { DATABASE } from '../../database/database.tokens.js';
+import type { Database } from '../../database/database.js';
+import type {
+  ChargeRequest,
+  ChargeResult,
+  PaymentGateway,
+} from '../domain/payment-gateway.port.js';
+
+/** A simulated network or provider failure: the outcome of the call is unknown to the caller. */
+export class SimulatedGatewayError extends Error {
+  override name = 'SimulatedGatewayError';
+}
+
+/**
+ * SIMULATED payment gateway: no money moves. Outcomes are decided by RANDOM_SEED, the charge's
+ * idempotency key and the attempt number, so the same seed and key always behave the same way.
+ *
+ * - declined (PAYMENT_FAILURE_RATE): a final answer; retrying gives the same answer.
+ * - transient (PAYMENT_TRANSIENT_FAILURE_RATE): the call throws. Half of these fail before the
+ *   charge is made, half after it was made and the answer was lost; either way a retry with the
+ *   same key gets the one real outcome, never a second charge.
+ * - hang (PAYMENT_HANG_RATE, first attempt only): the charge is made but the answer comes only
+ *   after twice PAYMENT_TIMEOUT_MS; the caller gives up at the timeout and asks again later.
+ *
+ * Like a real provider it keeps a ledger keyed by idempotency key (table gateway_charges).
+ */
+@Injectable()
+export class SimulatedPaymentGateway implements PaymentGateway {
+  private readonly logger = new Logger(SimulatedPaymentGateway.name);
+
+  constructor(
+    @Inject(DATABASE) private readonly database: Database,
+    private readonly config: AppConfig,
+  ) {}
+
+  async charge(request: ChargeRequest): Promise<ChargeResult> {
+    const key = request.idempotencyKey;
+    const attempt = await this.countCall(key);
+    const { randomSeed: seed, paymentTransientFailureRate: transientRate } = this.config;
+    await delay(this.config.paymentLatencyMs);
+    const known = await this.find(key);
+    if (known) return known;
+
+    const transient = seededFraction(seed, 'transient', key, String(attempt));
+    if (transient < transientRate / 2) {
+      throw new SimulatedGatewayError('payment gateway unavailable (simulated)');
+    }
+    const declined = seededFraction(seed, 'charge', key) < this.config.paymentFailureRate;
+    const now = new Date().toISOString();
+    await this.database.db
+      .insertInto('gateway_charges')
+      .values({
+        idempotency_key: key,
+        amount: request.amount,
+        currency: request.currency,
+        status: declined ? 'DECLINED' : 'SUCCEEDED',
+        created_at: now,
+        updated_at: now,
+      })
+      .onConflict((oc) => oc.column('idempotency_key').doNothing())
+      .execute();
+    if (transient < transientRate) {
+      throw new SimulatedGatewayError('answer of the payment gateway lost (simulated)');
+    }
+    if (attempt === 1 && seededFraction(seed, 'hang', key) < this.config.paymentHangRate) {
+      await delay(this.config.paymentTimeoutMs * 2, undefined, { ref: false });
+    }
+    const outcome = (await this.find(key))!;
+    this.logger.debug(`charge ${key} (attempt ${attempt}): ${outcome.status}`);
+    return outcome;
+  }
+
+  /** Counts this call of the key, across instances and restarts: the attempt number. */
+  private async countCall(key: string): Promise<number> {
+    const row = await this.database.db
+      .insertInto('gateway_calls')
+      .values({ idempotency_key: key, attempts: 1 })
+      .onConflict((oc) =>
+        oc.column('idempotency_key').doUpdateSet((eb) => ({
+          attempts: eb('gateway_calls.attempts', '+', 1),
+        })),
+      )
+      .returning('attempts')
+      .executeTakeFirstOrThrow();
+    return Number(row.attempts);
+  }
+
+  async find(idempotencyKey: string): Promise<ChargeResult | undefined> {
+    const row = await this.database.db
+      .selectFrom('gateway_charges')
+      .select('status')
+      .where('idempotency_key', '=', idempotencyKey)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    return row.status === 'DECLINED'
+      ? { status: 'declined', reason: 'Payment declined by the gateway' }
+      : { status: 'succeeded' };
+  }
+
+  async refund(idempotencyKey: string): Promise<void> {
+    await delay(this.config.paymentLatencyMs);
+    await this.database.db
+      .updateTable('gateway_charges')
+      .set({ status: 'REFUNDED', updated_at: new Date().toISOString() })
+      .where('idempotency_key', '=', idempotencyKey)
+      .where('status', '=', 'SUCCEEDED')
+      .execute();
+  }
+}

@@ -1,0 +1,230 @@
+import 'reflect-metadata';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { Provider, Type } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { Test } from '@nestjs/testing';
+import pg from 'pg';
+import request from 'supertest';
+import type { App } from 'supertest/types.js';
+import { configureApp } from '../src/app.js';
+import { AppModule } from '../src/app.module.js';
+import { loadConfig, type AppConfig } from '../src/config/app-config.js';
+import { SubscriberRegistry } from '../src/messaging/subscribers.js';
+
+export interface TestApp {
+  app: NestExpressApplication;
+  http: App;
+  config: AppConfig;
+  /** Closes the application; the database file stays for a restart. */
+  close(): Promise<void>;
+}
+
+export interface TestAppOptions {
+  config?: Partial<AppConfig>;
+  /** Replace providers (for fault injection) by token. */
+  overrides?: Array<{ token: unknown; useValue: unknown }>;
+  /** Extra providers, such as a test saga. */
+  providers?: Provider[];
+}
+
+const dirs: string[] = [];
+const prefixes: string[] = [];
+/** The subscribers (so the queues) of each test prefix, for the clean-up. */
+const subscribersByPrefix = new Map<string, string[]>();
+const pgDatabases: string[] = [];
+
+/**
+ * A fresh, empty database as a DATABASE_URL: a SQLite file in a temporary folder, or, when
+ * TEST_DATABASE_URL names a PostgreSQL server, a new database on it (the same suites run on both).
+ */
+export async function tempDatabaseUrl(): Promise<string> {
+  const server = process.env.TEST_DATABASE_URL;
+  if (server) {
+    const name = `orders_test_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
+    await withAdmin(server, (client) => client.query(`CREATE DATABASE ${name}`));
+    pgDatabases.push(name);
+    const url = new URL(server);
+    url.pathname = `/${name}`;
+    return url.toString();
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'orders-test-'));
+  dirs.push(dir);
+  return `sqlite:${join(dir, 'orders.db')}`;
+}
+
+/**
+ * With TEST_AMQP_URL, every application delivers through RabbitMQ under a prefix of its own (the
+ * same suites then run on the broker transport); otherwise delivery is in-process.
+ */
+function tempBroker(): Promise<Partial<AppConfig>> {
+  const url = process.env.TEST_AMQP_URL;
+  if (!url) return Promise.resolve({});
+  const amqpPrefix = `test-${randomUUID().slice(0, 8)}`;
+  prefixes.push(amqpPrefix);
+  return Promise.resolve({ amqpUrl: url, amqpPrefix });
+}
+
+/** Deletes the queues and exchanges of the test prefixes (RabbitMQ keeps durable ones). */
+async function removeTempBrokerObjects(): Promise<void> {
+  const url = process.env.TEST_AMQP_URL;
+  const names = prefixes.splice(0);
+  if (!url || names.length === 0) return;
+  const { default: amqp } = await import('amqplib');
+  const connection = await amqp.connect(url);
+  try {
+    const channel = await connection.createChannel();
+    for (const prefix of names) {
+      const queues = [
+        'dead-letters',
+        ...DELAY_NAMES,
+        ...(subscribersByPrefix.get(prefix) ?? []).map((id) => `sub.${id}`),
+      ];
+      for (const queue of queues) await channel.deleteQueue(`${prefix}.${queue}`);
+      for (const exchange of ['events', 'requeue', ...DELAY_NAMES]) {
+        await channel.deleteExchange(`${prefix}.${exchange}`);
+      }
+    }
+    await channel.close();
+  } finally {
+    await connection.close();
+  }
+}
+
+const DELAY_NAMES = [50, 250, 1000, 5000, 30000, 120000].map((ms) => `delay.${ms}`);
+
+export async function removeTempDatabases(): Promise<void> {
+  await removeTempBrokerObjects();
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  const server = process.env.TEST_DATABASE_URL;
+  if (server && pgDatabases.length > 0) {
+    const names = pgDatabases.splice(0);
+    await withAdmin(server, async (client) => {
+      for (const name of names) await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    });
+  }
+}
+
+async function withAdmin<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Builds the application as main.ts does (same module, same configureApp), on a temporary
+ * SQLite file, with fast simulators. The simulators are configured, not stubbed.
+ */
+export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  const config = loadConfig(
+    {},
+    {
+      databaseUrl: await tempDatabaseUrl(),
+      ...(await tempBroker()),
+      paymentLatencyMs: 5,
+      paymentFailureRate: 0,
+      notificationLatencyMs: 1,
+      retryBaseDelayMs: 10,
+      dispatchPollMs: 50,
+      ...options.config,
+    },
+  );
+  let builder = Test.createTestingModule({
+    imports: [AppModule.forRoot(config)],
+    providers: options.providers ?? [],
+  });
+  for (const { token, useValue } of options.overrides ?? []) {
+    builder = builder.overrideProvider(token as Type).useValue(useValue);
+  }
+  const moduleRef = await builder.compile();
+  moduleRef.useLogger(['error']);
+  const app = moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false });
+  configureApp(app);
+  await app.init();
+  if (config.amqpUrl) {
+    subscribersByPrefix.set(
+      config.amqpPrefix,
+      app
+        .get(SubscriberRegistry)
+        .all()
+        .map((subscriber) => subscriber.id),
+    );
+  }
+  return { app, http: app.getHttpServer() as App, config, close: () => app.close() };
+}
+
+/** Polls `read` until `done` holds, or fails after the deadline with the last value seen. */
+export async function eventually<T>(
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  { timeoutMs = 15_000, intervalMs = 20, what = 'condition' } = {},
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T;
+  for (;;) {
+    last = await read();
+    if (done(last)) return last;
+    if (Date.now() > deadline) {
+      throw new Error(`Timed out waiting for ${what}; last value: ${JSON.stringify(last)}`);
+    }
+    await delay(intervalMs);
+  }
+}
+
+export const TERMINAL = ['COMPLETED', 'FAILED', 'CANCELLED'];
+
+export interface OrderBody {
+  id: string;
+  status: string;
+  failureReason: string | null;
+  totalAmount: string | null;
+  items: Array<{ productId: string; quantity: number; unitPrice: string | null }>;
+}
+
+export async function getOrder(http: App, id: string): Promise<OrderBody> {
+  const response = await request(http).get(`/orders/${id}`).expect(200);
+  return response.body as OrderBody;
+}
+
+/** Waits until the order is terminal and its final notification event is in its history. */
+export async function settled(http: App, id: string, timeoutMs = 15_000): Promise<OrderBody> {
+  await eventually(
+    () => orderEventTypes(http, id),
+    (types) =>
+      types.includes('OrderConfirmationSent') || types.includes('OrderFailureNotificationSent'),
+    { timeoutMs, what: `order ${id} to be settled` },
+  );
+  return getOrder(http, id);
+}
+
+export async function orderEventTypes(http: App, id: string): Promise<string[]> {
+  const response = await request(http).get(`/orders/${id}/events`).expect(200);
+  return (response.body as Array<{ type: string }>).map((e) => e.type);
+}
+
+export async function placeOrder(
+  http: App,
+  items: Array<{ productId: string; quantity: number }>,
+  customerId = 'customer-1',
+): Promise<string> {
+  const response = await request(http)
+    .post('/orders')
+    .send({ customerId, customerEmail: 'ada@example.com', items })
+    .expect(202);
+  return (response.body as { id: string }).id;
+}
+
+export async function stockOf(
+  http: App,
+  productId: string,
+): Promise<{ available: number; reserved: number; sold: number }> {
+  const response = await request(http).get(`/inventory/${productId}`).expect(200);
+  return response.body as { available: number; reserved: number; sold: number };
+}

@@ -1,0 +1,145 @@
+import { Injectable } from '@nestjs/common';
+import { ofType, Saga, type ICommand, type IEvent } from '@nestjs/cqrs';
+import { EMPTY, map, mergeMap, type Observable } from 'rxjs';
+import request from 'supertest';
+import { EMAIL_SENDER, type EmailMessage } from '../src/notifications/domain/email-sender.port.js';
+import { OrderCreated } from '../src/orders/events/order-created.event.js';
+import {
+  createTestApp,
+  getOrder,
+  orderEventTypes,
+  placeOrder,
+  removeTempDatabases,
+  settled,
+  tempDatabaseUrl,
+  TERMINAL,
+  type TestApp,
+} from './create-test-app.js';
+
+afterAll(() => removeTempDatabases());
+
+const FINAL_NOTIFICATIONS = ['OrderConfirmationSent', 'OrderFailureNotificationSent'];
+
+describe('restart on the same database file', () => {
+  it('keeps every order and finishes the unfinished ones', async () => {
+    const databaseUrl = await tempDatabaseUrl();
+    // Charges take a second: orders are certainly unfinished when the first app closes.
+    const config = { databaseUrl, paymentLatencyMs: 1000, paymentFailureRate: 0.3 };
+
+    const first = await createTestApp({ config });
+    const done = await placeOrder(first.http, [{ productId: 'product-1', quantity: 1 }]);
+    const finished = await settled(first.http, done);
+    const ids = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        placeOrder(first.http, [{ productId: `product-${(i % 3) + 1}`, quantity: 1 }], `c-${i}`),
+      ),
+    );
+    const beforeClose = await Promise.all(ids.map((id) => getOrder(first.http, id)));
+    expect(beforeClose.some((o) => !TERMINAL.includes(o.status))).toBe(true);
+    await first.close();
+
+    const second = await createTestApp({ config });
+    try {
+      expect(await getOrder(second.http, done)).toEqual(finished);
+      for (const id of ids) {
+        const order = await settled(second.http, id, 30_000);
+        expect(TERMINAL).toContain(order.status);
+        const types = await orderEventTypes(second.http, id);
+        expect(types.filter((t) => FINAL_NOTIFICATIONS.includes(t))).toHaveLength(1);
+        expect(types.filter((t) => t === 'OrderCreated')).toHaveLength(1);
+        expect(types.filter((t) => t === 'PaymentInitiated').length).toBeLessThanOrEqual(1);
+      }
+      const inventory = await request(second.http).get('/inventory').expect(200);
+      const initial: Record<string, number> = {
+        'product-1': 100,
+        'product-2': 50,
+        'product-3': 25,
+      };
+      for (const p of inventory.body as Array<{
+        productId: string;
+        available: number;
+        reserved: number;
+        sold: number;
+      }>) {
+        expect(p.reserved).toBe(0);
+        expect(p.available + p.reserved + p.sold).toBe(initial[p.productId]);
+      }
+    } finally {
+      await second.close();
+    }
+  });
+});
+
+/** A saga whose stream throws the first time it meets each order: the dispatcher must retry it. */
+@Injectable()
+class FlakySaga {
+  readonly seen: string[] = [];
+
+  @Saga()
+  flaky = (events$: Observable<IEvent>): Observable<ICommand> =>
+    events$.pipe(
+      ofType(OrderCreated),
+      map((event) => {
+        this.seen.push(event.orderId);
+        if (this.seen.filter((id) => id === event.orderId).length === 1) {
+          throw new Error(`saga failure on first sight of ${event.orderId}`);
+        }
+        return event;
+      }),
+      mergeMap(() => EMPTY),
+    );
+}
+
+describe('a saga that throws', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({ providers: [FlakySaga] });
+  });
+  afterAll(() => t.close());
+
+  it('is retried, and neither its own later events nor other orders stop', async () => {
+    const saga = t.app.get(FlakySaga);
+    const a = await placeOrder(t.http, [{ productId: 'product-1', quantity: 1 }]);
+    expect((await settled(t.http, a)).status).toBe('COMPLETED');
+    const b = await placeOrder(t.http, [{ productId: 'product-2', quantity: 1 }]);
+    expect((await settled(t.http, b)).status).toBe('COMPLETED');
+    // Each order failed once in the saga and was delivered to it again: the saga is still alive.
+    expect(saga.seen.filter((id) => id === a)).toHaveLength(2);
+    expect(saga.seen.filter((id) => id === b)).toHaveLength(2);
+  });
+});
+
+describe('an event handler that throws once', () => {
+  let t: TestApp;
+  const sent: EmailMessage[] = [];
+  let failures = 0;
+  const flakySender = {
+    send(message: EmailMessage): Promise<void> {
+      if (failures === 0) {
+        failures++;
+        return Promise.reject(new Error('mail server unavailable'));
+      }
+      sent.push(message);
+      return Promise.resolve();
+    },
+  };
+
+  beforeAll(async () => {
+    t = await createTestApp({ overrides: [{ token: EMAIL_SENDER, useValue: flakySender }] });
+  });
+  afterAll(() => t.close());
+
+  it('is retried, sends once, and the next orders go through', async () => {
+    const ids = await Promise.all(
+      [1, 2, 3].map((n) => placeOrder(t.http, [{ productId: 'product-1', quantity: n }])),
+    );
+    for (const id of ids) {
+      expect((await settled(t.http, id)).status).toBe('COMPLETED');
+      const types = await orderEventTypes(t.http, id);
+      expect(types.filter((type) => type === 'OrderConfirmationSent')).toHaveLength(1);
+    }
+    expect(failures).toBe(1);
+    expect(sent).toHaveLength(3);
+    expect(new Set(sent.map((m) => m.messageId)).size).toBe(3);
+  });
+});

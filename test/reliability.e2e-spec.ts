@@ -1,0 +1,439 @@
+import { EventsHandler, type IEventHandler } from '@nestjs/cqrs';
+import request from 'supertest';
+import { DATABASE } from '../src/database/database.tokens.js';
+import type { Database } from '../src/database/database.js';
+import { EventDispatcher } from '../src/messaging/dispatcher.js';
+import { EventStore } from '../src/messaging/event-store.js';
+import { SubscriberRegistry } from '../src/messaging/subscribers.js';
+import { OrderCompleted } from '../src/orders/events/order-completed.event.js';
+import { OrderCreated } from '../src/orders/events/order-created.event.js';
+import {
+  createTestApp,
+  eventually,
+  getOrder,
+  orderEventTypes,
+  placeOrder,
+  removeTempDatabases,
+  settled,
+  stockOf,
+  type TestApp,
+} from './create-test-app.js';
+
+afterAll(() => removeTempDatabases());
+
+function db(t: TestApp): Database['db'] {
+  return t.app.get<Database>(DATABASE).db;
+}
+
+async function paymentsOf(t: TestApp, orderId: string): Promise<Array<{ status: string }>> {
+  const response = await request(t.http).get(`/payments?orderId=${orderId}`).expect(200);
+  return response.body as Array<{ status: string }>;
+}
+
+/** Fails every delivery while `broken`; remembers what it handled, in order. */
+@EventsHandler(OrderCreated, OrderCompleted)
+class PoisonHandler implements IEventHandler<OrderCreated | OrderCompleted> {
+  static broken = true;
+  /** Fail this many times per order on OrderCreated, even when not broken. */
+  static failFirst = 0;
+  static handled: Array<{ orderId: string; type: string; ok: boolean }> = [];
+
+  handle(event: OrderCreated | OrderCompleted): Promise<void> {
+    const type = event.constructor.name;
+    const failures = PoisonHandler.handled.filter(
+      (h) => h.orderId === event.orderId && h.type === type && !h.ok,
+    ).length;
+    const fail =
+      PoisonHandler.broken || (type === 'OrderCreated' && failures < PoisonHandler.failFirst);
+    PoisonHandler.handled.push({ orderId: event.orderId, type, ok: !fail });
+    return fail ? Promise.reject(new Error(`poison ${type}`)) : Promise.resolve();
+  }
+}
+
+describe('retries, dead letters and replay', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({
+      config: { retryMaxAttempts: 3, retryBaseDelayMs: 5 },
+      providers: [PoisonHandler],
+    });
+  });
+  afterAll(() => t.close());
+  beforeEach(() => {
+    PoisonHandler.handled = [];
+  });
+
+  it('dead-letters a poison delivery after the last attempt while everything else flows', async () => {
+    PoisonHandler.broken = true;
+    const a = await placeOrder(t.http, [{ productId: 'product-1', quantity: 1 }]);
+    const b = await placeOrder(t.http, [{ productId: 'product-2', quantity: 1 }]);
+    expect((await settled(t.http, a)).status).toBe('COMPLETED');
+    expect((await settled(t.http, b)).status).toBe('COMPLETED');
+
+    const letters = await eventually(
+      async () =>
+        (await request(t.http).get('/admin/dead-letters').expect(200)).body as Array<{
+          id: string;
+          subscriber: string;
+          eventType: string;
+          orderId: string;
+          attempts: number;
+          lastError: string;
+        }>,
+      (list) => list.filter((d) => d.orderId === a).length === 2,
+      { what: 'both poison deliveries of order a to be dead-lettered' },
+    );
+    const created = letters.find((d) => d.orderId === a && d.eventType === 'OrderCreated')!;
+    expect(created).toMatchObject({ subscriber: 'PoisonHandler', attempts: 3 });
+    expect(created.lastError).toContain('poison OrderCreated');
+    // Exactly RETRY_MAX_ATTEMPTS tries, then nothing more.
+    expect(
+      PoisonHandler.handled.filter((h) => h.orderId === a && h.type === 'OrderCreated'),
+    ).toHaveLength(3);
+
+    PoisonHandler.broken = false;
+    const replayed = await request(t.http)
+      .post(`/admin/dead-letters/${created.id}/replay`)
+      .expect(202);
+    expect(replayed.body).toMatchObject({ id: created.id, replayedAt: expect.any(String) });
+    await eventually(
+      () => Promise.resolve(PoisonHandler.handled),
+      (handled) => handled.some((h) => h.orderId === a && h.type === 'OrderCreated' && h.ok),
+      { what: 'the replayed delivery to succeed' },
+    );
+    const open = (await request(t.http).get('/admin/dead-letters').expect(200)).body as Array<{
+      id: string;
+    }>;
+    expect(open.map((d) => d.id)).not.toContain(created.id);
+    const all = (await request(t.http).get('/admin/dead-letters?includeReplayed=true').expect(200))
+      .body as Array<{ id: string }>;
+    expect(all.map((d) => d.id)).toContain(created.id);
+
+    const again = await request(t.http)
+      .post(`/admin/dead-letters/${created.id}/replay`)
+      .expect(409);
+    expect(again.body).toMatchObject({ code: 'DEAD_LETTER_ALREADY_REPLAYED' });
+    await request(t.http).post('/admin/dead-letters/no-such-letter/replay').expect(404);
+    // The order itself never noticed.
+    expect((await getOrder(t.http, a)).status).toBe('COMPLETED');
+  });
+
+  it('retries with backoff and keeps one order’s events in order for the failing subscriber', async () => {
+    PoisonHandler.broken = false;
+    PoisonHandler.failFirst = 2;
+    try {
+      const ids = await Promise.all(
+        [1, 2, 3].map((n) => placeOrder(t.http, [{ productId: 'product-3', quantity: n }])),
+      );
+      for (const id of ids) {
+        await settled(t.http, id);
+        const seen = await eventually(
+          () => Promise.resolve(PoisonHandler.handled.filter((h) => h.orderId === id)),
+          (list) => list.some((h) => h.type === 'OrderCompleted'),
+          { what: `PoisonHandler to see OrderCompleted of ${id}` },
+        );
+        expect(seen.map((h) => `${h.type}:${h.ok}`)).toEqual([
+          'OrderCreated:false',
+          'OrderCreated:false',
+          'OrderCreated:true',
+          'OrderCompleted:true',
+        ]);
+      }
+    } finally {
+      PoisonHandler.failFirst = 0;
+    }
+  });
+});
+
+describe('duplicate delivery', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({ config: { paymentLatencyMs: 300 } });
+  });
+  afterAll(() => t.close());
+
+  it('delivering every stored event of an order 10 more times, concurrently, changes nothing', async () => {
+    const id = await placeOrder(t.http, [
+      { productId: 'product-1', quantity: 2 },
+      { productId: 'product-2', quantity: 1 },
+    ]);
+    expect((await settled(t.http, id)).status).toBe('COMPLETED');
+    await eventually(
+      () => stockOf(t.http, 'product-1'),
+      (s) => s.reserved === 0,
+      { what: 'stock to be sold' },
+    );
+    const store = t.app.get(EventStore);
+    const dispatcher = t.app.get(EventDispatcher);
+    const subscribers = t.app.get(SubscriberRegistry).all();
+    const before = {
+      events: await orderEventTypes(t.http, id),
+      p1: await stockOf(t.http, 'product-1'),
+      p2: await stockOf(t.http, 'product-2'),
+      charges: await db(t).selectFrom('gateway_charges').selectAll().execute(),
+      notifications: await db(t).selectFrom('notifications').selectAll().execute(),
+    };
+
+    const deliveries: Array<Promise<void>> = [];
+    for (const event of await store.readStream(id)) {
+      for (const subscriber of subscribers.filter((s) => s.accepts(event))) {
+        for (let i = 0; i < 10; i++) deliveries.push(dispatcher.deliverNow(event, subscriber.id));
+      }
+    }
+    await Promise.all(deliveries);
+
+    expect(await orderEventTypes(t.http, id)).toEqual(before.events);
+    expect(await stockOf(t.http, 'product-1')).toEqual(before.p1);
+    expect(await stockOf(t.http, 'product-2')).toEqual(before.p2);
+    expect(await db(t).selectFrom('gateway_charges').selectAll().execute()).toEqual(before.charges);
+    expect(await db(t).selectFrom('notifications').selectAll().execute()).toEqual(
+      before.notifications,
+    );
+    expect(await paymentsOf(t, id)).toEqual([expect.objectContaining({ status: 'COMPLETED' })]);
+  });
+
+  it('reserves once when the validation event is delivered again while the order is in flight', async () => {
+    const before = await stockOf(t.http, 'product-3');
+    const id = await placeOrder(t.http, [{ productId: 'product-3', quantity: 2 }]);
+    const store = t.app.get(EventStore);
+    const validated = await eventually(
+      async () => (await store.readStream(id)).find((e) => e.meta.type === 'OrderValidated'),
+      (event) => event !== undefined,
+      { what: 'OrderValidated' },
+    );
+    const dispatcher = t.app.get(EventDispatcher);
+    await Promise.all(
+      Array.from({ length: 10 }, () =>
+        dispatcher.deliverNow(validated!, 'OrderFulfilmentSaga.orderValidated'),
+      ),
+    );
+    expect((await settled(t.http, id)).status).toBe('COMPLETED');
+    const after = await eventually(
+      () => stockOf(t.http, 'product-3'),
+      (s) => s.reserved === 0,
+      { what: 'stock to settle' },
+    );
+    expect(after.sold - before.sold).toBe(2);
+    expect(after.available).toBe(before.available - 2);
+    const types = await orderEventTypes(t.http, id);
+    expect(types.filter((type) => type === 'InventoryReserved')).toHaveLength(1);
+  });
+});
+
+describe('payment gateway failures', () => {
+  it('retries transient failures (including lost answers) and never charges twice', async () => {
+    const t = await createTestApp({
+      config: { paymentTransientFailureRate: 0.6, retryMaxAttempts: 12, retryBaseDelayMs: 2 },
+    });
+    try {
+      const ids = await Promise.all(
+        Array.from({ length: 12 }, (_, i) =>
+          placeOrder(t.http, [{ productId: 'product-1', quantity: 1 }], `c-${i}`),
+        ),
+      );
+      for (const id of ids) expect((await settled(t.http, id)).status).toBe('COMPLETED');
+      const charges = await db(t).selectFrom('gateway_charges').selectAll().execute();
+      const payments = await db(t).selectFrom('payments').selectAll().execute();
+      expect(charges).toHaveLength(12);
+      expect(charges.every((c) => c.status === 'SUCCEEDED')).toBe(true);
+      expect(new Set(charges.map((c) => c.idempotency_key))).toEqual(
+        new Set(payments.map((p) => p.payment_id)),
+      );
+      const retried = await db(t)
+        .selectFrom('deliveries')
+        .select('attempts')
+        .where('subscriber', '=', 'OrderFulfilmentSaga.paymentInitiated')
+        .where('attempts', '>', 0)
+        .execute();
+      expect(retried.length).toBeGreaterThan(0);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('asks again after a hung call times out and finds the one charge', async () => {
+    const t = await createTestApp({
+      config: { paymentHangRate: 1, paymentTimeoutMs: 200, retryBaseDelayMs: 5 },
+    });
+    try {
+      const id = await placeOrder(t.http, [{ productId: 'product-2', quantity: 1 }]);
+      expect((await settled(t.http, id)).status).toBe('COMPLETED');
+      const charges = await db(t).selectFrom('gateway_charges').selectAll().execute();
+      expect(charges).toHaveLength(1);
+      expect(charges[0].status).toBe('SUCCEEDED');
+      const delivery = await db(t)
+        .selectFrom('deliveries')
+        .selectAll()
+        .where('subscriber', '=', 'OrderFulfilmentSaga.paymentInitiated')
+        .executeTakeFirstOrThrow();
+      expect(delivery.last_error).toContain('did not answer within 200 ms');
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('declines are final: the order fails without retrying the charge', async () => {
+    const t = await createTestApp({ config: { paymentFailureRate: 1 } });
+    try {
+      const id = await placeOrder(t.http, [{ productId: 'product-2', quantity: 1 }]);
+      const order = await settled(t.http, id);
+      expect(order.status).toBe('FAILED');
+      expect(order.failureReason).toMatch(/declined/);
+      const retried = await db(t)
+        .selectFrom('deliveries')
+        .selectAll()
+        .where('subscriber', '=', 'OrderFulfilmentSaga.paymentInitiated')
+        .execute();
+      expect(retried.every((d) => d.attempts === 0)).toBe(true);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe('saga deadlines', () => {
+  it('fails and compensates an order stuck in payment; the late successful charge is refunded', async () => {
+    const t = await createTestApp({
+      config: { paymentHangRate: 1, paymentTimeoutMs: 800, orderStepTimeoutMs: 300 },
+    });
+    try {
+      const before = await stockOf(t.http, 'product-1');
+      const id = await placeOrder(t.http, [{ productId: 'product-1', quantity: 3 }]);
+      const order = await settled(t.http, id);
+      expect(order.status).toBe('FAILED');
+      expect(order.failureReason).toMatch(/Timed out: no progress in PAYMENT_PROCESSING/);
+      const payments = await eventually(
+        () => paymentsOf(t, id),
+        (list) => list[0]?.status === 'REFUNDED',
+        { what: 'the late charge to be refunded' },
+      );
+      expect(payments).toHaveLength(1);
+      const charges = await db(t).selectFrom('gateway_charges').selectAll().execute();
+      expect(charges.map((c) => c.status)).toEqual(['REFUNDED']);
+      expect(await stockOf(t.http, 'product-1')).toEqual(before);
+      const types = await orderEventTypes(t.http, id);
+      expect(types).not.toContain('OrderCompleted');
+      expect(types.indexOf('OrderFailed')).toBeLessThan(types.indexOf('PaymentCompleted'));
+      expect(types.filter((type) => type === 'OrderFailureNotificationSent')).toHaveLength(1);
+      expect((await getOrder(t.http, id)).status).toBe('FAILED');
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe('idempotent POST /orders', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
+  afterAll(() => t.close());
+
+  const body = (customerId: string, quantity = 1) => ({
+    customerId,
+    items: [{ productId: 'product-1', quantity }],
+  });
+
+  async function ordersOf(customerId: string): Promise<string[]> {
+    const response = await request(t.http).get(`/orders?customerId=${customerId}`).expect(200);
+    return (response.body as { items: Array<{ id: string }> }).items.map((o) => o.id);
+  }
+
+  it('returns the first response again for the same key and body', async () => {
+    const first = await request(t.http)
+      .post('/orders')
+      .set('Idempotency-Key', 'key-1')
+      .send(body('idem-1'))
+      .expect(202);
+    // Same JSON with its keys in another order is the same request.
+    const second = await request(t.http)
+      .post('/orders')
+      .set('Idempotency-Key', 'key-1')
+      .send({ items: [{ quantity: 1, productId: 'product-1' }], customerId: 'idem-1' })
+      .expect(202);
+    expect(second.body).toEqual(first.body);
+    expect(second.headers.location).toBe(first.headers.location);
+    expect(second.headers['idempotent-replayed']).toBe('true');
+    expect(await ordersOf('idem-1')).toEqual([first.body.id]);
+  });
+
+  it('answers 422 when the key comes back with another body, and stores nothing', async () => {
+    await request(t.http)
+      .post('/orders')
+      .set('Idempotency-Key', 'key-2')
+      .send(body('idem-2'))
+      .expect(202);
+    const response = await request(t.http)
+      .post('/orders')
+      .set('Idempotency-Key', 'key-2')
+      .send(body('idem-2', 2))
+      .expect(422);
+    expect(response.headers['content-type']).toMatch(/application\/problem\+json/);
+    expect(response.body).toMatchObject({ status: 422, code: 'IDEMPOTENCY_KEY_REUSED' });
+    expect(await ordersOf('idem-2')).toHaveLength(1);
+  });
+
+  it('answers 409 while the first request with the key is in flight', async () => {
+    const now = new Date().toISOString();
+    await db(t)
+      .insertInto('idempotency_keys')
+      .values({
+        key: 'key-3',
+        request_hash: 'whatever',
+        state: 'IN_FLIGHT',
+        response_status: null,
+        response_body: null,
+        created_at: now,
+        updated_at: now,
+      })
+      .execute();
+    // The in-flight check comes after the body check: same body or not, it is not stored twice.
+    await request(t.http)
+      .post('/orders')
+      .set('Idempotency-Key', 'key-3')
+      .send(body('idem-3'))
+      .expect(422);
+    await db(t)
+      .updateTable('idempotency_keys')
+      .set({ request_hash: (await hashOf(body('idem-3')))! })
+      .where('key', '=', 'key-3')
+      .execute();
+    const response = await request(t.http)
+      .post('/orders')
+      .set('Idempotency-Key', 'key-3')
+      .send(body('idem-3'))
+      .expect(409);
+    expect(response.body).toMatchObject({ status: 409, code: 'IDEMPOTENCY_KEY_IN_FLIGHT' });
+    expect(await ordersOf('idem-3')).toHaveLength(0);
+  });
+
+  it('places one order for 20 concurrent requests with the same key', async () => {
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        request(t.http).post('/orders').set('Idempotency-Key', 'key-4').send(body('idem-4')),
+      ),
+    );
+    const statuses = responses.map((r) => r.status);
+    expect(statuses.every((s) => s === 202 || s === 409)).toBe(true);
+    const ids = new Set(responses.filter((r) => r.status === 202).map((r) => r.body.id as string));
+    expect(ids.size).toBe(1);
+    expect(await ordersOf('idem-4')).toEqual([...ids]);
+  });
+
+  it('rejects a malformed key with 400', async () => {
+    for (const key of ['has space', 'x'.repeat(256)]) {
+      const response = await request(t.http)
+        .post('/orders')
+        .set('Idempotency-Key', key)
+        .send(body('idem-5'))
+        .expect(400);
+      expect(response.body.errors).toEqual([expect.objectContaining({ field: 'Idempotency-Key' })]);
+    }
+    expect(await ordersOf('idem-5')).toHaveLength(0);
+  });
+});
+
+async function hashOf(value: unknown): Promise<string> {
+  const { canonicalJson, sha256 } = await import('../src/common/canonical-json.js');
+  return sha256(canonicalJson(value));
+}

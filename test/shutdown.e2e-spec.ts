@@ -1,0 +1,124 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { eventually, removeTempDatabases, tempDatabaseUrl, TERMINAL } from './create-test-app.js';
+
+/** The built service (npm test builds it first), started as `npm start` would. */
+interface Service {
+  child: ChildProcess;
+  base: string;
+  output: () => string;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+async function start(databaseUrl: string): Promise<Service> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['dist/main.js'], {
+    env: {
+      ...process.env,
+      PORT: String(port),
+      DATABASE_URL: databaseUrl,
+      PAYMENT_LATENCY_MS: '400',
+      PAYMENT_FAILURE_RATE: '0',
+      NOTIFICATION_LATENCY_MS: '50',
+      SHUTDOWN_TIMEOUT_MS: '4000',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const base = `http://127.0.0.1:${port}`;
+  await eventually(
+    () =>
+      fetch(`${base}/inventory`).then(
+        (r) => r.status,
+        () => 0,
+      ),
+    (status) => status === 200,
+    { timeoutMs: 20_000, intervalMs: 50, what: 'the service to answer' },
+  );
+  return { child, base, output: () => output };
+}
+
+async function stop(service: Service): Promise<{ code: number | null; ms: number }> {
+  const started = Date.now();
+  const exited = once(service.child, 'exit');
+  service.child.kill('SIGTERM');
+  const [code] = (await exited) as [number | null];
+  return { code, ms: Date.now() - started };
+}
+
+async function post(base: string, customerId: string): Promise<string> {
+  const response = await fetch(`${base}/orders`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ customerId, items: [{ productId: 'product-1', quantity: 1 }] }),
+  });
+  expect(response.status).toBe(202);
+  return ((await response.json()) as { id: string }).id;
+}
+
+afterAll(() => removeTempDatabases());
+
+describe('graceful shutdown (SIGTERM)', () => {
+  let running: Service | undefined;
+  afterEach(() => {
+    if (running && running.child.exitCode === null) running.child.kill('SIGKILL');
+  });
+
+  it('stops taking requests, exits 0 in time, and the next start finishes the work', async () => {
+    const databaseUrl = await tempDatabaseUrl();
+    running = await start(databaseUrl);
+    const first = running;
+    const ids = await Promise.all(Array.from({ length: 8 }, (_, i) => post(first.base, `c-${i}`)));
+    // Let the workflow get under way: the charges (400 ms each) are in flight now.
+    await eventually(
+      () => fetch(`${first.base}/orders?status=PAYMENT_PROCESSING`).then((r) => r.json()),
+      (page) => (page as { items: unknown[] }).items.length > 0,
+      { what: 'a payment to be in flight' },
+    );
+
+    const { code, ms } = await stop(first);
+    expect(code).toBe(0);
+    expect(ms).toBeLessThan(4000 + 1000);
+    expect(first.output()).toContain('Shut down cleanly');
+    await expect(fetch(`${first.base}/inventory`)).rejects.toThrow();
+
+    running = await start(databaseUrl);
+    const second = running;
+    for (const id of ids) {
+      const events = await eventually(
+        async () => {
+          const response = await fetch(`${second.base}/orders/${id}/events`);
+          return ((await response.json()) as Array<{ type: string }>).map((e) => e.type);
+        },
+        (types) => types.includes('OrderConfirmationSent'),
+        { what: `order ${id} to finish after the restart` },
+      );
+      expect(events.filter((type) => type === 'OrderConfirmationSent')).toHaveLength(1);
+      expect(events.filter((type) => type === 'PaymentCompleted')).toHaveLength(1);
+      const order = (await (await fetch(`${second.base}/orders/${id}`)).json()) as {
+        status: string;
+      };
+      expect(TERMINAL).toContain(order.status);
+    }
+    expect((await stop(second)).code).toBe(0);
+  });
+
+  it('exits 0 right away when idle', async () => {
+    running = await start(await tempDatabaseUrl());
+    const { code, ms } = await stop(running);
+    expect(code).toBe(0);
+    expect(ms).toBeLessThan(2000);
+  });
+});
