@@ -2,6 +2,7 @@ import { EventsHandler, type IEventHandler } from '@nestjs/cqrs';
 import request from 'supertest';
 import { DATABASE } from '../src/database/database.tokens.js';
 import type { Database } from '../src/database/database.js';
+import { DeliveryLog } from '../src/messaging/delivery-log.js';
 import { EventDispatcher } from '../src/messaging/dispatcher.js';
 import { EventStore } from '../src/messaging/event-store.js';
 import { SubscriberRegistry } from '../src/messaging/subscribers.js';
@@ -47,6 +48,16 @@ class PoisonHandler implements IEventHandler<OrderCreated | OrderCompleted> {
       PoisonHandler.broken || (type === 'OrderCreated' && failures < PoisonHandler.failFirst);
     PoisonHandler.handled.push({ orderId: event.orderId, type, ok: !fail });
     return fail ? Promise.reject(new Error(`poison ${type}`)) : Promise.resolve();
+  }
+}
+
+/** Always fails on OrderCreated; counts its runs. */
+@EventsHandler(OrderCreated)
+class RaceHandler implements IEventHandler<OrderCreated> {
+  static runs = 0;
+  handle(): Promise<void> {
+    RaceHandler.runs++;
+    return Promise.reject(new Error('race'));
   }
 }
 
@@ -143,6 +154,96 @@ describe('retries, dead letters and replay', () => {
       PoisonHandler.failFirst = 0;
     }
   });
+});
+
+describe('dead-lettering happens once', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({
+      config: { retryMaxAttempts: 3, retryBaseDelayMs: 5 },
+      providers: [RaceHandler],
+    });
+  });
+  afterAll(() => t.close());
+
+  async function lettersOf(eventId: string, subscriber: string): Promise<unknown[]> {
+    return db(t)
+      .selectFrom('dead_letters')
+      .select(['subscriber', 'attempts'])
+      .where('event_id', '=', eventId)
+      .where('subscriber', '=', subscriber)
+      .execute();
+  }
+
+  it('stores one dead letter however many copies of a delivery fail for the last time', async () => {
+    const id = await placeOrder(t.http, [{ productId: 'product-1', quantity: 1 }]);
+    await settled(t.http, id);
+    const event = (await t.app.get(EventStore).readStream(id))[0];
+    const log = t.app.get(DeliveryLog);
+    const dead = { status: 'DEAD' as const, attempts: 3, error: 'Error: copy failed' };
+
+    await Promise.all(Array.from({ length: 5 }, () => log.record(event, 'CopySubscriber', dead)));
+    await log.record(event, 'CopySubscriber', dead);
+    // A late retry of a stale copy does not bring a dead delivery back either.
+    await log.record(event, 'CopySubscriber', { status: 'RETRY', attempts: 1, notBefore: 0 });
+    expect(await lettersOf(event.meta.eventId, 'CopySubscriber')).toHaveLength(1);
+    const row = await db(t)
+      .selectFrom('deliveries')
+      .select(['status', 'attempts'])
+      .where('subscriber', '=', 'CopySubscriber')
+      .where('event_id', '=', event.meta.eventId)
+      .executeTakeFirstOrThrow();
+    expect(row).toEqual({ status: 'DEAD', attempts: 3 });
+
+    // A replay reopens it; failing again after that is a new dead letter.
+    await log.reopen('CopySubscriber', event.meta.eventId);
+    await log.record(event, 'CopySubscriber', dead);
+    expect(await lettersOf(event.meta.eventId, 'CopySubscriber')).toHaveLength(2);
+  });
+
+  // The in-process dispatcher only: with RabbitMQ the poll below is not what delivers events.
+  if (!process.env.TEST_AMQP_URL) {
+    it('a poll of the log while a last failure is being recorded does not run it again', async () => {
+      const log = t.app.get(DeliveryLog);
+      const dispatcher = t.app.get(EventDispatcher) as unknown as { poll(): Promise<void> };
+      const record = log.record.bind(log);
+      const calls: string[] = [];
+      // Lands a poll of the event log exactly between the last failure and its record.
+      log.record = async (event, subscriberId, outcome, markDispatched) => {
+        if (subscriberId === 'RaceHandler') calls.push(outcome?.status ?? 'none');
+        if (subscriberId === 'RaceHandler' && outcome?.status === 'DEAD') await dispatcher.poll();
+        return record(event, subscriberId, outcome, markDispatched);
+      };
+      try {
+        RaceHandler.runs = 0;
+        const id = await placeOrder(t.http, [{ productId: 'product-2', quantity: 1 }]);
+        await settled(t.http, id);
+        const created = (await t.app.get(EventStore).readStream(id))[0];
+        await eventually(
+          async () => ({
+            backlog: t.app.get(EventDispatcher).backlog,
+            letters: await lettersOf(created.meta.eventId, 'RaceHandler'),
+            dispatched: (
+              await db(t)
+                .selectFrom('event_log')
+                .select('dispatched')
+                .where('seq', '=', created.meta.seq)
+                .executeTakeFirstOrThrow()
+            ).dispatched,
+          }),
+          (s) => s.backlog === 0 && s.letters.length > 0 && Number(s.dispatched) === 1,
+          { what: 'the poisoned OrderCreated to be dead-lettered and the log drained' },
+        );
+        expect(RaceHandler.runs).toBe(3);
+        expect(calls).toEqual(['RETRY', 'RETRY', 'DEAD']);
+        expect(await lettersOf(created.meta.eventId, 'RaceHandler')).toEqual([
+          { subscriber: 'RaceHandler', attempts: 3 },
+        ]);
+      } finally {
+        log.record = record;
+      }
+    });
+  }
 });
 
 describe('duplicate delivery', () => {

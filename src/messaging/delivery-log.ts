@@ -115,9 +115,10 @@ export class DeliveryLog {
             oc
               .columns(['subscriber', 'event_id'])
               // A delivery that succeeds after retries keeps the last error it met, for the
-              // record. DONE is final: a late failure of a duplicate copy never undoes it.
+              // record. DONE and DEAD are final (only a replay reopens a DEAD delivery): a late
+              // outcome of a duplicate copy never undoes them, nor dead-letters one twice.
               .doUpdateSet(outcome.status === 'DONE' ? { ...row, last_error: undefined } : row)
-              .where('deliveries.status', '<>', 'DONE'),
+              .where('deliveries.status', 'not in', ['DONE', 'DEAD']),
           )
           .executeTakeFirst();
         const applied = Number(written.numInsertedOrUpdatedRows ?? 0) > 0;

@@ -326,10 +326,7 @@ export class EventDispatcher {
     }
     if (outcome.status !== 'RETRY') queued.pending.delete(subscriber.id);
     const finished = queued.pending.size === 0;
-    if (finished) {
-      lane.events.splice(lane.events.indexOf(queued), 1);
-      this.inMemory.delete(event.meta.seq);
-    }
+    if (finished) lane.events.splice(lane.events.indexOf(queued), 1);
     try {
       await this.log.record(event, subscriber.id, outcome, finished);
     } catch (recordError: unknown) {
@@ -337,6 +334,12 @@ export class EventDispatcher {
       this.logger.error(
         `Could not record delivery of ${event.meta.eventId}: ${describeError(recordError)}`,
       );
+    }
+    // Only once the outcome is stored may a poll see the event as not in memory: a poll that
+    // read the log before this commit would otherwise find the delivery still RETRY and run the
+    // subscriber again. A replay that put the event back meanwhile keeps it in memory.
+    if (finished && !lane.events.some((q) => q.event.meta.seq === event.meta.seq)) {
+      this.inMemory.delete(event.meta.seq);
     }
   }
 }
