@@ -1,11 +1,19 @@
+import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { ofType, Saga, type ICommand, type IEvent } from '@nestjs/cqrs';
 import { EMPTY, map, mergeMap, type Observable } from 'rxjs';
+import { sql } from 'kysely';
 import request from 'supertest';
+import { DATABASE } from '../src/database/database.tokens.js';
+import type { Database } from '../src/database/database.js';
+import { EventStore } from '../src/messaging/event-store.js';
+import { UnitOfWork } from '../src/messaging/unit-of-work.js';
+import { OrderConfirmationSent } from '../src/notifications/events/order-confirmation-sent.event.js';
 import { EMAIL_SENDER, type EmailMessage } from '../src/notifications/domain/email-sender.port.js';
 import { OrderCreated } from '../src/orders/events/order-created.event.js';
 import {
   createTestApp,
+  eventually,
   getOrder,
   orderEventTypes,
   placeOrder,
@@ -141,5 +149,72 @@ describe('an event handler that throws once', () => {
     expect(failures).toBe(1);
     expect(sent).toHaveLength(3);
     expect(new Set(sent.map((m) => m.messageId)).size).toBe(3);
+  });
+});
+
+describe('the events of one stream commit in sequence order', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
+  afterAll(() => t.close());
+
+  it('a second transaction appending to a stream waits until the first one commits', async () => {
+    const uow = t.app.get(UnitOfWork);
+    const store = t.app.get(EventStore);
+    const database = t.app.get<Database>(DATABASE);
+    const streamId = randomUUID();
+    const target = { streamId, aggregateType: 'Notification', aggregateId: streamId };
+    // Nothing subscribes to OrderConfirmationSent, so these events only sit in the log.
+    const first = new OrderConfirmationSent(streamId, 'n-1', 'first@example.com');
+    const second = new OrderConfirmationSent(streamId, 'n-2', 'second@example.com');
+    const committed: number[] = [];
+
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let firstAppended!: () => void;
+    const appended = new Promise<void>((resolve) => (firstAppended = resolve));
+    const one = uow
+      .transaction(async (tx) => {
+        await store.append(tx, [first], target);
+        firstAppended();
+        await gate; // holds the transaction open after taking its sequence number
+      })
+      .then(() => committed.push(first.meta.seq));
+    await appended;
+
+    let secondStarted = false;
+    let secondDone = false;
+    const two = uow
+      .transaction(async (tx) => {
+        secondStarted = true;
+        await store.append(tx, [second], target);
+      })
+      .then(() => {
+        committed.push(second.meta.seq);
+        secondDone = true;
+      });
+    // The second transaction either gets through (which the lock must prevent) or waits: for
+    // the stream's lock on PostgreSQL, for the one writer connection on SQLite.
+    const waiting = async () =>
+      database.dialect === 'postgres'
+        ? Number(
+            (
+              await sql<{ n: string }>`SELECT count(*) AS n FROM pg_locks
+                WHERE locktype = 'advisory' AND NOT granted`.execute(database.reader)
+            ).rows[0].n,
+          ) > 0
+        : !secondStarted;
+    await eventually(
+      async () => secondDone || (await waiting()),
+      (settledOrWaiting) => settledOrWaiting,
+      { what: 'the second transaction to commit or to wait' },
+    );
+    release();
+    await Promise.all([one, two]);
+
+    expect(committed).toHaveLength(2);
+    expect(committed[0]).toBeLessThan(committed[1]);
+    expect((await store.readStream(streamId)).map((e) => e.meta.seq)).toEqual(committed);
   });
 });

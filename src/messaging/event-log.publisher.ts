@@ -22,6 +22,11 @@ export class EventLogPublisher implements IEventPublisher {
 
   async publishAll<T extends IEvent>(events: T[]): Promise<void> {
     await this.uow.transaction(async (tx) => {
+      // Every stream of the batch is locked up front, in a fixed order, before any append.
+      await this.store.lockStreams(
+        tx,
+        events.filter((event) => event instanceof DomainEvent).map((event) => event.orderId),
+      );
       for (const event of events) {
         if (!(event instanceof DomainEvent)) {
           throw new TypeError(`${event.constructor.name} is not a DomainEvent with an @EventType`);

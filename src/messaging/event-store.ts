@@ -3,7 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DATABASE } from '../database/database.tokens.js';
 import type { Database } from '../database/database.js';
 import type { EventLogTable } from '../database/schema.js';
-import type { Selectable } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import { attachMeta, eventTypeOf, reviveEvent, type DomainEvent } from './domain-event.js';
 import { messageContext } from './message-context.js';
 import type { Tx } from './unit-of-work.js';
@@ -18,6 +18,9 @@ export interface AppendTarget {
 
 export type EventRow = Selectable<EventLogTable>;
 
+/** Seed of the hash that turns a stream id into an advisory lock key (any fixed value). */
+const STREAM_LOCK_SEED = 7_355_608;
+
 /**
  * The event log: outbox and audit trail at once. Events are appended inside the caller's
  * transaction, with a global sequence and the correlation and causation in force.
@@ -28,6 +31,7 @@ export class EventStore {
 
   async append(tx: Tx, events: readonly DomainEvent[], target: AppendTarget): Promise<void> {
     if (events.length === 0) return;
+    await this.lockStreams(tx, [target.streamId]);
     const context = messageContext.current();
     const occurredAt = new Date().toISOString();
     const rows = events.map((event) => {
@@ -54,6 +58,23 @@ export class EventStore {
       );
       tx.appended.push(events[index]);
     });
+  }
+
+  /**
+   * Makes the transactions that append to a stream take turns until they commit, so a stream's
+   * events commit in the order of their sequence numbers. Without it, on PostgreSQL, a transaction
+   * could take a sequence number, commit after one that took a later number, and a consumer that
+   * already went past the later event would see the earlier one too late. Locks are taken in a
+   * fixed order (callers pass every stream of the transaction at once); they are held to the end
+   * of the transaction. SQLite has one writer, so its transactions already take turns.
+   */
+  async lockStreams(tx: Tx, streamIds: readonly string[]): Promise<void> {
+    if (tx.dialect !== 'postgres') return;
+    for (const streamId of [...new Set(streamIds)].sort()) {
+      await sql`SELECT pg_advisory_xact_lock(hashtextextended(${streamId}, ${STREAM_LOCK_SEED}))`.execute(
+        tx.db,
+      );
+    }
   }
 
   /** Every event of one stream (an order's whole story), in the order they happened. */
