@@ -1,9 +1,11 @@
+import type { Server } from 'node:http';
 import { ValidationPipe, type LoggerService, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { AppModule } from './app.module.js';
+import { answerUnparsableRequests } from './common/client-errors.js';
 import { correlationMiddleware } from './common/correlation.middleware.js';
 import { inspectJsonBody, verifyUtf8 } from './common/json-body.js';
 import { flattenValidationErrors, RequestValidationError } from './common/problem.js';
@@ -36,6 +38,7 @@ export async function createApp(
  */
 export function configureApp(app: NestExpressApplication): void {
   const filter = new ProblemDetailsFilter();
+  answerUnparsableRequests(app.getHttpServer() as Server);
   app.disable('x-powered-by');
   app.use(correlationMiddleware);
   app.use(requireJsonBody);

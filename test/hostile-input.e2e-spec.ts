@@ -1,5 +1,5 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import {
@@ -85,9 +85,34 @@ function sendOnce(port: number, agent: http.Agent, request: RawRequest): Promise
   });
 }
 
+/**
+ * Writes bytes on a fresh connection and reads the answer until the server closes it: for requests
+ * that are not valid HTTP, which Node's client would refuse to send.
+ */
+function sendBytes(port: number, bytes: string): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const socket = net.connect(port, '127.0.0.1', () => socket.end(bytes));
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      const raw = Buffer.concat(chunks).toString('utf8');
+      const [head, ...rest] = raw.split('\r\n\r\n');
+      const [statusLine, ...lines] = head.split('\r\n');
+      const headers: http.IncomingHttpHeaders = {};
+      for (const line of lines) {
+        const colon = line.indexOf(':');
+        headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+      }
+      resolve({ status: Number(statusLine.split(' ')[1]), headers, text: rest.join('\r\n\r\n') });
+    });
+  });
+}
+
 /** The application on a port of its own, and a client that sends bytes as they are given. */
 interface Api {
   t: TestApp;
+  port: number;
   send(request: RawRequest): Promise<RawResponse>;
   close(): Promise<void>;
 }
@@ -100,6 +125,7 @@ async function startApi(options?: TestAppOptions): Promise<Api> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   return {
     t,
+    port,
     async send(request) {
       try {
         return await sendOnce(port, agent, request);
@@ -942,6 +968,29 @@ describe('hostile input that used to get through', () => {
 
   afterAll(async () => {
     await api.close();
+  });
+
+  // Node's HTTP parser refuses these before any route runs, and used to answer with a bare status
+  // line; they now get problem+json like every other error.
+  it('request headers over 16 KiB get a 431 problem+json, and no order is placed', async () => {
+    const padded = { ...JSON_TYPE, 'x-padding': 'a'.repeat(20_000) };
+    const problem = await expectRefusedWithoutChange(api, post(order({}), padded));
+    expect(problem).toMatchObject({ status: 431, title: 'Request Header Fields Too Large' });
+  });
+
+  it.each([
+    ['a Content-Length that is not a number', 'Content-Length: many\r\n'],
+    ['a header line without a colon', 'this is not a header\r\n'],
+    ['two different Content-Lengths', 'Content-Length: 2\r\nContent-Length: 3\r\n'],
+  ])('a request with %s gets a 400 problem+json', async (_name, header) => {
+    const ordersBefore = (await allOrders(api)).length;
+    const response = await sendBytes(
+      api.port,
+      `POST /orders HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n${header}\r\n{}`,
+    );
+    expect(expectProblem(response, 400)).toMatchObject({ title: 'Bad Request' });
+    expect(response.headers.connection).toBe('close');
+    expect((await allOrders(api)).length).toBe(ordersBefore);
   });
 
   // class-transformer copies the body recursively before validation; a few thousand levels of
