@@ -2,7 +2,8 @@
 /**
  * Cluster test: three instances of the built service (dist/main.js) on one PostgreSQL database
  * and one RabbitMQ broker take a few thousand orders spread over them, while one instance is
- * killed (SIGKILL) and restarted and the broker drops every client connection once. When every
+ * killed (SIGKILL) and restarted, the broker drops every client connection once, and PostgreSQL
+ * closes every connection to the database once (as a restart or a failover would). When every
  * order has settled the instances are stopped with SIGTERM and the invariants are checked in
  * PostgreSQL: nothing lost, nothing charged twice, no oversell, one notification per order, and
  * a consistent event history per order.
@@ -64,6 +65,7 @@ const CLIENTS = 16;
 const CANCEL_RATE = 0.06;
 const KILL_AT = 0.4;
 const BROKER_RESTART_AT = 0.7;
+const DATABASE_CUT_AT = 0.55;
 const RESTART_AFTER_MS = 2000;
 const READY_TIMEOUT_MS = 60_000;
 const REQUEST_TIMEOUT_MS = 15_000;
@@ -142,7 +144,11 @@ const stats = {
   kills: 0,
   restarts: 0,
   brokerRestarts: 0,
+  databaseCuts: 0,
+  connectionsClosed: 0,
   http5xx: 0,
+  http503: 0,
+  unexpectedExits: 0,
 };
 /** Milliseconds of every answered POST /orders. */
 const postLatencies = [];
@@ -197,6 +203,10 @@ function startInstance(instance) {
     child.once('exit', (code, signal) => {
       instance.exit = { code, signal };
       instance.up = false;
+      if (!instance.sentSignal) {
+        stats.unexpectedExits++;
+        violate('run', `${instance.name} exited on its own (code ${code}):\n${logTail(instance)}`);
+      }
       resolve(instance.exit);
     });
     child.once('error', (error) => {
@@ -327,6 +337,10 @@ async function request(method, path, body, headers, { returnInFlight = false } =
     let retry = false;
     if (!response) {
       unanswered++;
+      retry = true;
+    } else if (response.status === 503 && response.json?.code === 'DATABASE_UNAVAILABLE') {
+      // The database connection was lost under the request: nothing was done, ask again.
+      stats.http503++;
       retry = true;
     } else if (response.status >= 500) {
       stats.http5xx++;
@@ -497,6 +511,22 @@ async function restartBrokerConnections() {
   console.log(`  ${elapsed()} rabbitmqctl close_all_connections: every connection closed`);
 }
 
+/** PostgreSQL closes every connection to the test's database, as a restart or failover would. */
+async function closeDatabaseConnections() {
+  const closed = await withClient(ADMIN_URL, (c) =>
+    c.query(
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+        WHERE datname = $1 AND pid <> pg_backend_pid()`,
+      [DB_NAME],
+    ),
+  );
+  stats.databaseCuts++;
+  stats.connectionsClosed += closed.rowCount ?? 0;
+  console.log(
+    `  ${elapsed()} pg_terminate_backend: ${closed.rowCount} database connections closed`,
+  );
+}
+
 /** Watches the progress and fires the disruptions and bursts at their moments. */
 async function conductor() {
   const tasks = [];
@@ -511,6 +541,8 @@ async function conductor() {
   while (!load.stop) {
     BURSTS.forEach((b, i) => at(b.at, `burst-${i}`, () => burst(b, i)));
     at(KILL_AT, 'kill', () => (restarted = killAndRestart(instances[1])));
+    // Once every instance is up again, so that all three lose their connections.
+    at(DATABASE_CUT_AT, 'database', () => restarted.then(() => closeDatabaseConnections()));
     // Once every instance is up again, so the broker drops the connections of all three.
     at(BROKER_RESTART_AT, 'broker', () => restarted.then(() => restartBrokerConnections()));
     await delay(10);
@@ -1127,6 +1159,12 @@ async function main() {
         `${percentile(postLatencies, 100)} ms`,
     ],
     ['kills (SIGKILL) / restarts', `${stats.kills} / ${stats.restarts}`],
+    [
+      'database connection cuts',
+      `${stats.databaseCuts} (${stats.connectionsClosed} connections closed; ${stats.http503} ` +
+        `answers 503 retried)`,
+    ],
+    ['instances that exited on their own', stats.unexpectedExits],
     [
       'broker connection restarts',
       `${stats.brokerRestarts} (reconnects logged per instance: ${reconnects.join(' / ')})`,

@@ -3,6 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { ofType, Saga, type ICommand, type IEvent } from '@nestjs/cqrs';
 import { EMPTY, map, mergeMap, type Observable } from 'rxjs';
 import { sql } from 'kysely';
+import pg from 'pg';
 import request from 'supertest';
 import { DATABASE } from '../src/database/database.tokens.js';
 import type { Database } from '../src/database/database.js';
@@ -218,3 +219,82 @@ describe('the events of one stream commit in sequence order', () => {
     expect((await store.readStream(streamId)).map((e) => e.meta.seq)).toEqual(committed);
   });
 });
+
+// PostgreSQL only: the server closes every connection, as a restart or a failover does. (SQLite
+// is a file opened by the process itself; there is no server to lose.)
+if (process.env.TEST_DATABASE_URL) {
+  describe('the database server closes every connection', () => {
+    let t: TestApp;
+    beforeAll(async () => {
+      t = await createTestApp({ config: { paymentLatencyMs: 100 } });
+    });
+    afterAll(() => t.close());
+
+    /** Closes every connection to the app's database from the server side; how many it closed. */
+    async function closeAllConnections(): Promise<number> {
+      const name = new URL(t.config.databaseUrl).pathname.slice(1);
+      const admin = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
+      await admin.connect();
+      try {
+        const result = await admin.query(
+          `SELECT pg_terminate_backend(pid) AS closed FROM pg_stat_activity
+            WHERE datname = $1 AND pid <> pg_backend_pid()`,
+          [name],
+        );
+        return result.rows.length;
+      } finally {
+        await admin.end();
+      }
+    }
+
+    const unavailable: Array<{ status: number; retryAfter?: string; code?: string }> = [];
+
+    /** POSTs an order with an Idempotency-Key, asking again after a 503, until it is accepted. */
+    async function place(n: number): Promise<string> {
+      const key = `outage-${n}-${randomUUID()}`;
+      const body = { customerId: `c-${n}`, items: [{ productId: 'product-1', quantity: 1 }] };
+      const response = await eventually(
+        () => request(t.http).post('/orders').set('Idempotency-Key', key).send(body),
+        (r) => {
+          if (r.status >= 500) {
+            const problem = r.body as { code?: string };
+            unavailable.push({
+              status: r.status,
+              retryAfter: r.headers['retry-after'],
+              code: problem.code,
+            });
+          }
+          return r.status === 202;
+        },
+        { what: `order ${n} to be accepted` },
+      );
+      return (response.body as { id: string }).id;
+    }
+
+    it('keeps running, answers 503 at worst, and every order still completes once', async () => {
+      const first = await Promise.all(Array.from({ length: 10 }, (_, n) => place(n)));
+      // The workflow of these orders is under way: the connections close under it.
+      expect(await closeAllConnections()).toBeGreaterThan(0);
+      const [second] = await Promise.all([
+        Promise.all(Array.from({ length: 10 }, (_, n) => place(10 + n))),
+        closeAllConnections(),
+      ]);
+      for (const id of [...first, ...second]) {
+        expect((await settled(t.http, id)).status).toBe('COMPLETED');
+        const types = await orderEventTypes(t.http, id);
+        expect(types.filter((type) => type === 'OrderConfirmationSent')).toHaveLength(1);
+      }
+      // Anything refused meanwhile was a 503 saying to try again, never another 5xx.
+      for (const refusal of unavailable) {
+        expect(refusal).toEqual({ status: 503, retryAfter: '1', code: 'DATABASE_UNAVAILABLE' });
+      }
+      const payments = await request(t.http).get('/payments').expect(200);
+      const charged = (payments.body as Array<{ orderId: string; status: string }>).filter(
+        (p) => p.status === 'COMPLETED',
+      );
+      expect(charged).toHaveLength(20);
+      expect(new Set(charged.map((p) => p.orderId)).size).toBe(20);
+      expect((await request(t.http).get('/admin/dead-letters').expect(200)).body).toEqual([]);
+    });
+  });
+}

@@ -201,6 +201,36 @@ describe('dead-lettering happens once', () => {
     expect(await lettersOf(event.meta.eventId, 'CopySubscriber')).toHaveLength(2);
   });
 
+  it('stores the dead letter even when the database is lost just as it is being written', async () => {
+    const log = t.app.get(DeliveryLog);
+    const record = log.record.bind(log);
+    let lost = 0;
+    log.record = async (event, subscriberId, outcome, markDispatched) => {
+      if (subscriberId === 'RaceHandler' && outcome?.status === 'DEAD' && lost === 0) {
+        lost++;
+        throw Object.assign(new Error('Connection terminated unexpectedly'), { code: '57P01' });
+      }
+      return record(event, subscriberId, outcome, markDispatched);
+    };
+    try {
+      RaceHandler.runs = 0;
+      const id = await placeOrder(t.http, [{ productId: 'product-3', quantity: 1 }]);
+      await settled(t.http, id);
+      const created = (await t.app.get(EventStore).readStream(id))[0];
+      const letters = await eventually(
+        () => lettersOf(created.meta.eventId, 'RaceHandler'),
+        (list) => list.length > 0,
+        { what: 'the dead letter to be stored after all' },
+      );
+      expect(lost).toBe(1);
+      expect(letters).toEqual([{ subscriber: 'RaceHandler', attempts: 3 }]);
+      // The outcome was stored again; the failing subscriber was not run a fourth time.
+      expect(RaceHandler.runs).toBe(3);
+    } finally {
+      log.record = record;
+    }
+  });
+
   // The in-process dispatcher only: with RabbitMQ the poll below is not what delivers events.
   if (!process.env.TEST_AMQP_URL) {
     it('a poll of the log while a last failure is being recorded does not run it again', async () => {

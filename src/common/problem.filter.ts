@@ -7,6 +7,7 @@ import {
   type ExceptionFilter,
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import { isConnectionError } from '../database/connection-errors.js';
 import { DomainError } from './domain-error.js';
 import { RequestValidationError, type ProblemDetails } from './problem.js';
 
@@ -37,6 +38,9 @@ const TITLES: Record<number, string> = {
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
+/** Retry-After of a 503 answered because the database could not be reached. */
+const RETRY_AFTER_SECONDS = 1;
+
 /** Turns every error into an RFC 9457 application/problem+json answer. */
 @Catch()
 export class ProblemDetailsFilter implements ExceptionFilter {
@@ -48,7 +52,11 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const response = http.getResponse<Response>();
     const problem = this.toProblem(exception);
     problem.instance = request.originalUrl ?? request.url;
-    if (problem.status >= 500) {
+    if (problem.status === 503) {
+      // Not a bug: the database went away (restart, failover). Nothing was done; ask again.
+      this.logger.warn(`${request.method} ${problem.instance}: ${describe(exception)}`);
+      response.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
+    } else if (problem.status >= 500) {
       this.logger.error(
         `${request.method} ${problem.instance}: ${describe(exception)}`,
         exception instanceof Error ? exception.stack : undefined,
@@ -76,6 +84,16 @@ export class ProblemDetailsFilter implements ExceptionFilter {
         status,
         detail: exception.message,
         code: exception.code,
+      };
+    }
+    if (isConnectionError(exception)) {
+      return {
+        type: 'urn:problem:database-unavailable',
+        title: TITLES[503],
+        status: 503,
+        detail:
+          'The database could not be reached; the request was not carried out. Try again shortly.',
+        code: 'DATABASE_UNAVAILABLE',
       };
     }
     const status = httpStatusOf(exception);

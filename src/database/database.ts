@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { Logger } from '@nestjs/common';
 import SqliteDatabase from 'better-sqlite3';
 import {
   Kysely,
@@ -17,6 +18,8 @@ import { gatewayCalls } from './migrations/004-gateway-calls.js';
 import type { DB } from './schema.js';
 
 export type SqlDialectName = 'sqlite' | 'postgres';
+
+const logger = new Logger('Database');
 
 export interface DatabaseOptions {
   url: string;
@@ -104,6 +107,21 @@ export function openDatabase(options: DatabaseOptions): Database {
       connectionString: options.url,
       max: Math.max(2, Math.ceil((options.poolSize ?? 10) / 2)),
     });
+    // A connection the server closes (a restart, a failover, an administrator) reports an error
+    // on its client, checked out or not, and on the pool if it sat idle there; unheard, either
+    // would end the process. The work on it fails with a connection error (retried, or a 503),
+    // and the pool drops the connection and opens a new one when one is next needed.
+    for (const [name, each] of [
+      ['writer', pool],
+      ['reader', readPool],
+    ] as const) {
+      each.on('connect', (client) =>
+        client.on('error', (error) =>
+          logger.warn(`A ${name} connection to PostgreSQL was closed: ${error.message}`),
+        ),
+      );
+      each.on('error', () => undefined); // logged by the client's own listener above
+    }
     return {
       db: new Kysely<DB>({ dialect: new PostgresDialect({ pool }) }),
       reader: new Kysely<DB>({ dialect: new PostgresDialect({ pool: readPool }) }),

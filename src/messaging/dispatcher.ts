@@ -14,6 +14,8 @@ interface PendingDelivery {
   subscriber: Subscriber;
   attempts: number;
   notBefore: number;
+  /** The outcome of a finished run that could not be stored yet: store it, do not run again. */
+  unrecorded?: DeliveryOutcome;
 }
 
 interface QueuedEvent {
@@ -32,6 +34,8 @@ interface Lane {
 }
 
 const POLL_BATCH = 500;
+/** How long an outcome that could not be stored waits before it is stored again. */
+const RECORD_RETRY_MS = 1000;
 
 /**
  * Delivers stored events to every subscriber, durably.
@@ -303,16 +307,15 @@ export class EventDispatcher {
     );
   }
 
-  private async deliver(lane: Lane, queued: QueuedEvent, delivery: PendingDelivery): Promise<void> {
+  /** Runs the subscriber once; the outcome, with the attempt count and backoff updated. */
+  private async attempt(event: DomainEvent, delivery: PendingDelivery): Promise<DeliveryOutcome> {
     const { subscriber } = delivery;
-    const { event } = queued;
-    let outcome: DeliveryOutcome;
     try {
       await this.log.run(subscriber, event);
       crashPoint('delivery-before-record');
-      outcome = { status: 'DONE', attempts: delivery.attempts };
+      return { status: 'DONE', attempts: delivery.attempts };
     } catch (thrown: unknown) {
-      outcome = this.log.failure(delivery.attempts, thrown);
+      const outcome = this.log.failure(delivery.attempts, thrown);
       delivery.attempts = outcome.attempts;
       const where = `${subscriber.id} on ${event.meta.type} ${event.meta.eventId}`;
       if (outcome.status === 'DEAD') {
@@ -323,17 +326,32 @@ export class EventDispatcher {
         delivery.notBefore = outcome.notBefore!;
         this.logger.warn(`${where} failed (attempt ${outcome.attempts}): ${outcome.error}`);
       }
+      return outcome;
     }
+  }
+
+  private async deliver(lane: Lane, queued: QueuedEvent, delivery: PendingDelivery): Promise<void> {
+    const { subscriber } = delivery;
+    const { event } = queued;
+    const outcome = delivery.unrecorded ?? (await this.attempt(event, delivery));
+    delivery.unrecorded = undefined;
     if (outcome.status !== 'RETRY') queued.pending.delete(subscriber.id);
     const finished = queued.pending.size === 0;
     if (finished) lane.events.splice(lane.events.indexOf(queued), 1);
     try {
       await this.log.record(event, subscriber.id, outcome, finished);
     } catch (recordError: unknown) {
-      // The work itself is done or will be retried; a restart redoes what was not recorded.
-      this.logger.error(
-        `Could not record delivery of ${event.meta.eventId}: ${describeError(recordError)}`,
+      // The outcome (a dead letter above all) must be stored: it is stored again a little later,
+      // without running the subscriber again. (A RETRY is pending anyway.)
+      this.logger.warn(
+        `Could not record ${subscriber.id} on ${event.meta.eventId}; trying again: ` +
+          describeError(recordError),
       );
+      if (outcome.status !== 'RETRY') delivery.unrecorded = outcome;
+      delivery.notBefore = Math.max(delivery.notBefore, Date.now() + RECORD_RETRY_MS);
+      queued.pending.set(subscriber.id, delivery);
+      if (finished) this.insertSorted(lane, queued);
+      return;
     }
     // Only once the outcome is stored may a poll see the event as not in memory: a poll that
     // read the log before this commit would otherwise find the delivery still RETRY and run the
