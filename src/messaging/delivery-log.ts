@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import { Inject, Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
 import { DATABASE } from '../database/database.tokens.js';
@@ -148,6 +149,27 @@ export class DeliveryLog {
           .execute();
       }
     });
+  }
+
+  /**
+   * Records an outcome, asking again while the database cannot be reached (up to `tries` times, a
+   * second apart): a subscriber that has run is not run again only because its outcome, a dead
+   * letter above all, could not be stored at once.
+   */
+  async recordOutcome(
+    event: DomainEvent,
+    subscriberId: string,
+    outcome: DeliveryOutcome,
+    tries = 10,
+  ): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.record(event, subscriberId, outcome);
+      } catch (error: unknown) {
+        if (!isConnectionError(error) || attempt >= tries) throw error;
+        await delay(DATABASE_WAIT_MS, undefined, { ref: false });
+      }
+    }
   }
 
   /** Sets a dead-lettered delivery back to RETRY with a fresh attempt count. */

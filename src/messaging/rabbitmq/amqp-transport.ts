@@ -330,7 +330,7 @@ export class AmqpTransport {
     } catch (error: unknown) {
       const outcome = this.log.failure(attempts, error);
       const where = `${subscriber.id} on ${event.meta.type} ${event.meta.eventId}`;
-      await this.log.record(event, subscriber.id, outcome);
+      await this.log.recordOutcome(event, subscriber.id, outcome);
       if (outcome.status === 'DEAD') {
         this.logger.error(
           `${where} failed ${outcome.attempts} times; dead-lettered: ${outcome.error}`,
@@ -352,7 +352,7 @@ export class AmqpTransport {
       return true;
     }
     crashPoint('delivery-before-record');
-    await this.log.record(event, subscriber.id, { status: 'DONE', attempts });
+    await this.log.recordOutcome(event, subscriber.id, { status: 'DONE', attempts });
     return true;
   }
 
