@@ -7,6 +7,7 @@ import pg from 'pg';
 import request from 'supertest';
 import { DATABASE } from '../src/database/database.tokens.js';
 import type { Database } from '../src/database/database.js';
+import { EventDispatcher } from '../src/messaging/dispatcher.js';
 import { EventStore } from '../src/messaging/event-store.js';
 import { UnitOfWork } from '../src/messaging/unit-of-work.js';
 import { OrderConfirmationSent } from '../src/notifications/events/order-confirmation-sent.event.js';
@@ -295,6 +296,67 @@ if (process.env.TEST_DATABASE_URL) {
       expect(charged).toHaveLength(20);
       expect(new Set(charged.map((p) => p.orderId)).size).toBe(20);
       expect((await request(t.http).get('/admin/dead-letters').expect(200)).body).toEqual([]);
+    });
+  });
+}
+
+// PostgreSQL without a broker: several instances share the database, one delivers at a time.
+// (With TEST_AMQP_URL every instance delivers through RabbitMQ instead; SQLite is one process.)
+if (process.env.TEST_DATABASE_URL && !process.env.TEST_AMQP_URL) {
+  describe('several instances on one PostgreSQL database without a broker', () => {
+    it('one delivers, the others stand by, and one takes over when it stops', async () => {
+      const databaseUrl = await tempDatabaseUrl();
+      const sent: EmailMessage[] = [];
+      const sender = {
+        send(message: EmailMessage): Promise<void> {
+          sent.push(message);
+          return Promise.resolve();
+        },
+      };
+      const options = {
+        config: { databaseUrl },
+        overrides: [{ token: EMAIL_SENDER, useValue: sender }],
+      };
+      const first = await createTestApp(options);
+      const second = await createTestApp(options);
+      let firstOpen = true;
+      try {
+        expect(first.app.get(EventDispatcher).delivering).toBe(true);
+        expect(second.app.get(EventDispatcher).delivering).toBe(false);
+        expect((await request(second.http).get('/health').expect(200)).body).toMatchObject({
+          events: 'standing by',
+        });
+
+        // Orders taken by both; the events of those taken by the second wait in the log.
+        const ids = await Promise.all(
+          Array.from({ length: 10 }, (_, n) =>
+            placeOrder((n % 2 === 0 ? first : second).http, [
+              { productId: 'product-1', quantity: 1 },
+            ]),
+          ),
+        );
+        for (const id of ids) expect((await settled(second.http, id)).status).toBe('COMPLETED');
+        expect(sent).toHaveLength(10);
+        expect(new Set(sent.map((m) => m.messageId)).size).toBe(10);
+
+        await first.close();
+        firstOpen = false;
+        await eventually(
+          () => Promise.resolve(second.app.get(EventDispatcher).delivering),
+          (delivering) => delivering,
+          { what: 'the second instance to take over delivery' },
+        );
+        const later = await Promise.all(
+          Array.from({ length: 4 }, () =>
+            placeOrder(second.http, [{ productId: 'product-2', quantity: 1 }]),
+          ),
+        );
+        for (const id of later) expect((await settled(second.http, id)).status).toBe('COMPLETED');
+        expect(sent).toHaveLength(14);
+      } finally {
+        if (firstOpen) await first.close();
+        await second.close();
+      }
     });
   });
 }

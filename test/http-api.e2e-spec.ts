@@ -682,9 +682,11 @@ describe('GET /health', () => {
   });
   afterAll(() => t.close());
 
-  it('answers 200 with the state of the database and the broker', async () => {
+  it('answers 200 with the state of the database and the broker, and who delivers events', async () => {
     const response = await request(t.http).get('/health').expect(200);
     const broker = process.env.TEST_AMQP_URL ? 'ok' : 'not used';
-    expect(response.body).toEqual({ status: 'ok', database: 'ok', broker });
+    // Alone on its database, an instance without a broker delivers the events itself.
+    const events = process.env.TEST_AMQP_URL ? 'through the broker' : 'delivering';
+    expect(response.body).toEqual({ status: 'ok', database: 'ok', broker, events });
   });
 });

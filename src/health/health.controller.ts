@@ -10,6 +10,11 @@ export interface Health {
   status: 'ok' | 'unavailable';
   database: 'ok' | 'unreachable';
   broker: 'ok' | 'disconnected' | 'not used';
+  /**
+   * Who delivers events: every instance through the broker; without one, the instance holding
+   * the delivery lease ('delivering'), the others 'standing by' to take over.
+   */
+  events: 'through the broker' | 'delivering' | 'standing by';
 }
 
 /** Readiness for load balancers and orchestrators: 200 when the database (and broker) answer. */
@@ -33,6 +38,6 @@ export class HealthController {
     const broker = this.messaging.brokerState;
     const ok = database === 'ok' && broker !== 'disconnected';
     response.status(ok ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE);
-    return { status: ok ? 'ok' : 'unavailable', database, broker };
+    return { status: ok ? 'ok' : 'unavailable', database, broker, events: this.messaging.role };
   }
 }

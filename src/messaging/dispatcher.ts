@@ -6,6 +6,7 @@ import type { Database } from '../database/database.js';
 import type { DeliveryStatus } from '../database/schema.js';
 import { DeliveryLog, describeError, type DeliveryOutcome } from './delivery-log.js';
 import { CommitSignal } from './commit-signal.js';
+import { DispatchLease } from './dispatch-lease.js';
 import type { DomainEvent } from './domain-event.js';
 import { EventStore } from './event-store.js';
 import { SubscriberRegistry, type Subscriber } from './subscribers.js';
@@ -68,14 +69,19 @@ export class EventDispatcher {
     private readonly store: EventStore,
     private readonly registry: SubscriberRegistry,
     private readonly log: DeliveryLog,
+    private readonly lease: DispatchLease,
     signal: CommitSignal,
   ) {
     signal.onCommitted((events) => {
-      if (this.started && !this.stopping) this.enqueue(events, new Map());
+      // Without the lease another instance delivers; these events wait in the log for it.
+      if (this.started && !this.stopping && this.lease.held) this.enqueue(events, new Map());
     });
   }
 
-  /** Discovers the subscribers and starts delivering, beginning with what is left in the log. */
+  /**
+   * Discovers the subscribers and starts delivering, beginning with what is left in the log; or,
+   * while another instance holds the delivery lease, stands by and asks for it at every poll.
+   */
   async start(): Promise<void> {
     this.registry.discover();
     this.started = true;
@@ -96,7 +102,13 @@ export class EventDispatcher {
         new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref()),
       ]);
     }
+    await this.lease.release();
     this.started = false;
+  }
+
+  /** Whether this instance delivers events now (false: another instance does). */
+  get delivering(): boolean {
+    return this.started && this.lease.held;
   }
 
   /** Number of events waiting in memory for at least one subscriber. */
@@ -125,6 +137,7 @@ export class EventDispatcher {
       .set({ dispatched: 0 })
       .where('seq', '=', event.meta.seq)
       .execute();
+    if (!this.lease.held) return; // the instance that delivers finds it in the log
     const lane = this.laneFor(event.meta.streamId);
     let queued = lane.events.find((q) => q.event.meta.seq === event.meta.seq);
     if (!queued) {
@@ -148,6 +161,7 @@ export class EventDispatcher {
 
   private async poll(): Promise<void> {
     if (this.stopping) return;
+    if (!(await this.lease.acquire())) return;
     const events = (await this.store.readUndispatched(POLL_BATCH + this.inMemory.size)).filter(
       (e) => !this.inMemory.has(e.meta.seq),
     );

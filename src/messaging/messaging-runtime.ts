@@ -21,6 +21,11 @@ export class MessagingRuntime {
     return this.amqp.connected ? 'ok' : 'disconnected';
   }
 
+  get role(): 'through the broker' | 'delivering' | 'standing by' {
+    if (this.usesBroker) return 'through the broker';
+    return this.dispatcher.delivering ? 'delivering' : 'standing by';
+  }
+
   async start(): Promise<void> {
     if (this.usesBroker) await this.amqp.start();
     else await this.dispatcher.start();

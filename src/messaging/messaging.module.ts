@@ -5,6 +5,7 @@ import { AppConfig } from '../config/app-config.js';
 import { CommitSignal } from './commit-signal.js';
 import { DeadLetterStore } from './dead-letters.js';
 import { DeliveryLog } from './delivery-log.js';
+import { DispatchLease } from './dispatch-lease.js';
 import { MessagingRuntime } from './messaging-runtime.js';
 import { AmqpTransport } from './rabbitmq/amqp-transport.js';
 import { EventDispatcher } from './dispatcher.js';
@@ -19,6 +20,7 @@ const providers = [
   UnitOfWork,
   EventStore,
   SubscriberRegistry,
+  DispatchLease,
   EventDispatcher,
   EventLogPublisher,
   DeadLetterStore,
