@@ -22,6 +22,8 @@ export class DispatchLease {
   private readonly logger = new Logger(DispatchLease.name);
   private client?: pg.Client;
   private holding = false;
+  /** Whether the last attempt to ask for the lease failed (warned once per outage). */
+  private unreachable = false;
 
   constructor(
     @Inject(DATABASE) private readonly database: Database,
@@ -43,9 +45,13 @@ export class DispatchLease {
         [DISPATCH_LOCK_KEY],
       );
       this.holding = result.rows[0].taken;
+      this.unreachable = false;
       if (this.holding) this.logger.log('This instance delivers events');
     } catch (error: unknown) {
-      this.logger.warn(`Could not ask for the delivery lease: ${describeError(error)}`);
+      if (!this.unreachable) {
+        this.logger.warn(`Could not ask for the delivery lease: ${describeError(error)}`);
+      }
+      this.unreachable = true;
       this.drop();
     }
     return this.holding;
