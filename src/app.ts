@@ -11,7 +11,6 @@ import { inspectJsonBody, verifyUtf8 } from './common/json-body.js';
 import { flattenValidationErrors, RequestValidationError } from './common/problem.js';
 import { PROBLEM_CONTENT_TYPE, ProblemDetailsFilter } from './common/problem.filter.js';
 import type { AppConfig } from './config/app-config.js';
-import { writerPriority } from './database/writer-priority.js';
 
 /** Largest accepted request body. */
 export const BODY_LIMIT = '100kb';
@@ -42,10 +41,6 @@ export function configureApp(app: NestExpressApplication): void {
   answerUnparsableRequests(app.getHttpServer() as Server);
   app.disable('x-powered-by');
   app.use(correlationMiddleware);
-  // A request's writes go ahead of the workflow's at the one SQLite writer.
-  app.use((_req: Request, _res: Response, next: NextFunction) =>
-    writerPriority.run('request', next),
-  );
   app.use(requireJsonBody);
   app.use(
     express.json({

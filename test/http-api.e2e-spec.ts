@@ -1,6 +1,5 @@
 import request from 'supertest';
 import type { App } from 'supertest/types.js';
-import { PriorityGate, type WriterPriority } from '../src/database/writer-priority.js';
 import {
   createTestApp,
   eventually,
@@ -691,43 +690,3 @@ describe('GET /health', () => {
     expect(response.body).toEqual({ status: 'ok', database: 'ok', broker, events });
   });
 });
-
-// SQLite only: PostgreSQL has a pool of writers and no gate in front of them.
-if (!process.env.TEST_DATABASE_URL) {
-  describe('the one SQLite writer', () => {
-    let t: TestApp;
-    beforeAll(async () => {
-      t = await createTestApp();
-    });
-    afterAll(() => t.close());
-
-    it("serves a request's writes as requests, and the workflow they start as background", async () => {
-      const asked: Array<{ priority: WriterPriority; afterResponse: boolean }> = [];
-      let answered = false;
-      const gate = PriorityGate.prototype;
-      const lock = Object.getOwnPropertyDescriptor(gate, 'lock')!.value as PriorityGate['lock'];
-      gate.lock = function (this: PriorityGate, priority: WriterPriority) {
-        asked.push({ priority, afterResponse: answered });
-        return lock.call(this, priority);
-      };
-      try {
-        const response = await request(t.http)
-          .post('/orders')
-          .send({ customerId: 'c-1', items: [{ productId: 'product-1', quantity: 1 }] })
-          .expect(202);
-        answered = true;
-        expect((await settled(t.http, (response.body as { id: string }).id)).status).toBe(
-          'COMPLETED',
-        );
-      } finally {
-        gate.lock = lock;
-      }
-      const during = asked.filter((a) => !a.afterResponse).map((a) => a.priority);
-      const after = asked.filter((a) => a.afterResponse).map((a) => a.priority);
-      expect(during).toContain('request');
-      // Everything after the answer is the workflow: deliveries, each in the background.
-      expect(after.length).toBeGreaterThan(5);
-      expect(new Set(after)).toEqual(new Set(['background']));
-    });
-  });
-}

@@ -16,7 +16,6 @@ import { seedCatalog } from './migrations/002-seed-catalog.js';
 import { reliability } from './migrations/003-reliability.js';
 import { gatewayCalls } from './migrations/004-gateway-calls.js';
 import type { DB } from './schema.js';
-import { PrioritySqliteDialect } from './writer-priority.js';
 
 export type SqlDialectName = 'sqlite' | 'postgres';
 
@@ -85,7 +84,7 @@ export function openDatabase(options: DatabaseOptions): Database {
     sqlite.pragma('busy_timeout = 5000');
     sqlite.pragma('foreign_keys = ON');
     const db = new Kysely<DB>({
-      dialect: new PrioritySqliteDialect({ database: withStatementCache(sqlite) }),
+      dialect: new SqliteDialect({ database: withStatementCache(sqlite) }),
     });
     const reader =
       path === ':memory:'

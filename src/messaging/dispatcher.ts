@@ -4,7 +4,6 @@ import { AppConfig } from '../config/app-config.js';
 import { DATABASE } from '../database/database.tokens.js';
 import type { Database } from '../database/database.js';
 import type { DeliveryStatus } from '../database/schema.js';
-import { writerPriority } from '../database/writer-priority.js';
 import { DeliveryLog, describeError, type DeliveryOutcome } from './delivery-log.js';
 import { CommitSignal } from './commit-signal.js';
 import { DispatchLease } from './dispatch-lease.js';
@@ -263,14 +262,11 @@ export class EventDispatcher {
       lane.queued = false;
       if (this.stopping) continue;
       this.active++;
-      // Deliveries yield the SQLite writer to requests, whoever woke them.
-      void writerPriority
-        .run('background', () => this.runLane(lane))
-        .finally(() => {
-          this.active--;
-          if (this.active === 0) this.idleWaiters.splice(0).forEach((resolve) => resolve());
-          this.pump();
-        });
+      void this.runLane(lane).finally(() => {
+        this.active--;
+        if (this.active === 0) this.idleWaiters.splice(0).forEach((resolve) => resolve());
+        this.pump();
+      });
     }
   }
 
