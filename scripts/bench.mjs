@@ -18,7 +18,6 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -35,6 +34,7 @@ const CEILING_APP = `
 import 'reflect-metadata';
 import { Body, Controller, Get, Module, Post } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { freePort } from './lib/processes.mjs';
 class Ping {
   ping() { return { ok: true }; }
   echo(body) { return body; }
@@ -50,14 +50,6 @@ Module({ controllers: [Ping] })(Bare);
 const app = await NestFactory.create(Bare, { logger: false });
 await app.listen(Number(process.env.PORT), '127.0.0.1');
 `;
-
-async function freePort() {
-  const server = createServer().listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  const { port } = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 function start(args, env) {
   const child = spawn(process.execPath, args, {

@@ -33,7 +33,6 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -50,6 +49,7 @@ import {
   reservationProblems,
   SERVICE_VARS,
 } from './lib/invariants.mjs';
+import { freePort, withClient } from './lib/processes.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const BUILD = join(ROOT, 'dist');
@@ -239,20 +239,6 @@ function killChildren() {
 function logTail(instance, lines = 15) {
   if (!existsSync(instance.logPath)) return '';
   return readFileSync(instance.logPath, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-}
-
-async function freePort(taken) {
-  for (;;) {
-    const port = await new Promise((resolve, reject) => {
-      const server = createServer();
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        const { port: p } = server.address();
-        server.close(() => resolve(p));
-      });
-    });
-    if (!taken.includes(port)) return port;
-  }
 }
 
 /** Polls GET /inventory until the instance answers; throws if it died or took too long. */
@@ -552,16 +538,6 @@ async function conductor() {
 
 // ---------------------------------------------------------------------------------------------
 // PostgreSQL
-
-async function withClient(url, work) {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
 
 async function createDatabase() {
   await withClient(ADMIN_URL, (c) => c.query(`CREATE DATABASE "${DB_NAME}"`));

@@ -30,7 +30,6 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -46,6 +45,7 @@ import {
   reservationProblems,
   SERVICE_VARS,
 } from './lib/invariants.mjs';
+import { freePort } from './lib/processes.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const BUILD = join(ROOT, 'dist');
@@ -206,17 +206,6 @@ function logTail(service, lines = 15) {
   if (!existsSync(service.logPath)) return '';
   const text = readFileSync(service.logPath, 'utf8').trimEnd().split('\n');
   return text.slice(-lines).join('\n');
-}
-
-async function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -16,7 +16,6 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -29,6 +28,7 @@ import {
   notificationProblems,
   SERVICE_VARS,
 } from './lib/invariants.mjs';
+import { freePort, withClient } from './lib/processes.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const MAIN = join(ROOT, 'dist', 'main.js');
@@ -53,14 +53,6 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 
 const problems = [];
 const instances = [];
-
-async function freePort() {
-  const server = createServer().listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  const { port } = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 async function startInstance(name) {
   const port = await freePort();
@@ -144,16 +136,6 @@ async function placeOrder(instance, n) {
   }
   problems.push(`POST /orders (${key}) was never accepted`);
   return null;
-}
-
-async function withClient(url, work) {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
 }
 
 async function waitSettled(ids) {
