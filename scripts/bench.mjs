@@ -12,7 +12,7 @@
  *    failures: GET /orders/{id}, and POST /orders with full validation and the transactional
  *    write of the order and its event.
  * 3. The workflow: how many orders per second go all the way from POST to their confirmation
- *    (nine events, five subscribers, about a dozen transactions each), counted from the log.
+ *    (eight events, five subscribers, about a dozen transactions each), counted from the log.
  *
  * Results are printed as a table with the ratio of each figure to its ceiling.
  */
@@ -24,6 +24,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
+import { freePort } from './lib/processes.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
@@ -34,7 +35,6 @@ const CEILING_APP = `
 import 'reflect-metadata';
 import { Body, Controller, Get, Module, Post } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { freePort } from './lib/processes.mjs';
 class Ping {
   ping() { return { ok: true }; }
   echo(body) { return body; }
