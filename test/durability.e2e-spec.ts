@@ -48,7 +48,11 @@ describe('restart on the same database file', () => {
     expect(beforeClose.some((o) => !TERMINAL.includes(o.status))).toBe(true);
     await first.close();
 
-    const second = await createTestApp({ config });
+    // The same deployment started again: the same database and, with RabbitMQ, the same queues,
+    // where the messages the first one had not consumed yet are waiting.
+    const second = await createTestApp({
+      config: { ...config, amqpPrefix: first.config.amqpPrefix },
+    });
     try {
       expect(await getOrder(second.http, done)).toEqual(finished);
       for (const id of ids) {
