@@ -152,19 +152,20 @@ export class DeliveryLog {
   }
 
   /**
-   * Records an outcome, asking again while the database cannot be reached (up to `tries` times, a
-   * second apart): a subscriber that has run is not run again only because its outcome, a dead
-   * letter above all, could not be stored at once.
+   * Records an outcome like `record`, asking again while the database cannot be reached (up to
+   * `tries` times, a second apart): a subscriber that has run is not run again only because its
+   * outcome, a dead letter above all, could not be stored at once. Used by both transports.
    */
   async recordOutcome(
     event: DomainEvent,
     subscriberId: string,
     outcome: DeliveryOutcome,
+    markDispatched = false,
     tries = 10,
   ): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.record(event, subscriberId, outcome);
+        return await this.record(event, subscriberId, outcome, markDispatched);
       } catch (error: unknown) {
         if (!isConnectionError(error) || attempt >= tries) throw error;
         await delay(DATABASE_WAIT_MS, undefined, { ref: false });

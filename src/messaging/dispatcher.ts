@@ -15,8 +15,6 @@ interface PendingDelivery {
   subscriber: Subscriber;
   attempts: number;
   notBefore: number;
-  /** The outcome of a finished run that could not be stored yet: store it, do not run again. */
-  unrecorded?: DeliveryOutcome;
 }
 
 interface QueuedEvent {
@@ -35,8 +33,6 @@ interface Lane {
 }
 
 const POLL_BATCH = 500;
-/** How long an outcome that could not be stored waits before it is stored again. */
-const RECORD_RETRY_MS = 1000;
 
 /**
  * Delivers stored events to every subscriber, durably.
@@ -347,29 +343,22 @@ export class EventDispatcher {
   private async deliver(lane: Lane, queued: QueuedEvent, delivery: PendingDelivery): Promise<void> {
     const { subscriber } = delivery;
     const { event } = queued;
-    const outcome = delivery.unrecorded ?? (await this.attempt(event, delivery));
-    delivery.unrecorded = undefined;
+    const outcome = await this.attempt(event, delivery);
     if (outcome.status !== 'RETRY') queued.pending.delete(subscriber.id);
     const finished = queued.pending.size === 0;
     if (finished) lane.events.splice(lane.events.indexOf(queued), 1);
     try {
-      await this.log.record(event, subscriber.id, outcome, finished);
+      await this.log.recordOutcome(event, subscriber.id, outcome, finished);
     } catch (recordError: unknown) {
-      // The outcome (a dead letter above all) must be stored: it is stored again a little later,
-      // without running the subscriber again. (A RETRY is pending anyway.)
-      this.logger.warn(
-        `Could not record ${subscriber.id} on ${event.meta.eventId}; trying again: ` +
-          describeError(recordError),
+      // Still not stored: the event stays undispatched, and a later poll delivers it again,
+      // which the subscriber's guarded writes make harmless.
+      this.logger.error(
+        `Could not record ${subscriber.id} on ${event.meta.eventId}: ${describeError(recordError)}`,
       );
-      if (outcome.status !== 'RETRY') delivery.unrecorded = outcome;
-      delivery.notBefore = Math.max(delivery.notBefore, Date.now() + RECORD_RETRY_MS);
-      queued.pending.set(subscriber.id, delivery);
-      if (finished) this.insertSorted(lane, queued);
-      return;
     }
-    // Only once the outcome is stored may a poll see the event as not in memory: a poll that
-    // read the log before this commit would otherwise find the delivery still RETRY and run the
-    // subscriber again. A replay that put the event back meanwhile keeps it in memory.
+    // Only once the outcome is stored (or given up on) may a poll see the event as not in memory:
+    // a poll that read the log before the commit would otherwise find the delivery still RETRY
+    // and run the subscriber again. A replay that put the event back meanwhile keeps it in memory.
     if (finished && !lane.events.some((q) => q.event.meta.seq === event.meta.seq)) {
       this.inMemory.delete(event.meta.seq);
     }
