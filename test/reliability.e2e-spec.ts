@@ -6,6 +6,7 @@ import { DeliveryLog } from '../src/messaging/delivery-log.js';
 import { EventDispatcher } from '../src/messaging/dispatcher.js';
 import { EventStore } from '../src/messaging/event-store.js';
 import { SubscriberRegistry } from '../src/messaging/subscribers.js';
+import { UnitOfWork, type Tx } from '../src/messaging/unit-of-work.js';
 import { OrderCompleted } from '../src/orders/events/order-completed.event.js';
 import { OrderCreated } from '../src/orders/events/order-created.event.js';
 import {
@@ -22,8 +23,14 @@ import {
 
 afterAll(() => removeTempDatabases());
 
-function db(t: TestApp): Database['db'] {
-  return t.app.get<Database>(DATABASE).db;
+/** Reads what has committed. */
+function db(t: TestApp): Database['reader'] {
+  return t.app.get<Database>(DATABASE).reader;
+}
+
+/** Writes as the service does: in a unit of work. */
+function write<T>(t: TestApp, work: (tx: Tx) => Promise<T>): Promise<T> {
+  return t.app.get(UnitOfWork).transaction(work);
 }
 
 async function paymentsOf(t: TestApp, orderId: string): Promise<Array<{ status: string }>> {
@@ -205,12 +212,12 @@ describe('dead-lettering happens once', () => {
     const log = t.app.get(DeliveryLog);
     const record = log.record.bind(log);
     let lost = 0;
-    log.record = async (event, subscriberId, outcome, markDispatched) => {
+    log.record = async (event, subscriberId, outcome) => {
       if (subscriberId === 'RaceHandler' && outcome?.status === 'DEAD' && lost === 0) {
         lost++;
         throw Object.assign(new Error('Connection terminated unexpectedly'), { code: '57P01' });
       }
-      return record(event, subscriberId, outcome, markDispatched);
+      return record(event, subscriberId, outcome);
     };
     try {
       RaceHandler.runs = 0;
@@ -239,10 +246,10 @@ describe('dead-lettering happens once', () => {
       const record = log.record.bind(log);
       const calls: string[] = [];
       // Lands a poll of the event log exactly between the last failure and its record.
-      log.record = async (event, subscriberId, outcome, markDispatched) => {
+      log.record = async (event, subscriberId, outcome) => {
         if (subscriberId === 'RaceHandler') calls.push(outcome?.status ?? 'none');
         if (subscriberId === 'RaceHandler' && outcome?.status === 'DEAD') await dispatcher.poll();
-        return record(event, subscriberId, outcome, markDispatched);
+        return record(event, subscriberId, outcome);
       };
       try {
         RaceHandler.runs = 0;
@@ -506,29 +513,34 @@ describe('idempotent POST /orders', () => {
 
   it('answers 409 while the first request with the key is in flight', async () => {
     const now = new Date().toISOString();
-    await db(t)
-      .insertInto('idempotency_keys')
-      .values({
-        key: 'key-3',
-        request_hash: 'whatever',
-        state: 'IN_FLIGHT',
-        response_status: null,
-        response_body: null,
-        created_at: now,
-        updated_at: now,
-      })
-      .execute();
+    await write(t, (tx) =>
+      tx.db
+        .insertInto('idempotency_keys')
+        .values({
+          key: 'key-3',
+          request_hash: 'whatever',
+          state: 'IN_FLIGHT',
+          response_status: null,
+          response_body: null,
+          created_at: now,
+          updated_at: now,
+        })
+        .execute(),
+    );
     // The in-flight check comes after the body check: same body or not, it is not stored twice.
     await request(t.http)
       .post('/orders')
       .set('Idempotency-Key', 'key-3')
       .send(body('idem-3'))
       .expect(422);
-    await db(t)
-      .updateTable('idempotency_keys')
-      .set({ request_hash: (await hashOf(body('idem-3')))! })
-      .where('key', '=', 'key-3')
-      .execute();
+    const hash = (await hashOf(body('idem-3')))!;
+    await write(t, (tx) =>
+      tx.db
+        .updateTable('idempotency_keys')
+        .set({ request_hash: hash })
+        .where('key', '=', 'key-3')
+        .execute(),
+    );
     const response = await request(t.http)
       .post('/orders')
       .set('Idempotency-Key', 'key-3')

@@ -8,6 +8,7 @@ import { Logger } from '@nestjs/common';
 export type CrashPointName =
   | 'tx-before-commit'
   | 'tx-after-commit'
+  | 'unit-throws'
   | 'delivery-before-record'
   | 'payment-after-charge'
   | 'notification-after-send';
@@ -23,8 +24,19 @@ export function configureCrashPoints(names: string, chance: number): void {
   }
 }
 
+/** Faults that throw instead of killing: a unit of work that fails inside a batch of others. */
+const THROWING: ReadonlySet<CrashPointName> = new Set(['unit-throws']);
+
+export class InjectedFault extends Error {
+  constructor(name: CrashPointName) {
+    super(`fault injected at ${name}`);
+    this.name = 'InjectedFault';
+  }
+}
+
 export function crashPoint(name: CrashPointName): void {
   if (probability > 0 && enabled.has(name) && Math.random() < probability) {
+    if (THROWING.has(name)) throw new InjectedFault(name);
     process.kill(process.pid, 'SIGKILL');
   }
 }

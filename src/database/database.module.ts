@@ -28,8 +28,8 @@ export class DatabaseModule implements OnApplicationShutdown {
   constructor(@Inject(DATABASE) private readonly database: Database) {}
 
   async onApplicationShutdown(): Promise<void> {
-    if (this.database.reader !== this.database.db) await this.database.reader.destroy();
-    await this.database.db.destroy();
+    if (this.database.reader !== this.database.writer) await this.database.reader.destroy();
+    await this.database.writer.destroy();
   }
 }
 

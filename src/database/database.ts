@@ -29,8 +29,13 @@ export interface DatabaseOptions {
 }
 
 export interface Database {
-  /** Writes and transactions (with SQLite, the one writer connection). */
-  db: Kysely<DB>;
+  /**
+   * The writer (with SQLite, the one writer connection). Only the unit of work writes through it:
+   * every write is part of a unit (see UnitOfWork), never a statement of its own.
+   */
+  writer: Kysely<DB>;
+  /** SQLite: the writer's own connection, on which the unit of work opens and commits turns. */
+  sqlite?: SqliteDatabase.Database;
   /**
    * Reads outside transactions: with SQLite a second, read-only connection (WAL lets it read
    * committed data while the writer works), with PostgreSQL a pool of its own, so queries never
@@ -83,6 +88,9 @@ export function openDatabase(options: DatabaseOptions): Database {
     sqlite.pragma(`synchronous = ${options.sqliteSynchronous ?? 'NORMAL'}`);
     sqlite.pragma('busy_timeout = 5000');
     sqlite.pragma('foreign_keys = ON');
+    sqlite.pragma('cache_size = -65536');
+    sqlite.pragma('mmap_size = 268435456');
+    sqlite.pragma('wal_autocheckpoint = 8000');
     const db = new Kysely<DB>({
       dialect: new SqliteDialect({ database: withStatementCache(sqlite) }),
     });
@@ -98,7 +106,7 @@ export function openDatabase(options: DatabaseOptions): Database {
               },
             }),
           });
-    return { db, reader, dialect: 'sqlite' };
+    return { writer: db, reader, dialect: 'sqlite', sqlite };
   }
   if (/^postgres(ql)?:\/\//.test(options.url)) {
     const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
@@ -123,7 +131,7 @@ export function openDatabase(options: DatabaseOptions): Database {
       each.on('error', () => undefined); // logged by the client's own listener above
     }
     return {
-      db: new Kysely<DB>({ dialect: new PostgresDialect({ pool }) }),
+      writer: new Kysely<DB>({ dialect: new PostgresDialect({ pool }) }),
       reader: new Kysely<DB>({ dialect: new PostgresDialect({ pool: readPool }) }),
       dialect: 'postgres',
     };
@@ -148,7 +156,7 @@ export async function migrateToLatest(database: Database): Promise<void> {
   const provider: MigrationProvider = {
     getMigrations: () => Promise.resolve(migrations(database.dialect)),
   };
-  const migrator = new Migrator({ db: database.db, provider });
+  const migrator = new Migrator({ db: database.writer, provider });
   const { error } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(JSON.stringify(error));
 }

@@ -31,7 +31,7 @@ export class HealthController {
     summary: '200 when the database and the broker (if any) are reachable, else 503',
   })
   async check(@Res({ passthrough: true }) response: Response): Promise<Health> {
-    const database = await sql`select 1`.execute(this.database.db).then(
+    const database = await sql`select 1`.execute(this.database.writer).then(
       () => 'ok' as const,
       () => 'unreachable' as const,
     );

@@ -6,6 +6,7 @@ import type { DeadLettersTable } from '../database/schema.js';
 import type { Selectable } from 'kysely';
 import { EventStore } from './event-store.js';
 import { MessagingRuntime } from './messaging-runtime.js';
+import { UnitOfWork } from './unit-of-work.js';
 
 export interface DeadLetterView {
   id: string;
@@ -31,6 +32,7 @@ export class DeadLetterStore {
     @Inject(DATABASE) private readonly database: Database,
     private readonly runtime: MessagingRuntime,
     private readonly events: EventStore,
+    private readonly uow: UnitOfWork,
   ) {}
 
   async list(includeReplayed = false, limit = 100): Promise<DeadLetterView[]> {
@@ -41,7 +43,7 @@ export class DeadLetterStore {
   }
 
   async replay(id: string): Promise<DeadLetterView> {
-    const row = await this.database.db
+    const row = await this.database.reader
       .selectFrom('dead_letters')
       .selectAll()
       .where('id', '=', id)
@@ -50,12 +52,14 @@ export class DeadLetterStore {
       throw new DeadLetterError('DEAD_LETTER_NOT_FOUND', `Dead letter ${id} does not exist`);
     const event = await this.events.readOne(row.event_id);
     if (!event) throw new Error(`Event ${row.event_id} of dead letter ${id} is missing`);
-    const claimed = await this.database.db
-      .updateTable('dead_letters')
-      .set({ replayed_at: new Date().toISOString() })
-      .where('id', '=', id)
-      .where('replayed_at', 'is', null)
-      .executeTakeFirst();
+    const claimed = await this.uow.transaction((tx) =>
+      tx.db
+        .updateTable('dead_letters')
+        .set({ replayed_at: new Date().toISOString() })
+        .where('id', '=', id)
+        .where('replayed_at', 'is', null)
+        .executeTakeFirst(),
+    );
     if (Number(claimed.numUpdatedRows) !== 1) {
       throw new DeadLetterError(
         'DEAD_LETTER_ALREADY_REPLAYED',
@@ -64,7 +68,7 @@ export class DeadLetterStore {
     }
     await this.runtime.replay(row.subscriber, event);
     return toView(
-      await this.database.db
+      await this.database.reader
         .selectFrom('dead_letters')
         .selectAll()
         .where('id', '=', id)

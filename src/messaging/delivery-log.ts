@@ -1,13 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Inject, Injectable } from '@nestjs/common';
+import { sql } from 'kysely';
 import { AppConfig } from '../config/app-config.js';
 import { DATABASE } from '../database/database.tokens.js';
 import type { Database } from '../database/database.js';
 import type { DeliveryStatus } from '../database/schema.js';
 import { isConnectionError } from '../database/connection-errors.js';
 import type { DomainEvent } from './domain-event.js';
-import { messageContext } from './message-context.js';
+import { messageContext, type MessageContext } from './message-context.js';
+import { CallOutInsideUnit, UnitOfWork, type Tx } from './unit-of-work.js';
+import { crashPoint } from '../common/crash-points.js';
 import type { Subscriber } from './subscribers.js';
 
 /** How long a delivery waits when the database could not be reached. */
@@ -21,21 +24,65 @@ export interface DeliveryOutcome {
   error?: string | null;
 }
 
+/** What an attempt came to, and whether its outcome is stored already. */
+export interface Attempted {
+  outcome: DeliveryOutcome;
+  /** True when the outcome committed with the subscriber's own writes (in one unit). */
+  recorded: boolean;
+}
+
 /**
  * What both transports (the in-process dispatcher and RabbitMQ) share: running a subscriber in
  * the event's message context, the retry policy, and the record of each delivery (the inbox:
  * DONE, RETRY or DEAD per subscriber and event) with its dead letter.
+ *
+ * A delivery runs as ONE unit of work: the subscriber's writes, the events they raise and the
+ * inbox row commit together, in a group commit shared with other units. A subscriber that calls
+ * the outside world (the payment gateway, the e-mail sender) cannot run in a unit: its first
+ * call throws `CallOutInsideUnit`, the unit rolls back, and the delivery runs again at once
+ * outside, its writes in units of their own and its outcome recorded after them. Which
+ * (subscriber, event type) pairs call out is remembered, so the next such delivery goes outside
+ * straight away, and goes back to one unit when a run made no outside call.
  */
 @Injectable()
 export class DeliveryLog {
+  private readonly callsOut = new Set<string>();
+
   constructor(
     @Inject(DATABASE) private readonly database: Database,
     private readonly config: AppConfig,
+    private readonly uow: UnitOfWork,
   ) {}
 
-  run(subscriber: Subscriber, event: DomainEvent): Promise<void> {
-    const context = { correlationId: event.meta.correlationId, causationId: event.meta.eventId };
-    return messageContext.run(context, () => subscriber.handle(event));
+  /** Runs the subscriber once in the event's context; never throws: failures are outcomes. */
+  async attempt(subscriber: Subscriber, event: DomainEvent, attempts: number): Promise<Attempted> {
+    const key = `${subscriber.id}\u0000${event.meta.type}`;
+    if (!this.callsOut.has(key)) {
+      try {
+        await messageContext.run(contextOf(event), () =>
+          this.uow.transaction(async (tx) => {
+            await subscriber.handle(event);
+            crashPoint('delivery-before-record');
+            await this.write(tx, event, subscriber.id, { status: 'DONE', attempts });
+          }),
+        );
+        return { outcome: { status: 'DONE', attempts }, recorded: true };
+      } catch (error: unknown) {
+        if (!(error instanceof CallOutInsideUnit)) {
+          return { outcome: this.failure(attempts, error), recorded: false };
+        }
+        this.callsOut.add(key);
+      }
+    }
+    const context = contextOf(event);
+    try {
+      await messageContext.run(context, () => subscriber.handle(event));
+    } catch (error: unknown) {
+      return { outcome: this.failure(attempts, error), recorded: false };
+    }
+    if (!context.calledOut) this.callsOut.delete(key);
+    crashPoint('delivery-before-record');
+    return { outcome: { status: 'DONE', attempts }, recorded: false };
   }
 
   /**
@@ -70,7 +117,7 @@ export class DeliveryLog {
   }
 
   async isDone(subscriberId: string, eventId: string): Promise<boolean> {
-    const row = await this.database.db
+    const row = await this.database.reader
       .selectFrom('deliveries')
       .select('status')
       .where('subscriber', '=', subscriberId)
@@ -80,75 +127,96 @@ export class DeliveryLog {
   }
 
   /**
-   * Records a delivery (and, for DEAD, its dead letter); with `markDispatched`, also that the
-   * event is done with, in the same transaction.
+   * True when the stream has an earlier event that this subscriber takes and has not finished
+   * (not DONE or DEAD): a delivery of this one must wait, so the stream's events stay in sequence.
    */
-  async record(
+  async hasUnfinishedEarlier(subscriber: Subscriber, event: DomainEvent): Promise<boolean> {
+    if (subscriber.eventTypes.length === 0) return false;
+    const pending = await this.database.reader
+      .selectFrom('event_log as e')
+      .select('e.seq')
+      .where('e.stream_id', '=', event.meta.streamId)
+      .where('e.seq', '<', event.meta.seq)
+      .where('e.type', 'in', [...subscriber.eventTypes])
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom('deliveries as d')
+              .select(sql.lit(1).as('one'))
+              .whereRef('d.event_id', '=', 'e.event_id')
+              .where('d.subscriber', '=', subscriber.id)
+              .where('d.status', 'in', ['DONE', 'DEAD']),
+          ),
+        ),
+      )
+      .limit(1)
+      .executeTakeFirst();
+    return pending !== undefined;
+  }
+
+  /** Records a delivery (and, for DEAD, its dead letter) as a unit of its own. */
+  record(event: DomainEvent, subscriberId: string, outcome: DeliveryOutcome): Promise<void> {
+    return messageContext.run(contextOf(event), () =>
+      this.uow.transaction((tx) => this.write(tx, event, subscriberId, outcome)),
+    );
+  }
+
+  /** Writes a delivery's outcome (and, for DEAD, its dead letter) in the given unit. */
+  private async write(
+    tx: Tx,
     event: DomainEvent,
     subscriberId: string,
-    outcome: DeliveryOutcome | undefined,
-    markDispatched = false,
+    outcome: DeliveryOutcome,
   ): Promise<void> {
-    if (!outcome && !markDispatched) return;
     const at = new Date().toISOString();
-    await this.database.db.transaction().execute(async (trx) => {
-      if (outcome) {
-        const row = {
-          status: outcome.status,
+    const row = {
+      status: outcome.status,
+      attempts: outcome.attempts,
+      next_attempt_at:
+        outcome.status === 'RETRY' && outcome.notBefore !== undefined
+          ? new Date(outcome.notBefore).toISOString()
+          : null,
+      last_error: outcome.error ?? null,
+      updated_at: at,
+    };
+    const written = await tx.db
+      .insertInto('deliveries')
+      .values({
+        subscriber: subscriberId,
+        event_id: event.meta.eventId,
+        seq: event.meta.seq,
+        stream_id: event.meta.streamId,
+        ...row,
+      })
+      .onConflict((oc) =>
+        oc
+          .columns(['subscriber', 'event_id'])
+          // A delivery that succeeds after retries keeps the last error it met, for the
+          // record. DONE and DEAD are final (only a replay reopens a DEAD delivery): a late
+          // outcome of a duplicate copy never undoes them, nor dead-letters one twice.
+          .doUpdateSet(outcome.status === 'DONE' ? { ...row, last_error: undefined } : row)
+          .where('deliveries.status', 'not in', ['DONE', 'DEAD']),
+      )
+      .executeTakeFirst();
+    const applied = Number(written.numInsertedOrUpdatedRows ?? 0) > 0;
+    if (outcome.status === 'DEAD' && applied) {
+      await tx.db
+        .insertInto('dead_letters')
+        .values({
+          id: randomUUID(),
+          subscriber: subscriberId,
+          event_id: event.meta.eventId,
+          event_type: event.meta.type,
+          seq: event.meta.seq,
+          stream_id: event.meta.streamId,
           attempts: outcome.attempts,
-          next_attempt_at:
-            outcome.status === 'RETRY' && outcome.notBefore !== undefined
-              ? new Date(outcome.notBefore).toISOString()
-              : null,
-          last_error: outcome.error ?? null,
-          updated_at: at,
-        };
-        const written = await trx
-          .insertInto('deliveries')
-          .values({
-            subscriber: subscriberId,
-            event_id: event.meta.eventId,
-            seq: event.meta.seq,
-            stream_id: event.meta.streamId,
-            ...row,
-          })
-          .onConflict((oc) =>
-            oc
-              .columns(['subscriber', 'event_id'])
-              // A delivery that succeeds after retries keeps the last error it met, for the
-              // record. DONE and DEAD are final (only a replay reopens a DEAD delivery): a late
-              // outcome of a duplicate copy never undoes them, nor dead-letters one twice.
-              .doUpdateSet(outcome.status === 'DONE' ? { ...row, last_error: undefined } : row)
-              .where('deliveries.status', 'not in', ['DONE', 'DEAD']),
-          )
-          .executeTakeFirst();
-        const applied = Number(written.numInsertedOrUpdatedRows ?? 0) > 0;
-        if (outcome.status === 'DEAD' && applied) {
-          await trx
-            .insertInto('dead_letters')
-            .values({
-              id: randomUUID(),
-              subscriber: subscriberId,
-              event_id: event.meta.eventId,
-              event_type: event.meta.type,
-              seq: event.meta.seq,
-              stream_id: event.meta.streamId,
-              attempts: outcome.attempts,
-              last_error: outcome.error ?? 'unknown error',
-              failed_at: at,
-              replayed_at: null,
-            })
-            .execute();
-        }
-      }
-      if (markDispatched) {
-        await trx
-          .updateTable('event_log')
-          .set({ dispatched: 1 })
-          .where('seq', '=', event.meta.seq)
-          .execute();
-      }
-    });
+          last_error: outcome.error ?? 'unknown error',
+          failed_at: at,
+          replayed_at: null,
+        })
+        .execute();
+    }
   }
 
   /**
@@ -160,12 +228,11 @@ export class DeliveryLog {
     event: DomainEvent,
     subscriberId: string,
     outcome: DeliveryOutcome,
-    markDispatched = false,
     tries = 10,
   ): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.record(event, subscriberId, outcome, markDispatched);
+        return await this.record(event, subscriberId, outcome);
       } catch (error: unknown) {
         if (!isConnectionError(error) || attempt >= tries) throw error;
         await delay(DATABASE_WAIT_MS, undefined, { ref: false });
@@ -175,18 +242,29 @@ export class DeliveryLog {
 
   /** Sets a dead-lettered delivery back to RETRY with a fresh attempt count. */
   async reopen(subscriberId: string, eventId: string): Promise<void> {
-    await this.database.db
-      .updateTable('deliveries')
-      .set({
-        status: 'RETRY',
-        attempts: 0,
-        next_attempt_at: null,
-        updated_at: new Date().toISOString(),
-      })
-      .where('subscriber', '=', subscriberId)
-      .where('event_id', '=', eventId)
-      .execute();
+    await this.uow.transaction((tx) =>
+      tx.db
+        .updateTable('deliveries')
+        .set({
+          status: 'RETRY',
+          attempts: 0,
+          next_attempt_at: null,
+          updated_at: new Date().toISOString(),
+        })
+        .where('subscriber', '=', subscriberId)
+        .where('event_id', '=', eventId)
+        .execute(),
+    );
   }
+}
+
+/** The context a delivery runs in: the event's correlation, caused by the event, in background. */
+function contextOf(event: DomainEvent): MessageContext {
+  return {
+    correlationId: event.meta.correlationId,
+    causationId: event.meta.eventId,
+    background: true,
+  };
 }
 
 export function describeError(error: unknown): string {

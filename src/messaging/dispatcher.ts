@@ -1,14 +1,15 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { crashPoint } from '../common/crash-points.js';
 import { AppConfig } from '../config/app-config.js';
 import { DATABASE } from '../database/database.tokens.js';
 import type { Database } from '../database/database.js';
 import type { DeliveryStatus } from '../database/schema.js';
-import { DeliveryLog, describeError, type DeliveryOutcome } from './delivery-log.js';
+import { DeliveryLog, describeError } from './delivery-log.js';
 import { CommitSignal } from './commit-signal.js';
 import { DispatchLease } from './dispatch-lease.js';
 import type { DomainEvent } from './domain-event.js';
 import { EventStore } from './event-store.js';
+import { messageContext } from './message-context.js';
+import { UnitOfWork } from './unit-of-work.js';
 import { SubscriberRegistry, type Subscriber } from './subscribers.js';
 
 interface PendingDelivery {
@@ -58,6 +59,10 @@ export class EventDispatcher {
   private pollTimer?: NodeJS.Timeout;
   private polling?: Promise<void>;
   private idleWaiters: Array<() => void> = [];
+  /** Events finished while a poll reads the log (see `deliver`). */
+  private finishedDuringPoll?: Set<number>;
+  private readonly toMark: number[] = [];
+  private marking?: Promise<void>;
 
   constructor(
     @Inject(DATABASE) private readonly database: Database,
@@ -66,6 +71,7 @@ export class EventDispatcher {
     private readonly registry: SubscriberRegistry,
     private readonly log: DeliveryLog,
     private readonly lease: DispatchLease,
+    private readonly uow: UnitOfWork,
     signal: CommitSignal,
   ) {
     signal.onCommitted((events) => {
@@ -98,6 +104,7 @@ export class EventDispatcher {
         new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref()),
       ]);
     }
+    await this.marking;
     await this.lease.release();
     this.started = false;
   }
@@ -119,8 +126,9 @@ export class EventDispatcher {
   async deliverNow(event: DomainEvent, subscriberId: string): Promise<void> {
     const subscriber = this.registry.byId(subscriberId);
     if (!subscriber) throw new Error(`Unknown subscriber ${subscriberId}`);
-    await this.log.run(subscriber, event);
-    await this.log.record(event, subscriberId, { status: 'DONE', attempts: 0 });
+    const { outcome, recorded } = await this.log.attempt(subscriber, event, 0);
+    if (outcome.status !== 'DONE') throw new Error(outcome.error ?? 'delivery failed');
+    if (!recorded) await this.log.record(event, subscriberId, outcome);
   }
 
   /** Puts a dead-lettered delivery back in its order's lane, with a fresh attempt count. */
@@ -128,11 +136,7 @@ export class EventDispatcher {
     const subscriber = this.registry.byId(subscriberId);
     if (!subscriber) throw new Error(`Unknown subscriber ${subscriberId}`);
     await this.log.reopen(subscriberId, event.meta.eventId);
-    await this.database.db
-      .updateTable('event_log')
-      .set({ dispatched: 0 })
-      .where('seq', '=', event.meta.seq)
-      .execute();
+    await this.uow.transaction((tx) => this.store.markUndispatched(tx, event.meta.seq));
     if (!this.lease.held) return; // the instance that delivers finds it in the log
     const lane = this.laneFor(event.meta.streamId);
     let queued = lane.events.find((q) => q.event.meta.seq === event.meta.seq);
@@ -158,11 +162,21 @@ export class EventDispatcher {
   private async poll(): Promise<void> {
     if (this.stopping) return;
     if (!(await this.lease.acquire())) return;
+    const finishedMeanwhile = new Set<number>();
+    this.finishedDuringPoll = finishedMeanwhile;
+    try {
+      await this.pollOnce(finishedMeanwhile);
+    } finally {
+      this.finishedDuringPoll = undefined;
+    }
+  }
+
+  private async pollOnce(finishedMeanwhile: Set<number>): Promise<void> {
     const events = (await this.store.readUndispatched(POLL_BATCH + this.inMemory.size)).filter(
       (e) => !this.inMemory.has(e.meta.seq),
     );
     if (events.length === 0) return;
-    const rows = await this.database.db
+    const rows = await this.database.reader
       .selectFrom('deliveries')
       .select(['subscriber', 'event_id', 'status', 'attempts', 'next_attempt_at'])
       .where(
@@ -177,7 +191,10 @@ export class EventDispatcher {
       perEvent.set(row.subscriber, row);
       known.set(row.event_id, perEvent);
     }
-    this.enqueue(events, known);
+    this.enqueue(
+      events.filter((e) => !finishedMeanwhile.has(e.meta.seq)),
+      known,
+    );
   }
 
   private enqueue(
@@ -212,20 +229,33 @@ export class EventDispatcher {
       this.inMemory.add(seq);
       this.schedule(lane);
     }
-    if (finished.length > 0) {
-      this.database.db
-        .updateTable('event_log')
-        .set({ dispatched: 1 })
-        .where(
-          'seq',
-          'in',
-          finished.map((e) => e.meta.seq),
+    for (const event of finished) this.markDispatched(event.meta.seq);
+  }
+
+  /**
+   * Notes that an event is done with. The marks are written in batches, one unit for all the
+   * events finished since the last one; a mark lost in a crash only makes a poll look at the
+   * event again and find every delivery done.
+   */
+  private markDispatched(seq: number): void {
+    this.toMark.push(seq);
+    this.marking ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() =>
+      this.flushMarks(),
+    );
+  }
+
+  private async flushMarks(): Promise<void> {
+    while (this.toMark.length > 0) {
+      const seqs = this.toMark.splice(0);
+      await messageContext
+        .run({ correlationId: 'dispatcher', causationId: null, background: true }, () =>
+          this.uow.transaction((tx) => this.store.markDispatched(tx, seqs)),
         )
-        .execute()
         .catch((error: unknown) =>
           this.logger.error(`Could not mark events: ${describeError(error)}`),
         );
     }
+    this.marking = undefined;
   }
 
   private laneFor(streamId: string): Lane {
@@ -318,49 +348,50 @@ export class EventDispatcher {
   }
 
   /** Runs the subscriber once; the outcome, with the attempt count and backoff updated. */
-  private async attempt(event: DomainEvent, delivery: PendingDelivery): Promise<DeliveryOutcome> {
+  private async attempt(event: DomainEvent, delivery: PendingDelivery) {
     const { subscriber } = delivery;
-    try {
-      await this.log.run(subscriber, event);
-      crashPoint('delivery-before-record');
-      return { status: 'DONE', attempts: delivery.attempts };
-    } catch (thrown: unknown) {
-      const outcome = this.log.failure(delivery.attempts, thrown);
-      delivery.attempts = outcome.attempts;
-      const where = `${subscriber.id} on ${event.meta.type} ${event.meta.eventId}`;
-      if (outcome.status === 'DEAD') {
-        this.logger.error(
-          `${where} failed ${outcome.attempts} times; dead-lettered: ${outcome.error}`,
-        );
-      } else {
-        delivery.notBefore = outcome.notBefore!;
-        this.logger.warn(`${where} failed (attempt ${outcome.attempts}): ${outcome.error}`);
-      }
-      return outcome;
+    const attempted = await this.log.attempt(subscriber, event, delivery.attempts);
+    const { outcome } = attempted;
+    if (outcome.status === 'DONE') return attempted;
+    delivery.attempts = outcome.attempts;
+    const where = `${subscriber.id} on ${event.meta.type} ${event.meta.eventId}`;
+    if (outcome.status === 'DEAD') {
+      this.logger.error(
+        `${where} failed ${outcome.attempts} times; dead-lettered: ${outcome.error}`,
+      );
+    } else {
+      delivery.notBefore = outcome.notBefore!;
+      this.logger.warn(`${where} failed (attempt ${outcome.attempts}): ${outcome.error}`);
     }
+    return attempted;
   }
 
   private async deliver(lane: Lane, queued: QueuedEvent, delivery: PendingDelivery): Promise<void> {
     const { subscriber } = delivery;
     const { event } = queued;
-    const outcome = await this.attempt(event, delivery);
+    const { outcome, recorded } = await this.attempt(event, delivery);
     if (outcome.status !== 'RETRY') queued.pending.delete(subscriber.id);
     const finished = queued.pending.size === 0;
     if (finished) lane.events.splice(lane.events.indexOf(queued), 1);
-    try {
-      await this.log.recordOutcome(event, subscriber.id, outcome, finished);
-    } catch (recordError: unknown) {
-      // Still not stored: the event stays undispatched, and a later poll delivers it again,
-      // which the subscriber's guarded writes make harmless.
-      this.logger.error(
-        `Could not record ${subscriber.id} on ${event.meta.eventId}: ${describeError(recordError)}`,
-      );
+    if (!recorded) {
+      try {
+        await this.log.recordOutcome(event, subscriber.id, outcome);
+      } catch (recordError: unknown) {
+        // Still not stored: the event stays undispatched, and a later poll delivers it again,
+        // which the subscriber's guarded writes make harmless.
+        this.logger.error(
+          `Could not record ${subscriber.id} on ${event.meta.eventId}: ${describeError(recordError)}`,
+        );
+      }
     }
-    // Only once the outcome is stored (or given up on) may a poll see the event as not in memory:
-    // a poll that read the log before the commit would otherwise find the delivery still RETRY
-    // and run the subscriber again. A replay that put the event back meanwhile keeps it in memory.
-    if (finished && !lane.events.some((q) => q.event.meta.seq === event.meta.seq)) {
+    if (!finished) return;
+    // A poll under way may have read the deliveries before this outcome committed: it must not
+    // take the event for one left behind and run its subscribers again.
+    this.finishedDuringPoll?.add(event.meta.seq);
+    // A replay that put the event back meanwhile keeps it in memory.
+    if (!lane.events.some((q) => q.event.meta.seq === event.meta.seq)) {
       this.inMemory.delete(event.meta.seq);
+      this.markDispatched(event.meta.seq);
     }
   }
 }

@@ -90,14 +90,51 @@ export class EventStore {
 
   /** Events not yet delivered to all their subscribers, oldest first. */
   async readUndispatched(limit: number): Promise<DomainEvent[]> {
-    const rows = await this.database.db
+    const rows = await this.database.reader
       .selectFrom('event_log')
       .selectAll()
-      .where('dispatched', '=', 0)
+      // A literal, not a parameter: only then may the partial index on undispatched events serve.
+      .where('dispatched', '=', sql.lit(0))
       .orderBy('seq')
       .limit(limit)
       .execute();
     return rows.map((row) => revive(row));
+  }
+
+  /** Events not yet relayed to the broker, oldest first, locked for this relay (PostgreSQL). */
+  async claimUnrelayed(tx: Tx, limit: number): Promise<DomainEvent[]> {
+    const rows = await tx.db
+      .selectFrom('event_log')
+      .selectAll()
+      // A literal, not a parameter: only then may the partial index on undispatched events serve.
+      .where('dispatched', '=', sql.lit(0))
+      .orderBy('seq')
+      .limit(limit)
+      .forUpdate()
+      .skipLocked()
+      .execute();
+    return rows.map((row) => revive(row));
+  }
+
+  /** Events not yet relayed to the broker, oldest first (one instance: SQLite). */
+  readUnrelayed(limit: number): Promise<DomainEvent[]> {
+    return this.readUndispatched(limit);
+  }
+
+  /** Notes that these events are in the broker's hands. */
+  async markRelayed(tx: Tx, seqs: readonly number[]): Promise<void> {
+    await this.markDispatched(tx, seqs);
+  }
+
+  /** Notes, in the given unit, that these events are done with (delivered to every subscriber). */
+  async markDispatched(tx: Tx, seqs: readonly number[]): Promise<void> {
+    if (seqs.length === 0) return;
+    await tx.db.updateTable('event_log').set({ dispatched: 1 }).where('seq', 'in', seqs).execute();
+  }
+
+  /** Notes that an event is to be delivered again (a replay). */
+  async markUndispatched(tx: Tx, seq: number): Promise<void> {
+    await tx.db.updateTable('event_log').set({ dispatched: 0 }).where('seq', '=', seq).execute();
   }
 
   async readOne(eventId: string): Promise<DomainEvent | undefined> {

@@ -1,47 +1,296 @@
+import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import type { Transaction } from 'kysely';
+import { sql, type Kysely } from 'kysely';
+import type SqliteDatabase from 'better-sqlite3';
+import { crashPoint } from '../common/crash-points.js';
 import { DATABASE } from '../database/database.tokens.js';
 import type { Database, SqlDialectName } from '../database/database.js';
 import type { DB } from '../database/schema.js';
-import type { DomainEvent } from './domain-event.js';
-import { crashPoint } from '../common/crash-points.js';
 import { CommitSignal } from './commit-signal.js';
+import type { DomainEvent } from './domain-event.js';
+import { messageContext, type MessageContext } from './message-context.js';
 
-/** One open transaction, and the events appended to the log inside it. */
+type Exec = (statement: string) => unknown;
+
+/**
+ * One unit of work: the writes of one use case and the events they raise, which commit together.
+ * A unit runs in a savepoint of its own, so it can fail alone; a transaction opened while a unit
+ * runs (a command sent by a saga, `EventBus.publish` in a handler) is nested in it the same way.
+ */
 export class Tx {
+  /** Events appended to the log by this unit, handed to the dispatcher once it has committed. */
   readonly appended: DomainEvent[] = [];
+  private depth = 0;
+
   constructor(
-    readonly db: Transaction<DB>,
+    /** The writer: queries run on the connection that holds the open transaction. */
+    readonly db: Kysely<DB>,
     readonly dialect: SqlDialectName,
+    private readonly exec: Exec,
   ) {}
 
   /** Row locks where the database has them (PostgreSQL); SQLite has one writer anyway. */
   get locksRows(): boolean {
     return this.dialect === 'postgres';
   }
+
+  /** Runs work in a savepoint of this unit: if it throws, its writes and events are undone. */
+  async nested<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
+    const name = `nested_${++this.depth}`;
+    const mark = this.appended.length;
+    await this.exec(`SAVEPOINT ${name}`);
+    try {
+      const value = await work(this);
+      await this.exec(`RELEASE ${name}`);
+      return value;
+    } catch (error) {
+      await this.exec(`ROLLBACK TO ${name}`);
+      await this.exec(`RELEASE ${name}`);
+      this.appended.length = mark;
+      throw error;
+    } finally {
+      this.depth--;
+    }
+  }
+}
+
+type Work<T> = (tx: Tx) => Promise<T>;
+
+interface Pending {
+  work: Work<unknown>;
+  context: MessageContext;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+  value?: unknown;
+  failure?: { error: unknown };
+  tx?: Tx;
+}
+
+/** How many units one commit may carry, and how many of them may be deliveries. */
+const MAX_REQUEST_UNITS = 512;
+const MAX_BACKGROUND_UNITS = 64;
+
+export interface GroupCommitStats {
+  /** Commits made (writer turns on SQLite, transactions on PostgreSQL). */
+  commits: number;
+  /** Units of work committed or rolled back in them. */
+  units: number;
+  /** Units waiting for a commit now. */
+  waiting: number;
+}
+
+interface Writer {
+  submit(unit: Pending): void;
+  readonly stats: GroupCommitStats;
+}
+
+function runIn(unit: Pending, tx: Tx): Promise<unknown> {
+  return messageContext.run({ ...unit.context, tx }, () => unit.work(tx));
 }
 
 /**
- * Runs work in one database transaction. State changes and the events they raise are written
- * through the same Tx, so they commit together; once committed, the dispatcher is told at once.
+ * SQLite group commit. One writer turn (`BEGIN IMMEDIATE` … `COMMIT`) takes every unit that is
+ * ready, requests first and then a bounded share of deliveries, runs each in its own savepoint
+ * and commits once: one fsync and one turn at the single writer for many units. Callers are
+ * answered, and the dispatcher is woken, only after the commit. A unit runs only database work
+ * (never a network call), so a turn never waits on the outside world.
  */
-@Injectable()
-export class UnitOfWork {
+class SqliteGroupCommit implements Writer {
+  private readonly requests: Pending[] = [];
+  private readonly background: Pending[] = [];
+  private scheduled = false;
+  private running = false;
+  readonly stats: GroupCommitStats = { commits: 0, units: 0, waiting: 0 };
+  private readonly exec: Exec;
+
   constructor(
-    @Inject(DATABASE) private readonly database: Database,
+    private readonly sqlite: SqliteDatabase.Database,
+    private readonly db: Kysely<DB>,
+    private readonly signal: CommitSignal,
+  ) {
+    this.exec = (statement) => this.sqlite.exec(statement);
+  }
+
+  submit(unit: Pending): void {
+    (unit.context.background ? this.background : this.requests).push(unit);
+    this.stats.waiting++;
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.running) return;
+    this.scheduled = true;
+    // After the I/O callbacks of this loop turn: requests that arrived meanwhile join the batch.
+    setImmediate(() => void this.turn());
+  }
+
+  private async turn(): Promise<void> {
+    this.scheduled = false;
+    const batch = this.requests.splice(0, MAX_REQUEST_UNITS);
+    batch.push(...this.background.splice(0, MAX_BACKGROUND_UNITS));
+    if (batch.length === 0) return;
+    this.running = true;
+    this.stats.waiting -= batch.length;
+    let lost: { error: unknown } | undefined;
+    try {
+      this.sqlite.exec('BEGIN IMMEDIATE');
+      for (const unit of batch) await this.run(unit);
+      crashPoint('tx-before-commit');
+      this.sqlite.exec('COMMIT');
+    } catch (error) {
+      // BEGIN, a savepoint or COMMIT failed: nothing of this turn is stored.
+      lost = { error };
+      if (this.sqlite.inTransaction) this.sqlite.exec('ROLLBACK');
+    }
+    this.stats.commits++;
+    this.stats.units += batch.length;
+    try {
+      if (!lost) {
+        crashPoint('tx-after-commit');
+        const events = batch.flatMap((unit) => (unit.failure ? [] : unit.tx!.appended));
+        if (events.length > 0) this.signal.committed(events);
+      }
+    } finally {
+      for (const unit of batch) {
+        const failure = lost ?? unit.failure;
+        if (failure) unit.reject(failure.error);
+        else unit.resolve(unit.value);
+      }
+      this.running = false;
+      if (this.requests.length > 0 || this.background.length > 0) this.schedule();
+    }
+  }
+
+  private async run(unit: Pending): Promise<void> {
+    const tx = new Tx(this.db, 'sqlite', this.exec);
+    this.sqlite.exec('SAVEPOINT unit');
+    try {
+      unit.value = await runIn(unit, tx);
+      crashPoint('unit-throws');
+      this.sqlite.exec('RELEASE unit');
+      unit.tx = tx;
+    } catch (error) {
+      this.sqlite.exec('ROLLBACK TO unit');
+      this.sqlite.exec('RELEASE unit');
+      unit.failure = { error };
+    }
+  }
+}
+
+/**
+ * PostgreSQL: each unit is a transaction of its own on a pooled connection; several run at once
+ * and the server commits them together.
+ */
+class PostgresUnits implements Writer {
+  readonly stats: GroupCommitStats = { commits: 0, units: 0, waiting: 0 };
+
+  constructor(
+    private readonly db: Kysely<DB>,
     private readonly signal: CommitSignal,
   ) {}
 
-  async transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
+  submit(unit: Pending): void {
+    this.stats.waiting++;
     let tx: Tx | undefined;
-    const result = await this.database.db.transaction().execute(async (trx) => {
-      tx = new Tx(trx, this.database.dialect);
-      const value = await work(tx);
-      crashPoint('tx-before-commit');
-      return value;
-    });
-    crashPoint('tx-after-commit');
-    if (tx && tx.appended.length > 0) this.signal.committed(tx.appended);
-    return result;
+    this.db
+      .transaction()
+      .execute(async (trx) => {
+        this.stats.waiting--;
+        tx = new Tx(trx, 'postgres', (statement) => sql.raw(statement).execute(trx));
+        const value = await runIn(unit, tx);
+        crashPoint('unit-throws');
+        crashPoint('tx-before-commit');
+        return value;
+      })
+      .then(
+        (value) => {
+          this.stats.commits++;
+          this.stats.units++;
+          crashPoint('tx-after-commit');
+          if (tx!.appended.length > 0) this.signal.committed(tx!.appended);
+          unit.resolve(value);
+        },
+        (error: unknown) => {
+          if (!tx) this.stats.waiting--;
+          unit.reject(error);
+        },
+      );
   }
+}
+
+/**
+ * Runs work as a unit of work: its state changes and the events they raise commit together, and
+ * the dispatcher is told at once after the commit. Called while a unit runs, it nests in that unit.
+ */
+@Injectable()
+export class UnitOfWork {
+  private readonly writer: Writer;
+
+  constructor(
+    @Inject(DATABASE) private readonly database: Database,
+    signal: CommitSignal,
+  ) {
+    this.writer =
+      database.dialect === 'sqlite'
+        ? new SqliteGroupCommit(database.sqlite!, database.writer, signal)
+        : new PostgresUnits(database.writer, signal);
+  }
+
+  transaction<T>(work: Work<T>): Promise<T> {
+    const context = messageContext.store();
+    if (context?.tx) return context.tx.nested(work);
+    return new Promise<T>((resolve, reject) =>
+      this.writer.submit({
+        work,
+        context: context ?? { correlationId: randomUUID(), causationId: null },
+        resolve: resolve as (value: unknown) => void,
+        reject,
+      }),
+    );
+  }
+
+  /**
+   * PostgreSQL only: a transaction of its own, outside group commit, for work that holds row locks
+   * across a wait on the outside world (the relay claims events until the broker confirms them).
+   */
+  lockingTransaction<T>(work: Work<T>): Promise<T> {
+    if (this.database.dialect !== 'postgres') {
+      throw new Error('lockingTransaction needs PostgreSQL');
+    }
+    return this.database.writer
+      .transaction()
+      .execute((trx) =>
+        work(new Tx(trx, 'postgres', (statement) => sql.raw(statement).execute(trx))),
+      );
+  }
+
+  /** Whether the code running now is inside a unit of work. */
+  get inUnit(): boolean {
+    return messageContext.store()?.tx !== undefined;
+  }
+
+  get stats(): Readonly<GroupCommitStats> {
+    return this.writer.stats;
+  }
+}
+
+/** Code inside a unit of work was about to call the outside world. */
+export class CallOutInsideUnit extends Error {
+  override name = 'CallOutInsideUnit';
+  constructor(what: string) {
+    super(`${what} called inside a unit of work`);
+  }
+}
+
+/**
+ * Adapters call this before they call the outside world (a payment provider, a mail server).
+ * Inside a unit of work it throws, so the unit rolls back: the dispatcher then runs the delivery
+ * again outside any unit, and no transaction is ever held across a network call. Outside, it
+ * notes the call, so the dispatcher knows to run the next such delivery outside at once.
+ */
+export function callingOut(what: string): void {
+  const context = messageContext.store();
+  if (!context) return;
+  if (context.tx) throw new CallOutInsideUnit(what);
+  context.calledOut = true;
 }

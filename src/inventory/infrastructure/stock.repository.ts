@@ -45,23 +45,25 @@ export class StockRepository {
 
   async upsert(productId: string, name: string, unitPrice: number, available: number) {
     const updatedAt = new Date().toISOString();
-    await this.database.db
-      .insertInto('products')
-      .values({
-        product_id: productId,
-        name,
-        unit_price: unitPrice,
-        available,
-        reserved: 0,
-        sold: 0,
-        updated_at: updatedAt,
-      })
-      .onConflict((oc) =>
-        oc
-          .column('product_id')
-          .doUpdateSet({ name, unit_price: unitPrice, available, updated_at: updatedAt }),
-      )
-      .execute();
+    await this.uow.transaction(async (tx) => {
+      await tx.db
+        .insertInto('products')
+        .values({
+          product_id: productId,
+          name,
+          unit_price: unitPrice,
+          available,
+          reserved: 0,
+          sold: 0,
+          updated_at: updatedAt,
+        })
+        .onConflict((oc) =>
+          oc
+            .column('product_id')
+            .doUpdateSet({ name, unit_price: unitPrice, available, updated_at: updatedAt }),
+        )
+        .execute();
+    });
   }
 
   /** All lines or none. Raises InventoryReserved per line, or one InventoryInsufficient. */

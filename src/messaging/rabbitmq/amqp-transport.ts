@@ -6,7 +6,6 @@ import amqp, {
   type ConfirmChannel,
   type ConsumeMessage,
 } from 'amqplib';
-import { sql } from 'kysely';
 import { crashPoint } from '../../common/crash-points.js';
 import { AppConfig } from '../../config/app-config.js';
 import { DATABASE } from '../../database/database.tokens.js';
@@ -14,7 +13,8 @@ import type { Database } from '../../database/database.js';
 import { CommitSignal } from '../commit-signal.js';
 import { DeliveryLog, describeError } from '../delivery-log.js';
 import type { DomainEvent } from '../domain-event.js';
-import { revive, type EventRow } from '../event-store.js';
+import { EventStore, revive } from '../event-store.js';
+import { UnitOfWork } from '../unit-of-work.js';
 import { SubscriberRegistry, type Subscriber } from '../subscribers.js';
 
 const RELAY_BATCH = 200;
@@ -83,6 +83,8 @@ export class AmqpTransport {
     private readonly config: AppConfig,
     private readonly registry: SubscriberRegistry,
     private readonly log: DeliveryLog,
+    private readonly store: EventStore,
+    private readonly uow: UnitOfWork,
     signal: CommitSignal,
   ) {
     this.names = topology(config.amqpPrefix);
@@ -239,37 +241,44 @@ export class AmqpTransport {
     })();
   }
 
-  /** Publishes one batch of unrelayed events with confirms; returns how many. */
+  /**
+   * Publishes one batch of unrelayed events with one confirm wait, then marks them relayed. On
+   * PostgreSQL the batch is claimed with FOR UPDATE SKIP LOCKED in a transaction held until the
+   * mark, so instances relay different events; SQLite has one instance and one writer, so the
+   * batch is read, published and then marked in a unit. Returns how many.
+   */
   private async relayBatch(): Promise<number> {
     const publisher = this.publisher;
     if (!publisher) return 0;
-    return this.database.db.transaction().execute(async (trx) => {
-      const rows = await trx
-        .selectFrom('event_log')
-        .selectAll()
-        .where('dispatched', '=', 0)
-        .orderBy('seq')
-        .limit(RELAY_BATCH)
-        .$if(this.database.dialect === 'postgres', (q) => q.forUpdate().skipLocked())
-        .execute();
-      if (rows.length === 0) return 0;
-      for (const row of rows) {
-        const event = revive(row as EventRow);
-        publisher.publish(this.names.events, row.type, encode(event), properties(event, 0));
+    const publish = async (events: DomainEvent[]) => {
+      for (const event of events) {
+        publisher.publish(this.names.events, event.meta.type, encode(event), properties(event, 0));
       }
       await confirmed(publisher);
-      crashPoint('tx-before-commit');
-      await trx
-        .updateTable('event_log')
-        .set({ dispatched: 1 })
-        .where(
-          'seq',
-          'in',
-          rows.map((r) => r.seq),
-        )
-        .execute();
-      return rows.length;
-    });
+    };
+    if (this.database.dialect === 'postgres') {
+      return this.uow.lockingTransaction(async (tx) => {
+        const events = await this.store.claimUnrelayed(tx, RELAY_BATCH);
+        if (events.length === 0) return 0;
+        await publish(events);
+        crashPoint('tx-before-commit');
+        await this.store.markRelayed(
+          tx,
+          events.map((e) => e.meta.seq),
+        );
+        return events.length;
+      });
+    }
+    const events = await this.store.readUnrelayed(RELAY_BATCH);
+    if (events.length === 0) return 0;
+    await publish(events);
+    await this.uow.transaction((tx) =>
+      this.store.markRelayed(
+        tx,
+        events.map((e) => e.meta.seq),
+      ),
+    );
+    return events.length;
   }
 
   // ---- consumers ------------------------------------------------------------------------------
@@ -325,10 +334,8 @@ export class AmqpTransport {
       await this.sendLater(subscriber, event, attempts, ORDER_WAIT_MS);
       return true;
     }
-    try {
-      await this.log.run(subscriber, event);
-    } catch (error: unknown) {
-      const outcome = this.log.failure(attempts, error);
+    const { outcome, recorded } = await this.log.attempt(subscriber, event, attempts);
+    if (outcome.status !== 'DONE') {
       const where = `${subscriber.id} on ${event.meta.type} ${event.meta.eventId}`;
       await this.log.recordOutcome(event, subscriber.id, outcome);
       if (outcome.status === 'DEAD') {
@@ -351,8 +358,7 @@ export class AmqpTransport {
       }
       return true;
     }
-    crashPoint('delivery-before-record');
-    await this.log.recordOutcome(event, subscriber.id, { status: 'DONE', attempts });
+    if (!recorded) await this.log.recordOutcome(event, subscriber.id, outcome);
     return true;
   }
 
@@ -360,29 +366,8 @@ export class AmqpTransport {
    * True when the order has an earlier event that this subscriber takes and has not finished
    * (not DONE or DEAD): this delivery must wait so the order's events stay in sequence.
    */
-  private async waitsForEarlierEvent(subscriber: Subscriber, event: DomainEvent) {
-    if (subscriber.eventTypes.length === 0) return false;
-    const pending = await this.database.db
-      .selectFrom('event_log as e')
-      .select('e.seq')
-      .where('e.stream_id', '=', event.meta.streamId)
-      .where('e.seq', '<', event.meta.seq)
-      .where('e.type', 'in', [...subscriber.eventTypes])
-      .where((eb) =>
-        eb.not(
-          eb.exists(
-            eb
-              .selectFrom('deliveries as d')
-              .select(sql.lit(1).as('one'))
-              .whereRef('d.event_id', '=', 'e.event_id')
-              .where('d.subscriber', '=', subscriber.id)
-              .where('d.status', 'in', ['DONE', 'DEAD']),
-          ),
-        ),
-      )
-      .limit(1)
-      .executeTakeFirst();
-    return pending !== undefined;
+  private waitsForEarlierEvent(subscriber: Subscriber, event: DomainEvent): Promise<boolean> {
+    return this.log.hasUnfinishedEarlier(subscriber, event);
   }
 
   /** Back to the subscriber's queue after `ms`, through the delay queue that fits. */

@@ -28,25 +28,27 @@ export class NotificationRepository {
     recipient: string,
     subject: string,
   ): Promise<NotificationRow> {
-    await this.database.db
-      .insertInto('notifications')
-      .values({
-        notification_id: randomUUID(),
-        order_id: orderId,
-        kind,
-        recipient,
-        subject,
-        status: 'PENDING',
-        created_at: new Date().toISOString(),
-        sent_at: null,
-      })
-      .onConflict((oc) => oc.column('order_id').doNothing())
-      .execute();
-    return this.database.db
-      .selectFrom('notifications')
-      .selectAll()
-      .where('order_id', '=', orderId)
-      .executeTakeFirstOrThrow();
+    return this.uow.transaction(async (tx) => {
+      await tx.db
+        .insertInto('notifications')
+        .values({
+          notification_id: randomUUID(),
+          order_id: orderId,
+          kind,
+          recipient,
+          subject,
+          status: 'PENDING',
+          created_at: new Date().toISOString(),
+          sent_at: null,
+        })
+        .onConflict((oc) => oc.column('order_id').doNothing())
+        .execute();
+      return tx.db
+        .selectFrom('notifications')
+        .selectAll()
+        .where('order_id', '=', orderId)
+        .executeTakeFirstOrThrow();
+    });
   }
 
   /** PENDING to SENT, raising the notification event; a second call does nothing. */

@@ -1,6 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config.js';
+import { callingOut } from '../../messaging/unit-of-work.js';
 import type { EmailMessage, EmailSender } from '../domain/email-sender.port.js';
 
 /**
@@ -15,6 +16,7 @@ export class SimulatedEmailSender implements EmailSender {
   constructor(private readonly config: AppConfig) {}
 
   async send(message: EmailMessage): Promise<void> {
+    callingOut('the e-mail sender');
     await delay(this.config.notificationLatencyMs);
     this.logger.debug(`e-mail ${message.messageId} to ${message.to}: ${message.subject}`);
   }

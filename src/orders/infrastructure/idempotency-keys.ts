@@ -1,7 +1,5 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { DATABASE } from '../../database/database.tokens.js';
-import type { Database } from '../../database/database.js';
-import type { Tx } from '../../messaging/unit-of-work.js';
+import { Injectable } from '@nestjs/common';
+import { UnitOfWork, type Tx } from '../../messaging/unit-of-work.js';
 import { OrderError } from '../domain/order.errors.js';
 
 /** An in-flight claim older than this is taken to be abandoned (its process died). */
@@ -16,10 +14,11 @@ export type Claim = { kind: 'claimed' } | { kind: 'replay'; status: number; body
  */
 @Injectable()
 export class IdempotencyKeys {
-  constructor(@Inject(DATABASE) private readonly database: Database) {}
+  constructor(private readonly uow: UnitOfWork) {}
 
   async claim(key: string, requestHash: string): Promise<Claim> {
-    return this.database.db.transaction().execute(async (trx) => {
+    return this.uow.transaction(async (tx) => {
+      const trx = tx.db;
       const now = new Date();
       const inserted = await trx
         .insertInto('idempotency_keys')
@@ -39,7 +38,7 @@ export class IdempotencyKeys {
         .selectFrom('idempotency_keys')
         .selectAll()
         .where('key', '=', key)
-        .$if(this.database.dialect === 'postgres', (q) => q.forUpdate())
+        .$if(tx.locksRows, (q) => q.forUpdate())
         .executeTakeFirstOrThrow();
       if (row.request_hash !== requestHash) {
         throw new OrderError(
@@ -85,10 +84,12 @@ export class IdempotencyKeys {
 
   /** Gives a claim back when placing the order failed, so the client can retry. */
   async release(key: string): Promise<void> {
-    await this.database.db
-      .deleteFrom('idempotency_keys')
-      .where('key', '=', key)
-      .where('state', '=', 'IN_FLIGHT')
-      .execute();
+    await this.uow.transaction((tx) =>
+      tx.db
+        .deleteFrom('idempotency_keys')
+        .where('key', '=', key)
+        .where('state', '=', 'IN_FLIGHT')
+        .execute(),
+    );
   }
 }

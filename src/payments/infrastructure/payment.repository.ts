@@ -24,7 +24,7 @@ export class PaymentRepository {
   ) {}
 
   async findByOrder(orderId: string): Promise<PaymentRow | undefined> {
-    return this.database.db
+    return this.database.reader
       .selectFrom('payments')
       .selectAll()
       .where('order_id', '=', orderId)
@@ -33,7 +33,7 @@ export class PaymentRepository {
 
   /** Records the intent to charge (PENDING) and raises PaymentInitiated, once per order. */
   async initiate(orderId: string, amount: number, currency: string): Promise<PaymentRow> {
-    await this.uow.transaction(async (tx) => {
+    return this.uow.transaction(async (tx) => {
       const now = new Date().toISOString();
       const paymentId = randomUUID();
       const inserted = await tx.db
@@ -50,14 +50,20 @@ export class PaymentRepository {
         })
         .onConflict((oc) => oc.column('order_id').doNothing())
         .executeTakeFirst();
-      if (Number(inserted.numInsertedOrUpdatedRows ?? 0) !== 1) return;
-      await this.events.append(
-        tx,
-        [new PaymentInitiated(orderId, paymentId, formatMinor(amount), currency, paymentId)],
-        { streamId: orderId, aggregateType: 'Payment', aggregateId: paymentId },
-      );
+      if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 1) {
+        await this.events.append(
+          tx,
+          [new PaymentInitiated(orderId, paymentId, formatMinor(amount), currency, paymentId)],
+          { streamId: orderId, aggregateType: 'Payment', aggregateId: paymentId },
+        );
+      }
+      // Read in the unit: it may not have committed yet.
+      return tx.db
+        .selectFrom('payments')
+        .selectAll()
+        .where('order_id', '=', orderId)
+        .executeTakeFirstOrThrow();
     });
-    return (await this.findByOrder(orderId))!;
   }
 
   /** PENDING to COMPLETED or FAILED, raising the matching event; a second call does nothing. */
@@ -87,16 +93,18 @@ export class PaymentRepository {
   }
 
   async markRefunded(paymentId: string, reason: string): Promise<void> {
-    await this.database.db
-      .updateTable('payments')
-      .set({
-        status: PaymentStatus.REFUNDED,
-        failure_reason: reason,
-        updated_at: new Date().toISOString(),
-      })
-      .where('payment_id', '=', paymentId)
-      .where('status', '=', PaymentStatus.COMPLETED)
-      .execute();
+    await this.uow.transaction((tx) =>
+      tx.db
+        .updateTable('payments')
+        .set({
+          status: PaymentStatus.REFUNDED,
+          failure_reason: reason,
+          updated_at: new Date().toISOString(),
+        })
+        .where('payment_id', '=', paymentId)
+        .where('status', '=', PaymentStatus.COMPLETED)
+        .execute(),
+    );
   }
 
   async list(orderId?: string): Promise<PaymentView[]> {

@@ -4,6 +4,7 @@ import { seededFraction } from '../../common/seeded-random.js';
 import { AppConfig } from '../../config/app-config.js';
 import { DATABASE } from '../../database/database.tokens.js';
 import type { Database } from '../../database/database.js';
+import { callingOut, UnitOfWork } from '../../messaging/unit-of-work.js';
 import type {
   ChargeRequest,
   ChargeResult,
@@ -35,9 +36,11 @@ export class SimulatedPaymentGateway implements PaymentGateway {
   constructor(
     @Inject(DATABASE) private readonly database: Database,
     private readonly config: AppConfig,
+    private readonly uow: UnitOfWork,
   ) {}
 
   async charge(request: ChargeRequest): Promise<ChargeResult> {
+    callingOut('the payment gateway');
     const key = request.idempotencyKey;
     const attempt = await this.countCall(key);
     const { randomSeed: seed, paymentTransientFailureRate: transientRate } = this.config;
@@ -51,18 +54,20 @@ export class SimulatedPaymentGateway implements PaymentGateway {
     }
     const declined = seededFraction(seed, 'charge', key) < this.config.paymentFailureRate;
     const now = new Date().toISOString();
-    await this.database.db
-      .insertInto('gateway_charges')
-      .values({
-        idempotency_key: key,
-        amount: request.amount,
-        currency: request.currency,
-        status: declined ? 'DECLINED' : 'SUCCEEDED',
-        created_at: now,
-        updated_at: now,
-      })
-      .onConflict((oc) => oc.column('idempotency_key').doNothing())
-      .execute();
+    await this.uow.transaction((tx) =>
+      tx.db
+        .insertInto('gateway_charges')
+        .values({
+          idempotency_key: key,
+          amount: request.amount,
+          currency: request.currency,
+          status: declined ? 'DECLINED' : 'SUCCEEDED',
+          created_at: now,
+          updated_at: now,
+        })
+        .onConflict((oc) => oc.column('idempotency_key').doNothing())
+        .execute(),
+    );
     if (transient < transientRate) {
       throw new SimulatedGatewayError('answer of the payment gateway lost (simulated)');
     }
@@ -76,21 +81,24 @@ export class SimulatedPaymentGateway implements PaymentGateway {
 
   /** Counts this call of the key, across instances and restarts: the attempt number. */
   private async countCall(key: string): Promise<number> {
-    const row = await this.database.db
-      .insertInto('gateway_calls')
-      .values({ idempotency_key: key, attempts: 1 })
-      .onConflict((oc) =>
-        oc.column('idempotency_key').doUpdateSet((eb) => ({
-          attempts: eb('gateway_calls.attempts', '+', 1),
-        })),
-      )
-      .returning('attempts')
-      .executeTakeFirstOrThrow();
+    const row = await this.uow.transaction((tx) =>
+      tx.db
+        .insertInto('gateway_calls')
+        .values({ idempotency_key: key, attempts: 1 })
+        .onConflict((oc) =>
+          oc.column('idempotency_key').doUpdateSet((eb) => ({
+            attempts: eb('gateway_calls.attempts', '+', 1),
+          })),
+        )
+        .returning('attempts')
+        .executeTakeFirstOrThrow(),
+    );
     return Number(row.attempts);
   }
 
   async find(idempotencyKey: string): Promise<ChargeResult | undefined> {
-    const row = await this.database.db
+    callingOut('the payment gateway');
+    const row = await this.database.reader
       .selectFrom('gateway_charges')
       .select('status')
       .where('idempotency_key', '=', idempotencyKey)
@@ -102,12 +110,15 @@ export class SimulatedPaymentGateway implements PaymentGateway {
   }
 
   async refund(idempotencyKey: string): Promise<void> {
+    callingOut('the payment gateway');
     await delay(this.config.paymentLatencyMs);
-    await this.database.db
-      .updateTable('gateway_charges')
-      .set({ status: 'REFUNDED', updated_at: new Date().toISOString() })
-      .where('idempotency_key', '=', idempotencyKey)
-      .where('status', '=', 'SUCCEEDED')
-      .execute();
+    await this.uow.transaction((tx) =>
+      tx.db
+        .updateTable('gateway_charges')
+        .set({ status: 'REFUNDED', updated_at: new Date().toISOString() })
+        .where('idempotency_key', '=', idempotencyKey)
+        .where('status', '=', 'SUCCEEDED')
+        .execute(),
+    );
   }
 }
