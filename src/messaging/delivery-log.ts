@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newId } from '../common/ids.js';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Inject, Injectable } from '@nestjs/common';
 import { sql } from 'kysely';
@@ -204,7 +204,7 @@ export class DeliveryLog {
       await tx.db
         .insertInto('dead_letters')
         .values({
-          id: randomUUID(),
+          id: newId(),
           subscriber: subscriberId,
           event_id: event.meta.eventId,
           event_type: event.meta.type,

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newId } from '../common/ids.js';
 import { Inject, Injectable } from '@nestjs/common';
 import { DATABASE } from '../database/database.tokens.js';
 import type { Database } from '../database/database.js';
@@ -37,7 +37,7 @@ export class EventStore {
     const rows = events.map((event) => {
       const { type, schemaVersion } = eventTypeOf(event);
       return {
-        event_id: randomUUID(),
+        event_id: newId(),
         type,
         stream_id: target.streamId,
         aggregate_type: target.aggregateType,

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newId } from '../../common/ids.js';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Selectable } from 'kysely';
 import { DATABASE } from '../../database/database.tokens.js';
@@ -32,7 +32,7 @@ export class NotificationRepository {
       await tx.db
         .insertInto('notifications')
         .values({
-          notification_id: randomUUID(),
+          notification_id: newId(),
           order_id: orderId,
           kind,
           recipient,

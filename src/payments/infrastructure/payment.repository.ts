@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newId } from '../../common/ids.js';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Selectable } from 'kysely';
 import { formatMinor } from '../../common/money.js';
@@ -35,7 +35,7 @@ export class PaymentRepository {
   async initiate(orderId: string, amount: number, currency: string): Promise<PaymentRow> {
     return this.uow.transaction(async (tx) => {
       const now = new Date().toISOString();
-      const paymentId = randomUUID();
+      const paymentId = newId();
       const inserted = await tx.db
         .insertInto('payments')
         .values({

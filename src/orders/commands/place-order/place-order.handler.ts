@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newId } from '../../../common/ids.js';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { CURRENCY } from '../../../common/money.js';
 import { Order } from '../../domain/order.aggregate.js';
@@ -25,7 +25,7 @@ export class PlaceOrderHandler implements ICommandHandler<PlaceOrder, PlaceOrder
     }
     const order = Order.place(
       {
-        id: randomUUID(),
+        id: newId(),
         customerId: command.customerId,
         customerEmail: command.customerEmail,
         items: command.items.map(({ productId, quantity }) => ({ productId, quantity })),
