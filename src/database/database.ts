@@ -91,9 +91,8 @@ export function openDatabase(options: DatabaseOptions): Database {
     sqlite.pragma('cache_size = -65536');
     sqlite.pragma('mmap_size = 268435456');
     sqlite.pragma('wal_autocheckpoint = 8000');
-    const db = new Kysely<DB>({
-      dialect: new SqliteDialect({ database: withStatementCache(sqlite) }),
-    });
+    const cached = withStatementCache(sqlite);
+    const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: cached }) });
     const reader =
       path === ':memory:'
         ? db
@@ -106,7 +105,7 @@ export function openDatabase(options: DatabaseOptions): Database {
               },
             }),
           });
-    return { writer: db, reader, dialect: 'sqlite', sqlite };
+    return { writer: db, reader, dialect: 'sqlite', sqlite: cached };
   }
   if (/^postgres(ql)?:\/\//.test(options.url)) {
     const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 });

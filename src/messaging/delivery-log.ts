@@ -2,6 +2,7 @@ import { newId } from '../common/ids.js';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Inject, Injectable } from '@nestjs/common';
 import { sql } from 'kysely';
+import { Statement } from '../database/statement.js';
 import { AppConfig } from '../config/app-config.js';
 import { DATABASE } from '../database/database.tokens.js';
 import type { Database } from '../database/database.js';
@@ -180,26 +181,19 @@ export class DeliveryLog {
       last_error: outcome.error ?? null,
       updated_at: at,
     };
-    const written = await tx.db
-      .insertInto('deliveries')
-      .values({
-        subscriber: subscriberId,
-        event_id: event.meta.eventId,
-        seq: event.meta.seq,
-        stream_id: event.meta.streamId,
-        ...row,
-      })
-      .onConflict((oc) =>
-        oc
-          .columns(['subscriber', 'event_id'])
-          // A delivery that succeeds after retries keeps the last error it met, for the
-          // record. DONE and DEAD are final (only a replay reopens a DEAD delivery): a late
-          // outcome of a duplicate copy never undoes them, nor dead-letters one twice.
-          .doUpdateSet(outcome.status === 'DONE' ? { ...row, last_error: undefined } : row)
-          .where('deliveries.status', 'not in', ['DONE', 'DEAD']),
-      )
-      .executeTakeFirst();
-    const applied = Number(written.numInsertedOrUpdatedRows ?? 0) > 0;
+    const { changes } = await (outcome.status === 'DONE' ? writeDone : writeOutcome).run(
+      tx,
+      subscriberId,
+      event.meta.eventId,
+      event.meta.seq,
+      event.meta.streamId,
+      row.status,
+      row.attempts,
+      row.next_attempt_at,
+      row.last_error,
+      row.updated_at,
+    );
+    const applied = changes > 0;
     if (outcome.status === 'DEAD' && applied) {
       await tx.db
         .insertInto('dead_letters')
@@ -257,6 +251,47 @@ export class DeliveryLog {
     );
   }
 }
+
+type OutcomeArgs = [
+  subscriber: string,
+  eventId: string,
+  seq: number,
+  streamId: string,
+  status: DeliveryStatus,
+  attempts: number,
+  nextAttemptAt: string | null,
+  lastError: string | null,
+  updatedAt: string,
+];
+
+/**
+ * The inbox row of a delivery. DONE and DEAD are final (only a replay reopens a DEAD delivery):
+ * a late outcome of a duplicate copy never undoes them, nor dead-letters one twice. A delivery
+ * that succeeds after retries keeps the last error it met, for the record.
+ */
+function outcomeStatement(keepLastError: boolean) {
+  return new Statement<OutcomeArgs>(9, (db, ...[subscriber, eventId, seq, streamId, ...rest]) => {
+    const [status, attempts, nextAttemptAt, lastError, updatedAt] = rest;
+    const row = {
+      status,
+      attempts,
+      next_attempt_at: nextAttemptAt,
+      last_error: lastError,
+      updated_at: updatedAt,
+    };
+    return db
+      .insertInto('deliveries')
+      .values({ subscriber, event_id: eventId, seq, stream_id: streamId, ...row })
+      .onConflict((oc) =>
+        oc
+          .columns(['subscriber', 'event_id'])
+          .doUpdateSet(keepLastError ? { ...row, last_error: undefined } : row)
+          .where('deliveries.status', 'not in', ['DONE', 'DEAD']),
+      );
+  });
+}
+const writeDone = outcomeStatement(true);
+const writeOutcome = outcomeStatement(false);
 
 /** The context a delivery runs in: the event's correlation, caused by the event, in background. */
 function contextOf(event: DomainEvent): MessageContext {

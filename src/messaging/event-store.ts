@@ -3,7 +3,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DATABASE } from '../database/database.tokens.js';
 import type { Database } from '../database/database.js';
 import type { EventLogTable } from '../database/schema.js';
-import { sql, type Selectable } from 'kysely';
+import { sql, type Insertable, type Selectable } from 'kysely';
+import { Statement } from '../database/statement.js';
 import { attachMeta, eventTypeOf, reviveEvent, type DomainEvent } from './domain-event.js';
 import { messageContext } from './message-context.js';
 import type { Tx } from './unit-of-work.js';
@@ -17,6 +18,45 @@ export interface AppendTarget {
 }
 
 export type EventRow = Selectable<EventLogTable>;
+
+const INSERT_COLUMNS = [
+  'event_id',
+  'type',
+  'stream_id',
+  'aggregate_type',
+  'aggregate_id',
+  'aggregate_version',
+  'payload',
+  'correlation_id',
+  'causation_id',
+  'occurred_at',
+  'schema_version',
+] as const;
+
+type InsertRow = Record<(typeof INSERT_COLUMNS)[number], unknown>;
+
+/** The insert of n events in one statement, returning their sequence numbers in order. */
+const inserts = new Map<number, Statement<unknown[], { seq: number }>>();
+function insertEvents(count: number): Statement<unknown[], { seq: number }> {
+  let statement = inserts.get(count);
+  if (!statement) {
+    const width = INSERT_COLUMNS.length;
+    statement = new Statement(count * width, (db, ...args: unknown[]) =>
+      db
+        .insertInto('event_log')
+        .values(
+          Array.from({ length: count }, (_, row) => {
+            const values = {} as InsertRow;
+            INSERT_COLUMNS.forEach((column, i) => (values[column] = args[row * width + i]));
+            return values as unknown as Insertable<EventLogTable>;
+          }),
+        )
+        .returning('seq'),
+    );
+    inserts.set(count, statement);
+  }
+  return statement;
+}
 
 /** Seed of the hash that turns a stream id into an advisory lock key (any fixed value). */
 const STREAM_LOCK_SEED = 7_355_608;
@@ -50,7 +90,10 @@ export class EventStore {
         schema_version: schemaVersion,
       };
     });
-    const inserted = await tx.db.insertInto('event_log').values(rows).returning('seq').execute();
+    const { rows: inserted } = await insertEvents(rows.length).run(
+      tx,
+      ...rows.flatMap((row) => INSERT_COLUMNS.map((column) => row[column])),
+    );
     rows.forEach((row, index) => {
       attachMeta(
         events[index],

@@ -1,23 +1,52 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { sql, type Kysely } from 'kysely';
+import { CompiledQuery, sql, type Kysely } from 'kysely';
 import type SqliteDatabase from 'better-sqlite3';
 import { crashPoint } from '../common/crash-points.js';
 import { DATABASE } from '../database/database.tokens.js';
 import type { Database, SqlDialectName } from '../database/database.js';
 import type { DB } from '../database/schema.js';
+import type { StatementResult, StatementRunner } from '../database/statement.js';
 import { CommitSignal } from './commit-signal.js';
 import type { DomainEvent } from './domain-event.js';
 import { messageContext, type MessageContext } from './message-context.js';
 
-type Exec = (statement: string) => unknown;
+/** The connection a unit runs on: plain statements (savepoints) and compiled SQL. */
+interface Connection {
+  exec(statement: string): unknown;
+  runSql<R>(sql: string, parameters: readonly unknown[]): Promise<StatementResult<R>>;
+}
+
+function sqliteConnection(sqlite: SqliteDatabase.Database): Connection {
+  return {
+    exec: (statement) => sqlite.exec(statement),
+    runSql<R>(text: string, parameters: readonly unknown[]) {
+      // Prepared once per SQL text (the connection caches them); run synchronously.
+      const statement = sqlite.prepare(text);
+      if (statement.reader) {
+        return Promise.resolve({ rows: statement.all(...parameters) as R[], changes: 0 });
+      }
+      return Promise.resolve({ rows: [], changes: statement.run(...parameters).changes });
+    },
+  };
+}
+
+function postgresConnection(trx: Kysely<DB>): Connection {
+  return {
+    exec: (statement) => sql.raw(statement).execute(trx),
+    async runSql<R>(text: string, parameters: readonly unknown[]) {
+      const result = await trx.executeQuery<R>(CompiledQuery.raw(text, [...parameters]));
+      return { rows: result.rows, changes: Number(result.numAffectedRows ?? 0) };
+    },
+  };
+}
 
 /**
  * One unit of work: the writes of one use case and the events they raise, which commit together.
  * A unit runs in a savepoint of its own, so it can fail alone; a transaction opened while a unit
  * runs (a command sent by a saga, `EventBus.publish` in a handler) is nested in it the same way.
  */
-export class Tx {
+export class Tx implements StatementRunner {
   /** Events appended to the log by this unit, handed to the dispatcher once it has committed. */
   readonly appended: DomainEvent[] = [];
   private depth = 0;
@@ -26,8 +55,16 @@ export class Tx {
     /** The writer: queries run on the connection that holds the open transaction. */
     readonly db: Kysely<DB>,
     readonly dialect: SqlDialectName,
-    private readonly exec: Exec,
+    private readonly connection: Connection,
   ) {}
+
+  runSql<R>(text: string, parameters: readonly unknown[]): Promise<StatementResult<R>> {
+    return this.connection.runSql<R>(text, parameters);
+  }
+
+  private exec(statement: string): unknown {
+    return this.connection.exec(statement);
+  }
 
   /** Row locks where the database has them (PostgreSQL); SQLite has one writer anyway. */
   get locksRows(): boolean {
@@ -101,14 +138,14 @@ class SqliteGroupCommit implements Writer {
   private scheduled = false;
   private running = false;
   readonly stats: GroupCommitStats = { commits: 0, units: 0, waiting: 0 };
-  private readonly exec: Exec;
+  private readonly connection: Connection;
 
   constructor(
     private readonly sqlite: SqliteDatabase.Database,
     private readonly db: Kysely<DB>,
     private readonly signal: CommitSignal,
   ) {
-    this.exec = (statement) => this.sqlite.exec(statement);
+    this.connection = sqliteConnection(sqlite);
   }
 
   submit(unit: Pending): void {
@@ -162,7 +199,7 @@ class SqliteGroupCommit implements Writer {
   }
 
   private async run(unit: Pending): Promise<void> {
-    const tx = new Tx(this.db, 'sqlite', this.exec);
+    const tx = new Tx(this.db, 'sqlite', this.connection);
     this.sqlite.exec('SAVEPOINT unit');
     try {
       unit.value = await runIn(unit, tx);
@@ -196,7 +233,7 @@ class PostgresUnits implements Writer {
       .transaction()
       .execute(async (trx) => {
         this.stats.waiting--;
-        tx = new Tx(trx, 'postgres', (statement) => sql.raw(statement).execute(trx));
+        tx = new Tx(trx, 'postgres', postgresConnection(trx));
         const value = await runIn(unit, tx);
         crashPoint('unit-throws');
         crashPoint('tx-before-commit');
@@ -259,9 +296,7 @@ export class UnitOfWork {
     }
     return this.database.writer
       .transaction()
-      .execute((trx) =>
-        work(new Tx(trx, 'postgres', (statement) => sql.raw(statement).execute(trx))),
-      );
+      .execute((trx) => work(new Tx(trx, 'postgres', postgresConnection(trx))));
   }
 
   /** Whether the code running now is inside a unit of work. */

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Selectable } from 'kysely';
+import type { Insertable, Selectable } from 'kysely';
+import { Statement } from '../../database/statement.js';
 import { DATABASE } from '../../database/database.tokens.js';
 import type { Database } from '../../database/database.js';
 import type { OrdersTable } from '../../database/schema.js';
@@ -10,6 +11,46 @@ import { OrderError } from '../domain/order.errors.js';
 import type { OrderStatus } from '../domain/order-status.js';
 
 export type OrderRow = Selectable<OrdersTable>;
+
+/** Every column of an order but its id, in the order the statements below take them. */
+const ROW_COLUMNS = [
+  'customer_id',
+  'customer_email',
+  'status',
+  'items',
+  'total_amount',
+  'currency',
+  'failure_reason',
+  'reserved_products',
+  'version',
+  'created_at',
+  'updated_at',
+] as const;
+type RowValues = unknown[];
+
+function rowOf(values: RowValues): Omit<Insertable<OrdersTable>, 'id'> {
+  return Object.fromEntries(ROW_COLUMNS.map((column, i) => [column, values[i]])) as unknown as Omit<
+    Insertable<OrdersTable>,
+    'id'
+  >;
+}
+
+const loadOne = new Statement<[string], OrderRow>(1, (db, id) =>
+  db.selectFrom('orders').selectAll().where('id', '=', id),
+);
+const loadForUpdate = new Statement<[string], OrderRow>(1, (db, id) =>
+  db.selectFrom('orders').selectAll().where('id', '=', id).forUpdate(),
+);
+const insertOrder = new Statement<unknown[]>(1 + ROW_COLUMNS.length, (db, id, ...values) =>
+  db.insertInto('orders').values({ id: id as string, ...rowOf(values) }),
+);
+const updateOrder = new Statement<unknown[]>(2 + ROW_COLUMNS.length, (db, id, version, ...values) =>
+  db
+    .updateTable('orders')
+    .set(rowOf(values))
+    .where('id', '=', id as string)
+    .where('version', '=', version as number),
+);
 
 export interface OrderFilter {
   status?: OrderStatus;
@@ -52,12 +93,9 @@ export class OrderRepository {
   }
 
   async load(tx: Tx, orderId: string): Promise<Order> {
-    const row = await tx.db
-      .selectFrom('orders')
-      .selectAll()
-      .where('id', '=', orderId)
-      .$if(tx.locksRows, (q) => q.forUpdate())
-      .executeTakeFirst();
+    const {
+      rows: [row],
+    } = await (tx.locksRows ? loadForUpdate : loadOne).run(tx, orderId);
     if (!row) throw OrderError.notFound(orderId);
     return Order.fromState(toState(row));
   }
@@ -79,19 +117,12 @@ export class OrderRepository {
       created_at: state.createdAt,
       updated_at: state.updatedAt,
     };
+    const values = ROW_COLUMNS.map((column) => row[column]);
     if (expected === 0) {
-      await tx.db
-        .insertInto('orders')
-        .values({ id: state.id, ...row })
-        .execute();
+      await insertOrder.run(tx, state.id, ...values);
     } else {
-      const result = await tx.db
-        .updateTable('orders')
-        .set(row)
-        .where('id', '=', state.id)
-        .where('version', '=', expected)
-        .executeTakeFirst();
-      if (Number(result.numUpdatedRows) !== 1) {
+      const { changes } = await updateOrder.run(tx, state.id, expected, ...values);
+      if (changes !== 1) {
         throw new OrderError(
           'ORDER_CONCURRENT_UPDATE',
           `Order ${state.id} was changed concurrently; try again`,

@@ -1,0 +1,162 @@
+import { DATABASE } from '../src/database/database.tokens.js';
+import type { Database } from '../src/database/database.js';
+import { CommitSignal } from '../src/messaging/commit-signal.js';
+import { messageContext } from '../src/messaging/message-context.js';
+import { UnitOfWork, type Tx } from '../src/messaging/unit-of-work.js';
+import { OrderConfirmationSent } from '../src/notifications/events/order-confirmation-sent.event.js';
+import { EventStore } from '../src/messaging/event-store.js';
+import { createTestApp, removeTempDatabases, type TestApp } from './create-test-app.js';
+
+afterAll(() => removeTempDatabases());
+
+/** The units of work themselves, on whichever database the suite runs on. */
+describe('units of work', () => {
+  let t: TestApp;
+  let uow: UnitOfWork;
+  let database: Database;
+  const sqlite = !process.env.TEST_DATABASE_URL;
+
+  beforeAll(async () => {
+    t = await createTestApp();
+    uow = t.app.get(UnitOfWork);
+    database = t.app.get<Database>(DATABASE);
+  });
+  afterAll(() => t.close());
+
+  /** A row written by a unit: an idempotency key nobody else uses. */
+  function writeKey(tx: Tx, key: string) {
+    const now = new Date().toISOString();
+    return tx.db
+      .insertInto('idempotency_keys')
+      .values({
+        key,
+        request_hash: 'test',
+        state: 'DONE',
+        response_status: 200,
+        response_body: null,
+        created_at: now,
+        updated_at: now,
+      })
+      .execute();
+  }
+
+  async function storedKeys(prefix: string): Promise<string[]> {
+    const rows = await database.reader
+      .selectFrom('idempotency_keys')
+      .select('key')
+      .where('key', 'like', `${prefix}%`)
+      .orderBy('key')
+      .execute();
+    return rows.map((row) => row.key);
+  }
+
+  it('rolls back a failing unit alone: its batch neighbours commit', async () => {
+    const commitsBefore = uow.stats.commits;
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 10 }, (_, i) =>
+        uow.transaction(async (tx) => {
+          await writeKey(tx, `batch-a-${i}`);
+          if (i === 4) throw new Error('unit 4 fails after its write');
+          return i;
+        }),
+      ),
+    );
+    expect(outcomes.map((o) => o.status)).toEqual(
+      Array.from({ length: 10 }, (_, i) => (i === 4 ? 'rejected' : 'fulfilled')),
+    );
+    expect(await storedKeys('batch-a-')).toEqual(
+      Array.from({ length: 10 }, (_, i) => `batch-a-${i}`).filter((k) => k !== 'batch-a-4'),
+    );
+    // On SQLite the ten units, submitted together, shared one writer turn and one commit.
+    if (sqlite) expect(uow.stats.commits - commitsBefore).toBe(1);
+  });
+
+  it('answers a caller only once its unit is visible to other connections', async () => {
+    const seen = await Promise.all(
+      Array.from({ length: 5 }, (_, i) =>
+        uow
+          .transaction((tx) => writeKey(tx, `visible-${i}`))
+          // The reader is another connection: it sees only what has committed.
+          .then(() => storedKeys(`visible-${i}`)),
+      ),
+    );
+    expect(seen).toEqual(Array.from({ length: 5 }, (_, i) => [`visible-${i}`]));
+  });
+
+  it('nests a transaction opened inside a unit: its failure undoes only its own writes', async () => {
+    await uow.transaction(async (tx) => {
+      await writeKey(tx, 'nested-outer');
+      await expect(
+        uow.transaction(async (inner) => {
+          expect(inner).toBe(tx);
+          await writeKey(inner, 'nested-inner');
+          throw new Error('inner fails');
+        }),
+      ).rejects.toThrow('inner fails');
+      await uow.transaction((inner) => writeKey(inner, 'nested-second'));
+    });
+    expect(await storedKeys('nested-')).toEqual(['nested-outer', 'nested-second']);
+  });
+
+  // An event no subscriber takes, so nothing else happens.
+  it('hands the dispatcher the events of committed units only', async () => {
+    const signalled: string[] = [];
+    t.app.get(CommitSignal).onCommitted((events) => {
+      for (const event of events) {
+        if (event instanceof OrderConfirmationSent && event.orderId.startsWith('signal-')) {
+          signalled.push(event.orderId);
+        }
+      }
+    });
+    const store = t.app.get(EventStore);
+    const append = (orderId: string, fail: boolean) =>
+      uow.transaction(async (tx) => {
+        await store.append(tx, [new OrderConfirmationSent(orderId, 'n-1', 'someone')], {
+          streamId: orderId,
+          aggregateType: 'Test',
+          aggregateId: orderId,
+        });
+        if (fail) throw new Error('rolled back');
+      });
+    await Promise.allSettled([
+      append('signal-1', false),
+      append('signal-2', true),
+      append('signal-3', false),
+    ]);
+    expect(signalled.sort()).toEqual(['signal-1', 'signal-3']);
+    const stored = await database.reader
+      .selectFrom('event_log')
+      .select('stream_id')
+      .where('stream_id', 'like', 'signal-%')
+      .orderBy('stream_id')
+      .execute();
+    expect(stored.map((row) => row.stream_id)).toEqual(['signal-1', 'signal-3']);
+  });
+
+  if (sqlite) {
+    it('takes requests first and a bounded share of deliveries in one turn', async () => {
+      const ran: string[] = [];
+      const commitsBefore = uow.stats.commits;
+      const background = Array.from({ length: 100 }, (_, i) =>
+        messageContext.run({ correlationId: 'test', causationId: null, background: true }, () =>
+          uow.transaction(async (tx) => {
+            ran.push(`delivery-${i}`);
+            await writeKey(tx, `share-d-${String(i).padStart(3, '0')}`);
+          }),
+        ),
+      );
+      // Submitted after every delivery, yet run first.
+      const requests = Array.from({ length: 3 }, (_, i) =>
+        uow.transaction(async (tx) => {
+          ran.push(`request-${i}`);
+          await writeKey(tx, `share-r-${i}`);
+        }),
+      );
+      await Promise.all([...background, ...requests]);
+      expect(ran.slice(0, 3)).toEqual(['request-0', 'request-1', 'request-2']);
+      // 64 deliveries at most share a turn with the requests: 100 take two turns.
+      expect(uow.stats.commits - commitsBefore).toBe(2);
+      expect(await storedKeys('share-')).toHaveLength(103);
+    });
+  }
+});
