@@ -6,7 +6,7 @@ import { DeliveryLog } from '../src/messaging/delivery-log.js';
 import { EventDispatcher } from '../src/messaging/dispatcher.js';
 import { EventStore } from '../src/messaging/event-store.js';
 import { SubscriberRegistry } from '../src/messaging/subscribers.js';
-import { UnitOfWork, type Tx } from '../src/messaging/unit-of-work.js';
+import { callingOut, UnitOfWork, type Tx } from '../src/messaging/unit-of-work.js';
 import { OrderCompleted } from '../src/orders/events/order-completed.event.js';
 import { OrderCreated } from '../src/orders/events/order-created.event.js';
 import {
@@ -579,4 +579,69 @@ describe('idempotent POST /orders', () => {
 async function hashOf(value: unknown): Promise<string> {
   const { canonicalJson, sha256 } = await import('../src/common/canonical-json.js');
   return sha256(canonicalJson(value));
+}
+
+/** Holds every OrderCreated until the gate opens, like a subscriber stuck on a slow partner. */
+@EventsHandler(OrderCreated)
+class GateHandler implements IEventHandler<OrderCreated> {
+  static open: () => void = () => undefined;
+  static opened = new Promise<void>((resolve) => (GateHandler.open = resolve));
+
+  async handle(): Promise<void> {
+    callingOut('a test gate'); // waits on something other than the database: outside any unit
+    await GateHandler.opened;
+  }
+}
+
+const ORDER = {
+  customerId: 'customer-1',
+  items: [{ productId: 'product-1', quantity: 1 }],
+};
+
+// The in-process dispatcher holds the backlog (with RabbitMQ the broker does).
+if (!process.env.TEST_AMQP_URL) {
+  describe('back-pressure', () => {
+    let t: TestApp;
+    beforeAll(async () => {
+      t = await createTestApp({
+        config: { backlogLimit: 100, dispatchConcurrency: 1 },
+        providers: [GateHandler],
+      });
+    });
+    afterAll(() => t.close());
+
+    it('answers 503 problem+json with Retry-After past the backlog limit, then takes orders again', async () => {
+      const accepted: string[] = [];
+      let refused: request.Response | undefined;
+      // Concurrent clients, as real ones are, until the service refuses one.
+      for (let round = 0; round < 20 && !refused; round++) {
+        const answers = await Promise.all(
+          Array.from({ length: 20 }, () => request(t.http).post('/orders').send(ORDER)),
+        );
+        for (const answer of answers) {
+          if (answer.status === 202) accepted.push((answer.body as { id: string }).id);
+          else refused ??= answer;
+        }
+      }
+      expect(refused).toBeDefined();
+      expect(refused!.status).toBe(503);
+      expect(refused!.headers['retry-after']).toBe('1');
+      expect(refused!.headers['content-type']).toMatch(/application\/problem\+json/);
+      expect(refused!.body).toMatchObject({ status: 503, code: 'SERVICE_OVERLOADED' });
+      // The backlog stopped near the limit instead of growing with every request.
+      expect(t.app.get(EventDispatcher).backlog).toBeLessThan(100 + 40);
+
+      GateHandler.open();
+      await eventually(
+        () => Promise.resolve(t.app.get(EventDispatcher).backlog),
+        (backlog) => backlog < 100,
+        { what: 'the backlog to drain', timeoutMs: 30_000 },
+      );
+      await request(t.http).post('/orders').send(ORDER).expect(202);
+      // Every order accepted before the refusal still finishes.
+      for (const id of accepted) {
+        expect((await settled(t.http, id, 30_000)).status).toMatch(/COMPLETED|FAILED/);
+      }
+    });
+  });
 }

@@ -22,6 +22,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   DEAD_LETTER_ALREADY_REPLAYED: HttpStatus.CONFLICT,
   IDEMPOTENCY_KEY_REUSED: HttpStatus.UNPROCESSABLE_ENTITY,
   IDEMPOTENCY_KEY_IN_FLIGHT: HttpStatus.CONFLICT,
+  SERVICE_OVERLOADED: HttpStatus.SERVICE_UNAVAILABLE,
 };
 
 const TITLES: Record<number, string> = {
@@ -38,7 +39,7 @@ const TITLES: Record<number, string> = {
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
-/** Retry-After of a 503 answered because the database could not be reached. */
+/** Retry-After of a 503: the database could not be reached, or the service is overloaded. */
 const RETRY_AFTER_SECONDS = 1;
 
 /** Turns every error into an RFC 9457 application/problem+json answer. */
@@ -53,8 +54,11 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const problem = this.toProblem(exception);
     problem.instance = request.originalUrl ?? request.url;
     if (problem.status === 503) {
-      // Not a bug: the database went away (restart, failover). Nothing was done; ask again.
-      this.logger.warn(`${request.method} ${problem.instance}: ${describe(exception)}`);
+      // Not a bug: the database went away (restart, failover), or the service is at its backlog
+      // limit. Nothing was done; ask again. Overload is counted, not logged per request.
+      if (problem.code !== 'SERVICE_OVERLOADED') {
+        this.logger.warn(`${request.method} ${problem.instance}: ${describe(exception)}`);
+      }
       response.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
     } else if (problem.status >= 500) {
       this.logger.error(

@@ -138,6 +138,15 @@ export class AppConfig {
   @Min(10)
   dispatchPollMs = 1000;
 
+  /**
+   * Back-pressure: past this many events waiting in memory for delivery (plus units of work
+   * waiting for a commit), POST /orders answers 503 with Retry-After instead of taking more.
+   */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(100)
+  backlogLimit = 20000;
+
   /** On SIGTERM: longest wait for in-flight requests and deliveries before exiting. */
   @Transform(toNumber)
   @IsInt()
@@ -181,6 +190,7 @@ const ENV_NAMES: Record<keyof AppConfig, string> = {
   dispatchConcurrency: 'DISPATCH_CONCURRENCY',
   dispatchPollMs: 'DISPATCH_POLL_MS',
   shutdownTimeoutMs: 'SHUTDOWN_TIMEOUT_MS',
+  backlogLimit: 'BACKLOG_LIMIT',
   crashPoints: 'CRASH_POINTS',
   crashProbability: 'CRASH_PROBABILITY',
 };

@@ -1,7 +1,18 @@
 import { Injectable } from '@nestjs/common';
+import { DomainError } from '../common/domain-error.js';
 import { AppConfig } from '../config/app-config.js';
+import { UnitOfWork } from './unit-of-work.js';
 import { EventDispatcher } from './dispatcher.js';
 import { AmqpTransport } from './rabbitmq/amqp-transport.js';
+
+export class OverloadedError extends DomainError {
+  constructor(waiting: number, limit: number) {
+    super(
+      'SERVICE_OVERLOADED',
+      `The service is at its limit (${waiting} events waiting, limit ${limit}); nothing was done. Try again shortly.`,
+    );
+  }
+}
 
 /** Starts and stops delivery: in-process by default, through RabbitMQ when AMQP_URL is set. */
 @Injectable()
@@ -10,7 +21,24 @@ export class MessagingRuntime {
     private readonly dispatcher: EventDispatcher,
     private readonly amqp: AmqpTransport,
     private readonly config: AppConfig,
+    private readonly uow: UnitOfWork,
   ) {}
+
+  /**
+   * Refuses new work (503 with Retry-After) while more than BACKLOG_LIMIT events wait in memory for
+   * delivery or units wait for a commit: memory stays bounded, and the orders already accepted
+   * keep their pace instead of all slowing down together.
+   */
+  assertAcceptingWork(): void {
+    const waiting = this.dispatcher.backlog + this.uow.stats.waiting;
+    if (waiting > this.config.backlogLimit) {
+      this.overloadRefusals++;
+      throw new OverloadedError(waiting, this.config.backlogLimit);
+    }
+  }
+
+  /** Requests refused by back-pressure since the start. */
+  overloadRefusals = 0;
 
   get usesBroker(): boolean {
     return this.config.amqpUrl !== '';

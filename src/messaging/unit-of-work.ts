@@ -1,10 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { CompiledQuery, sql, type Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type SqliteDatabase from 'better-sqlite3';
 import { crashPoint } from '../common/crash-points.js';
 import { DATABASE } from '../database/database.tokens.js';
-import type { Database, SqlDialectName } from '../database/database.js';
+import {
+  postgresRunner,
+  sqliteRunner,
+  type Database,
+  type SqlDialectName,
+} from '../database/database.js';
 import type { DB } from '../database/schema.js';
 import type { StatementResult, StatementRunner } from '../database/statement.js';
 import { CommitSignal } from './commit-signal.js';
@@ -12,33 +17,20 @@ import type { DomainEvent } from './domain-event.js';
 import { messageContext, type MessageContext } from './message-context.js';
 
 /** The connection a unit runs on: plain statements (savepoints) and compiled SQL. */
-interface Connection {
+interface Connection extends StatementRunner {
   exec(statement: string): unknown;
-  runSql<R>(sql: string, parameters: readonly unknown[]): Promise<StatementResult<R>>;
 }
 
-function sqliteConnection(sqlite: SqliteDatabase.Database): Connection {
-  return {
-    exec: (statement) => sqlite.exec(statement),
-    runSql<R>(text: string, parameters: readonly unknown[]) {
-      // Prepared once per SQL text (the connection caches them); run synchronously.
-      const statement = sqlite.prepare(text);
-      if (statement.reader) {
-        return Promise.resolve({ rows: statement.all(...parameters) as R[], changes: 0 });
-      }
-      return Promise.resolve({ rows: [], changes: statement.run(...parameters).changes });
-    },
-  };
+function sqliteConnection(db: Kysely<DB>, sqlite: SqliteDatabase.Database): Connection {
+  return Object.assign(sqliteRunner(db, sqlite), {
+    exec: (statement: string) => sqlite.exec(statement),
+  });
 }
 
 function postgresConnection(trx: Kysely<DB>): Connection {
-  return {
-    exec: (statement) => sql.raw(statement).execute(trx),
-    async runSql<R>(text: string, parameters: readonly unknown[]) {
-      const result = await trx.executeQuery<R>(CompiledQuery.raw(text, [...parameters]));
-      return { rows: result.rows, changes: Number(result.numAffectedRows ?? 0) };
-    },
-  };
+  return Object.assign(postgresRunner(trx), {
+    exec: (statement: string) => sql.raw(statement).execute(trx),
+  });
 }
 
 /**
@@ -145,7 +137,7 @@ class SqliteGroupCommit implements Writer {
     private readonly db: Kysely<DB>,
     private readonly signal: CommitSignal,
   ) {
-    this.connection = sqliteConnection(sqlite);
+    this.connection = sqliteConnection(db, sqlite);
   }
 
   submit(unit: Pending): void {

@@ -9,6 +9,7 @@ import {
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
+  ApiServiceUnavailableResponse,
   ApiTags,
 } from '@nestjs/swagger';
 import type { Response } from 'express';
@@ -49,6 +50,11 @@ export class OrdersController {
   @ApiBadRequestResponse({ description: 'The request is not valid (problem+json)' })
   @ApiConflictResponse({ description: 'A request with this Idempotency-Key is in flight' })
   @ApiUnprocessableEntityResponse({ description: 'Idempotency-Key reused with another body' })
+  @ApiServiceUnavailableResponse({
+    description:
+      'The service is at its backlog limit (code SERVICE_OVERLOADED) or the database is ' +
+      'unreachable: nothing was done; retry after Retry-After seconds (problem+json)',
+  })
   async place(
     @Body() body: PlaceOrderDto,
     @Headers('idempotency-key') idempotencyKey: string | undefined,

@@ -139,11 +139,9 @@ export class OrderRepository {
   }
 
   async find(orderId: string): Promise<OrderState | undefined> {
-    const row = await this.database.reader
-      .selectFrom('orders')
-      .selectAll()
-      .where('id', '=', orderId)
-      .executeTakeFirst();
+    const {
+      rows: [row],
+    } = await loadOne.run(this.database.readerRunner, orderId);
     return row ? toState(row) : undefined;
   }
 

@@ -4,6 +4,7 @@ import type { Selectable } from 'kysely';
 import { formatMinor } from '../../common/money.js';
 import { DATABASE } from '../../database/database.tokens.js';
 import type { Database } from '../../database/database.js';
+import { Statement } from '../../database/statement.js';
 import type { PaymentsTable } from '../../database/schema.js';
 import { EventStore } from '../../messaging/event-store.js';
 import { UnitOfWork } from '../../messaging/unit-of-work.js';
@@ -13,6 +14,10 @@ import { PaymentFailed } from '../events/payment-failed.event.js';
 import { PaymentInitiated } from '../events/payment-initiated.event.js';
 
 export type PaymentRow = Selectable<PaymentsTable>;
+
+const paymentOfOrder = new Statement<[string], PaymentRow>(1, (db, orderId) =>
+  db.selectFrom('payments').selectAll().where('order_id', '=', orderId),
+);
 
 /** One payment per order; each status change is conditional, so it happens once. */
 @Injectable()
@@ -24,11 +29,8 @@ export class PaymentRepository {
   ) {}
 
   async findByOrder(orderId: string): Promise<PaymentRow | undefined> {
-    return this.database.reader
-      .selectFrom('payments')
-      .selectAll()
-      .where('order_id', '=', orderId)
-      .executeTakeFirst();
+    const { rows } = await paymentOfOrder.run(this.database.readerRunner, orderId);
+    return rows[0];
   }
 
   /** Records the intent to charge (PENDING) and raises PaymentInitiated, once per order. */

@@ -4,12 +4,17 @@ import { seededFraction } from '../../common/seeded-random.js';
 import { AppConfig } from '../../config/app-config.js';
 import { DATABASE } from '../../database/database.tokens.js';
 import type { Database } from '../../database/database.js';
+import { Statement } from '../../database/statement.js';
 import { callingOut, UnitOfWork } from '../../messaging/unit-of-work.js';
 import type {
   ChargeRequest,
   ChargeResult,
   PaymentGateway,
 } from '../domain/payment-gateway.port.js';
+
+const chargeOfKey = new Statement<[string], { status: string }>(1, (db, key) =>
+  db.selectFrom('gateway_charges').select('status').where('idempotency_key', '=', key),
+);
 
 /** A simulated network or provider failure: the outcome of the call is unknown to the caller. */
 export class SimulatedGatewayError extends Error {
@@ -98,11 +103,9 @@ export class SimulatedPaymentGateway implements PaymentGateway {
 
   async find(idempotencyKey: string): Promise<ChargeResult | undefined> {
     callingOut('the payment gateway');
-    const row = await this.database.reader
-      .selectFrom('gateway_charges')
-      .select('status')
-      .where('idempotency_key', '=', idempotencyKey)
-      .executeTakeFirst();
+    const {
+      rows: [row],
+    } = await chargeOfKey.run(this.database.readerRunner, idempotencyKey);
     if (!row) return undefined;
     return row.status === 'DECLINED'
       ? { status: 'declined', reason: 'Payment declined by the gateway' }

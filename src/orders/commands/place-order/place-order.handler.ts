@@ -1,6 +1,7 @@
 import { newId } from '../../../common/ids.js';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { CURRENCY } from '../../../common/money.js';
+import { MessagingRuntime } from '../../../messaging/messaging-runtime.js';
 import { Order } from '../../domain/order.aggregate.js';
 import { IdempotencyKeys } from '../../infrastructure/idempotency-keys.js';
 import { OrderRepository } from '../../infrastructure/order.repository.js';
@@ -15,9 +16,11 @@ export class PlaceOrderHandler implements ICommandHandler<PlaceOrder, PlaceOrder
   constructor(
     private readonly orders: OrderRepository,
     private readonly keys: IdempotencyKeys,
+    private readonly messaging: MessagingRuntime,
   ) {}
 
   async execute(command: PlaceOrder): Promise<PlaceOrderResult> {
+    this.messaging.assertAcceptingWork();
     const { idempotency } = command;
     if (idempotency) {
       const claim = await this.keys.claim(idempotency.key, idempotency.requestHash);
