@@ -4,9 +4,6 @@
  * source of their plans.
  */
 
-// Until every script imports it from processes.mjs.
-export { SERVICE_VARS } from './processes.mjs';
-
 /** Event types an order has at most once. */
 export const UNIQUE_EVENTS = [
   'OrderCreated',

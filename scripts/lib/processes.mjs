@@ -24,9 +24,6 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { send } from './http.mjs';
 
-// Until every script imports it from database.mjs.
-export { withClient } from './database.mjs';
-
 /** The checkout, and the build `nest build` writes in it. */
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BUILD = join(ROOT, 'dist');
