@@ -19,40 +19,24 @@
  * temporary folder with the service logs. Needs `rabbitmqctl` on the PATH.
  * Exits 0 only when every invariant holds.
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import {
-  closeSync,
-  cpSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  openSync,
-  readFileSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import amqp from 'amqplib';
-import pg from 'pg';
+import { testDatabase, withClient } from './lib/database.mjs';
+import { OrderBook, poll, randomOrder, send } from './lib/http.mjs';
+import { orderDataViolations, readTables, seededRngs } from './lib/invariants.mjs';
 import {
-  chargeViolations,
-  eventHistoryProblems,
-  groupBy,
-  hash32,
-  mulberry32,
-  notificationProblems,
-  reservationProblems,
-  SERVICE_VARS,
-} from './lib/invariants.mjs';
-import { freePort, withClient } from './lib/processes.mjs';
-
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const BUILD = join(ROOT, 'dist');
+  exitHandlers,
+  freePort,
+  serviceEnv,
+  ServiceProcess,
+  snapshotBuild,
+} from './lib/processes.mjs';
+import { figureLines, printSummary, stopwatch } from './lib/report.mjs';
 
 const ADMIN_URL = process.env.TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
 const AMQP_URL = process.env.TEST_AMQP_URL || 'amqp://guest:guest@127.0.0.1:5672';
@@ -89,7 +73,6 @@ const BURSTS = [
   { at: 0.45, productId: 'scarce-2', orders: 60, extraEvery: 2 },
 ];
 
-const TERMINAL = ['COMPLETED', 'FAILED', 'CANCELLED'];
 const DELAY_BUCKETS_MS = [50, 250, 1000, 5000, 30000, 120000];
 const CATEGORIES = [
   ['lost', 'lost or unfinished orders'],
@@ -108,28 +91,20 @@ const CATEGORIES = [
 // ---------------------------------------------------------------------------------------------
 // Seeded randomness (the clients' plan; timing still varies between runs)
 
-const rngFor = (...parts) => mulberry32(hash32([SEED_TEXT, ...parts].join('/')));
+const rngFor = seededRngs(SEED_TEXT);
 
 // ---------------------------------------------------------------------------------------------
 // State of the run
 
 const runId = randomBytes(4).toString('hex');
-const DB_NAME = `orders_cluster_${runId}`;
+const database = testDatabase(ADMIN_URL, `orders_cluster_${runId}`);
 const PREFIX = `cluster-${runId}`;
-const SERVICE_DB_URL = (() => {
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${DB_NAME}`;
-  return url.toString();
-})();
 const workDir = mkdtempSync(join(tmpdir(), 'cluster-test-'));
-const APP_DIR = join(workDir, 'app');
-const MAIN = join(APP_DIR, 'dist', 'main.js');
+/** The copy of dist/ the instances run from, once taken (see snapshotBuild). */
+let app;
 
-/** order id -> { items, key } for every order answered 202 */
-const accepted = new Map();
-const acceptedIds = [];
-/** orders whose cancel was answered 200 */
-const cancelled = new Set();
+/** The orders answered 202 ({ items, key }) and the cancels answered 200. */
+const book = new OrderBook();
 const stats = {
   sent: 0,
   burstSent: 0,
@@ -156,22 +131,16 @@ const postLatencies = [];
 const violations = [];
 const violate = (category, message) => violations.push({ category, message });
 const instances = [];
-let databaseCreated = false;
 let cleanedUp = false;
-
-pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 
 // ---------------------------------------------------------------------------------------------
 // The service instances as child processes
 
-function serviceEnv(port) {
-  // Every variable the service reads is set here (empty means its default), so nothing leaks in
-  // from the environment the script runs in.
-  const env = { ...process.env, NO_COLOR: '1' };
-  for (const name of SERVICE_VARS) env[name] = '';
-  Object.assign(env, {
-    PORT: String(port),
-    DATABASE_URL: SERVICE_DB_URL,
+function startInstance(instance) {
+  instance.up = false;
+  const env = serviceEnv({
+    PORT: String(instance.port),
+    DATABASE_URL: database.url,
     AMQP_URL,
     AMQP_PREFIX: PREFIX,
     LOG_LEVEL: 'warn',
@@ -184,108 +153,29 @@ function serviceEnv(port) {
     RETRY_MAX_ATTEMPTS: '8',
     DISPATCH_POLL_MS: '200',
   });
-  return env;
-}
-
-function startInstance(instance) {
-  const fd = openSync(instance.logPath, 'a');
-  const child = spawn(process.execPath, [MAIN], {
-    cwd: APP_DIR,
-    env: serviceEnv(instance.port),
-    stdio: ['ignore', fd, fd],
-  });
-  closeSync(fd);
-  instance.child = child;
-  instance.exit = undefined;
-  instance.sentSignal = undefined;
-  instance.up = false;
-  instance.exited = new Promise((resolve) => {
-    child.once('exit', (code, signal) => {
-      instance.exit = { code, signal };
-      instance.up = false;
-      if (!instance.sentSignal) {
-        stats.unexpectedExits++;
-        violate('run', `${instance.name} exited on its own (code ${code}):\n${logTail(instance)}`);
-      }
-      resolve(instance.exit);
-    });
-    child.once('error', (error) => {
-      instance.exit = { code: null, signal: null, error };
-      instance.up = false;
-      resolve(instance.exit);
-    });
-  });
-  return instance;
-}
-
-function signal(instance, name) {
-  if (!instance.child || instance.exit) return;
-  instance.sentSignal = name;
-  instance.child.kill(name);
-}
-
-function killChildren() {
-  for (const instance of instances) {
-    if (instance.child && !instance.exit) {
-      try {
-        instance.child.kill('SIGKILL');
-      } catch {
-        // already gone
-      }
+  const onExit = (exit) => {
+    instance.up = false;
+    if (!exit.error && !instance.sentSignal) {
+      stats.unexpectedExits++;
+      violate(
+        'run',
+        `${instance.name} exited on its own (code ${exit.code}):\n${instance.logTail()}`,
+      );
     }
-  }
+  };
+  return instance.start({ ...app, env, onExit });
 }
 
-function logTail(instance, lines = 15) {
-  if (!existsSync(instance.logPath)) return '';
-  return readFileSync(instance.logPath, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-}
-
-/** Polls GET /inventory until the instance answers; throws if it died or took too long. */
-async function waitReady(instance) {
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    if (instance.exit) break;
-    const response = await send(instance, 'GET', '/inventory', undefined, undefined, 1000);
-    if (response?.status === 200) {
-      instance.up = true;
-      return;
-    }
-    await Promise.race([delay(100), instance.exited]);
+/** Waits until the instance answers, and takes it into the rotation; throws if it died first. */
+async function waitUp(instance) {
+  if (!(await instance.waitReady({ timeoutMs: READY_TIMEOUT_MS, intervalMs: 100 }))) {
+    throw new Error(`${instance.name} exited while starting ${instance.exitReport()}`);
   }
-  throw new Error(
-    instance.exit
-      ? `${instance.name} exited while starting (code ${instance.exit.code}, signal ` +
-          `${instance.exit.signal}); log ${instance.logPath}:\n${logTail(instance)}`
-      : `${instance.name} did not answer within ${READY_TIMEOUT_MS} ms; log ` +
-          `${instance.logPath}:\n${logTail(instance)}`,
-  );
+  instance.up = true;
 }
 
 // ---------------------------------------------------------------------------------------------
 // HTTP
-
-/** One request to one instance; null when there was no answer (refused, reset, timed out). */
-async function send(instance, method, path, body, headers = {}, timeoutMs = REQUEST_TIMEOUT_MS) {
-  const init = { method, headers, signal: AbortSignal.timeout(timeoutMs) };
-  if (body !== undefined) {
-    init.headers = { 'content-type': 'application/json', ...headers };
-    init.body = JSON.stringify(body);
-  }
-  try {
-    const response = await fetch(`http://127.0.0.1:${instance.port}${path}`, init);
-    const text = await response.text();
-    let json = null;
-    try {
-      json = text ? JSON.parse(text) : null;
-    } catch {
-      json = null;
-    }
-    return { status: response.status, json, text, headers: response.headers };
-  } catch {
-    return null;
-  }
-}
 
 let roundRobin = 0;
 
@@ -317,7 +207,10 @@ async function request(method, path, body, headers, { returnInFlight = false } =
     previous = instance;
     instance.requests++;
     const sentAt = Date.now();
-    const response = await send(instance, method, path, body, headers);
+    const response = await send(instance.base, method, path, body, {
+      headers,
+      timeoutMs: REQUEST_TIMEOUT_MS,
+    });
     if (response && method === 'POST' && path === '/orders')
       postLatencies.push(Date.now() - sentAt);
     let retry = false;
@@ -351,19 +244,6 @@ async function request(method, path, body, headers, { returnInFlight = false } =
 // ---------------------------------------------------------------------------------------------
 // Load
 
-function regularOrder(rng, customer) {
-  const lines = rng.int(1, 3);
-  const products = [...REGULAR];
-  const items = [];
-  for (let i = 0; i < lines; i++) {
-    const [productId] = products.splice(rng.int(0, products.length - 1), 1);
-    items.push({ productId, quantity: rng.int(1, 2) });
-  }
-  const body = { customerId: `customer-${customer}`, items };
-  if (rng() < 0.7) body.customerEmail = `customer-${customer}@example.com`;
-  return body;
-}
-
 /**
  * Requests whose Idempotency-Key is held by an instance that died: the key's lease (30 s) has to
  * run out before a retry is taken, so they are retried in the background while the client goes on.
@@ -395,13 +275,12 @@ async function placeOrder(body, key, inBackground = false) {
   if (response.status === 202 && typeof response.json?.id === 'string') {
     const { id } = response.json;
     if (response.headers.get('idempotent-replayed') === 'true') stats.replayed++;
-    const known = accepted.get(id);
+    const known = book.accepted.get(id);
     if (known && known.key !== key) {
       violate('idempotency', `order ${id} was answered for keys ${known.key} and ${key}`);
     }
     if (!known) {
-      accepted.set(id, { items: body.items, key });
-      acceptedIds.push(id);
+      book.accept(id, { items: body.items, key });
     }
     return id;
   }
@@ -415,7 +294,7 @@ async function cancel(orderId) {
     reason: 'changed my mind',
   });
   if (response?.status === 200) {
-    cancelled.add(orderId);
+    book.cancelled.add(orderId);
   } else if (response?.status === 409 && response.json?.code === 'ORDER_NOT_CANCELLABLE') {
     // An earlier attempt without an answer may have cancelled it: nothing to assert then.
     if (unanswered > 0) stats.cancelUnknown++;
@@ -438,13 +317,11 @@ async function clientLoop(client) {
   for (;;) {
     const index = load.next++;
     if (index >= ORDERS) break;
-    const body = regularOrder(rng, rng.int(1, 200));
+    const body = randomOrder(rng, rng.int(1, 200), REGULAR, 2);
     const id = await placeOrder(body, `${PREFIX}-order-${index}`);
     load.done++;
     if (id && rng() < CANCEL_RATE) {
-      // Half the cancels chase the order just placed, at some moment of its workflow (some race
-      // the payment), half pick any accepted order (most are finished: 409).
-      const target = rng() < 0.5 ? id : rng.pick(acceptedIds);
+      const target = book.cancelTarget(rng, id);
       pending.push(delay(rng.int(0, 1500)).then(() => cancel(target)));
     }
     await delay(rng.int(0, 10));
@@ -480,13 +357,13 @@ function rabbitmqctl(...args) {
 /** Kills one instance with SIGKILL and starts it again on the same port after a while. */
 async function killAndRestart(instance) {
   instance.up = false;
-  signal(instance, 'SIGKILL');
+  instance.signal('SIGKILL');
   await instance.exited;
   stats.kills++;
   console.log(`  ${elapsed()} SIGKILL ${instance.name} (port ${instance.port})`);
   await delay(RESTART_AFTER_MS);
   startInstance(instance);
-  await waitReady(instance);
+  await waitUp(instance);
   stats.restarts++;
   console.log(`  ${elapsed()} ${instance.name} restarted on port ${instance.port} and answering`);
 }
@@ -503,7 +380,7 @@ async function closeDatabaseConnections() {
     c.query(
       `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
         WHERE datname = $1 AND pid <> pg_backend_pid()`,
-      [DB_NAME],
+      [database.name],
     ),
   );
   stats.databaseCuts++;
@@ -537,17 +414,7 @@ async function conductor() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// PostgreSQL
-
-async function createDatabase() {
-  await withClient(ADMIN_URL, (c) => c.query(`CREATE DATABASE "${DB_NAME}"`));
-  databaseCreated = true;
-}
-
-async function dropDatabase() {
-  if (!databaseCreated) return;
-  await withClient(ADMIN_URL, (c) => c.query(`DROP DATABASE IF EXISTS "${DB_NAME}" WITH (FORCE)`));
-}
+// Settling
 
 async function queues() {
   const out = await rabbitmqctl('list_queues', '-q', '--no-table-headers', 'name', 'messages');
@@ -564,11 +431,9 @@ async function queues() {
  * delivery under way); { ok: false, state } after the deadline.
  */
 async function waitSettled(db) {
-  const deadline = Date.now() + SETTLE_TIMEOUT_MS;
-  let state = '';
   let lastPrint = 0;
   let emptyBefore = false;
-  for (;;) {
+  const attempt = async () => {
     const {
       rows: [s],
     } = await db.query(`
@@ -600,20 +465,25 @@ async function waitSettled(db) {
         .filter((q) => q.name !== `${PREFIX}.dead-letters`)
         .reduce((n, q) => n + q.messages, 0);
     }
-    state =
+    const state =
       `${s.orders} orders: ${s.open} open, ${s.unnotified} without a sent notification, ` +
       `${s.no_notice} without a notification event; ${s.reserved} units reserved, ` +
       `${s.pending_payments} payments pending, ${s.unrelayed} events unrelayed, ` +
       `${s.retrying} deliveries retrying, ${queued < 0 ? '?' : queued} messages queued`;
-    if (quiet && queued === 0 && emptyBefore) return { ok: true, state };
+    const ok = quiet && queued === 0 && emptyBefore;
     emptyBefore = quiet && queued === 0;
-    if (Date.now() > deadline) return { ok: false, state };
-    if (Date.now() - lastPrint > 10_000) {
+    if (!ok && Date.now() - lastPrint > 10_000) {
       lastPrint = Date.now();
       console.log(`  ${elapsed()} settling: ${state}`);
     }
-    await delay(emptyBefore ? 200 : 500);
-  }
+    return { ok, state };
+  };
+  const { result } = await poll(attempt, {
+    timeoutMs: SETTLE_TIMEOUT_MS,
+    intervalMs: () => (emptyBefore ? 200 : 500),
+    done: (r) => r.ok,
+  });
+  return result;
 }
 
 /** What holds the work up when it does not settle: open transactions and locked outbox rows. */
@@ -626,7 +496,7 @@ async function diagnoseStall(db) {
     FROM pg_stat_activity
     WHERE datname = current_database() AND pid <> pg_backend_pid() AND xact_start IS NOT NULL
     ORDER BY xact_start`);
-  console.log(`  open transactions in ${DB_NAME}: ${sessions.length}`);
+  console.log(`  open transactions in ${database.name}: ${sessions.length}`);
   for (const r of sessions) {
     console.log(
       `    pid ${r.pid} (client port ${r.client_port}) ${r.state}, transaction open ` +
@@ -670,21 +540,7 @@ function percentile(values, p) {
 
 async function checkInvariants(db, initialStock) {
   const q = async (text) => (await db.query(text)).rows;
-  const orders = await q('SELECT id, status, items FROM orders');
-  const products = await q('SELECT product_id, available, reserved, sold FROM products');
-  const payments = await q('SELECT payment_id, order_id, status FROM payments');
-  const charges = await q('SELECT idempotency_key, status FROM gateway_charges');
-  const notifications = await q('SELECT order_id, kind, status FROM notifications');
-  const reservations = await q('SELECT order_id, status FROM reservations');
-  const events = await q(
-    'SELECT seq, event_id, type, stream_id, payload, causation_id FROM event_log ORDER BY seq',
-  );
-  const deliveries = await q(
-    "SELECT status, count(*)::int AS n FROM deliveries WHERE status <> 'DONE' GROUP BY status",
-  );
-  const deadLetters = await q(
-    'SELECT subscriber, event_type, stream_id, attempts, last_error FROM dead_letters ORDER BY failed_at',
-  );
+  const tables = await readTables(q);
   const keys = await q('SELECT key, state FROM idempotency_keys');
   // Once everything settled and the queues are empty, no delivery should still be waiting.
   const stale = await q(`
@@ -692,35 +548,18 @@ async function checkInvariants(db, initialStock) {
            e.event_id, e.stream_id
     FROM deliveries d JOIN event_log e ON e.event_id = d.event_id
     WHERE d.status = 'RETRY' ORDER BY e.seq`);
+  const { orders, deadLetters } = tables;
 
-  const orderById = new Map(orders.map((o) => [o.id, o]));
-  const byStatus = { COMPLETED: 0, FAILED: 0, CANCELLED: 0 };
+  // Nothing lost, cancels, charges, stock, notifications and event histories.
+  const { violations: found, figures } = orderDataViolations({
+    tables,
+    book,
+    initialStock,
+  });
+  violations.push(...found);
 
-  // Nothing lost: every accepted order exists, holds what was sent, and every order is terminal.
-  let lost = 0;
-  for (const [id, { items }] of accepted) {
-    const order = orderById.get(id);
-    if (!order) {
-      lost++;
-      violate('lost', `order ${id} was accepted (202) but is not in the database`);
-      continue;
-    }
-    const stored = JSON.parse(order.items)
-      .map((l) => `${l.productId}x${l.quantity}`)
-      .join(',');
-    const sent = items.map((l) => `${l.productId}x${l.quantity}`).join(',');
-    if (stored !== sent)
-      violate('lost', `order ${id} has items ${stored}, the client sent ${sent}`);
-  }
-  for (const order of orders) {
-    if (TERMINAL.includes(order.status)) byStatus[order.status]++;
-    else {
-      lost++;
-      violate('lost', `order ${order.id} is still ${order.status}`);
-    }
-  }
   // Idempotency: every order stored was answered to the one key that placed it.
-  const extra = orders.filter((o) => !accepted.has(o.id));
+  const extra = orders.filter((o) => !book.accepted.has(o.id));
   if (extra.length > stats.abandoned) {
     violate(
       'idempotency',
@@ -741,102 +580,6 @@ async function checkInvariants(db, initialStock) {
         .join(', ')}`,
     );
   }
-  for (const id of cancelled) {
-    const status = orderById.get(id)?.status;
-    if (status !== 'CANCELLED') {
-      violate('cancel', `order ${id}: its cancel was answered 200 but it is ${status}`);
-    }
-  }
-
-  // Charges: the gateway's ledger (keyed by payments.payment_id) against payments and orders.
-  const chargeProblems = chargeViolations(orders, payments, charges);
-  for (const { category, message } of chargeProblems) violate(category, message);
-  const doubleCharges = chargeProblems.filter((v) => v.category === 'double').length;
-
-  // Stock: nothing created or lost, nothing oversold, nothing left reserved.
-  const soldByProduct = new Map();
-  for (const order of orders) {
-    if (order.status !== 'COMPLETED') continue;
-    for (const line of JSON.parse(order.items)) {
-      soldByProduct.set(line.productId, (soldByProduct.get(line.productId) ?? 0) + line.quantity);
-    }
-  }
-  const productById = new Map(products.map((p) => [p.product_id, p]));
-  for (const [id, initial] of initialStock) {
-    const product = productById.get(id);
-    if (!product) {
-      violate('stock', `product ${id} is gone`);
-      continue;
-    }
-    const { available, reserved, sold } = product;
-    if (available < 0 || reserved < 0 || sold < 0) {
-      violate(
-        'stock',
-        `${id}: negative stock (available ${available}, reserved ${reserved}, sold ${sold})`,
-      );
-    }
-    if (available + reserved + sold !== initial) {
-      violate(
-        'stock',
-        `${id}: available ${available} + reserved ${reserved} + sold ${sold} != initial ${initial}`,
-      );
-    }
-    if (reserved !== 0) violate('stock', `${id}: ${reserved} units still reserved`);
-    const completedUnits = soldByProduct.get(id) ?? 0;
-    if (sold !== completedUnits) {
-      violate('stock', `${id}: sold ${sold}, but COMPLETED orders hold ${completedUnits}`);
-    }
-    if (completedUnits > initial) {
-      violate('stock', `${id}: oversold, ${completedUnits} units completed of ${initial}`);
-    }
-  }
-  for (const product of products) {
-    if (!initialStock.has(product.product_id)) {
-      violate('stock', `unexpected product ${product.product_id}`);
-    }
-  }
-  for (const reservation of reservations) {
-    const status = orderById.get(reservation.order_id)?.status;
-    for (const problem of reservationProblems(reservation, status)) violate('stock', problem);
-  }
-
-  // Notifications: one SENT row per order, of the right kind, and one notification event.
-  const notificationsByOrder = groupBy(notifications, 'order_id');
-  const eventsByStream = groupBy(events, 'stream_id');
-  let notificationViolations = 0;
-  for (const order of orders) {
-    const problems = notificationProblems(
-      order,
-      notificationsByOrder.get(order.id) ?? [],
-      eventsByStream.get(order.id) ?? [],
-    );
-    if (problems.length > 0) {
-      notificationViolations++;
-      violate('notifications', `order ${order.id} (${order.status}): ${problems.join('; ')}`);
-    }
-  }
-  for (const orderId of notificationsByOrder.keys()) {
-    if (!orderById.has(orderId))
-      violate('notifications', `notification for unknown order ${orderId}`);
-  }
-
-  // Events of each order: one OrderCreated first, no duplicates, causes before effects.
-  const seqByEventId = new Map(events.map((e) => [e.event_id, e.seq]));
-  let eventViolations = 0;
-  for (const [streamId, list] of eventsByStream) {
-    const order = orderById.get(streamId);
-    const problems = eventHistoryProblems(list, order, seqByEventId);
-    if (problems.length > 0) {
-      eventViolations++;
-      violate('events', `order ${streamId}: ${problems.join('; ')}`);
-    }
-  }
-  for (const order of orders) {
-    if (!eventsByStream.has(order.id)) {
-      eventViolations++;
-      violate('events', `order ${order.id} has no events`);
-    }
-  }
 
   // Dead letters: none are expected with these settings.
   for (const d of deadLetters) {
@@ -849,24 +592,9 @@ async function checkInvariants(db, initialStock) {
 
   const scarce = [...initialStock.keys()]
     .filter((id) => id.startsWith('scarce-'))
-    .map((id) => `${id} ${soldByProduct.get(id) ?? 0}/${initialStock.get(id)}`)
+    .map((id) => `${id} ${figures.soldByProduct.get(id) ?? 0}/${initialStock.get(id)}`)
     .join(', ');
-  return {
-    ordersInDb: orders.length,
-    byStatus,
-    lost,
-    doubleCharges,
-    charges: charges.filter((c) => c.status === 'SUCCEEDED' || c.status === 'REFUNDED').length,
-    refunds: charges.filter((c) => c.status === 'REFUNDED').length,
-    declined: charges.filter((c) => c.status === 'DECLINED').length,
-    notificationViolations,
-    eventViolations,
-    events: events.length,
-    deliveries: Object.fromEntries(deliveries.map((d) => [d.status, d.n])),
-    deadLetters: deadLetters.length,
-    stale,
-    scarce,
-  };
+  return { ...figures, deadLetters: deadLetters.length, stale, scarce };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -922,18 +650,18 @@ async function deleteBrokerObjects(subscribers) {
 async function cleanUp(subscribers = []) {
   if (cleanedUp) return;
   cleanedUp = true;
-  killChildren();
+  for (const instance of instances) instance.killIfRunning();
   // Nothing to clean when the run stopped before it created anything.
-  if (!databaseCreated) return;
+  if (!database.created) return;
   if (KEEP) {
     console.log(
-      `KEEP_DB=1: kept database ${DB_NAME}, broker prefix ${PREFIX}.*, folder ${workDir}`,
+      `KEEP_DB=1: kept database ${database.name}, broker prefix ${PREFIX}.*, folder ${workDir}`,
     );
     return;
   }
   try {
     if (subscribers.length === 0) {
-      subscribers = await withClient(SERVICE_DB_URL, async (c) =>
+      subscribers = await withClient(database.url, async (c) =>
         (await c.query('SELECT DISTINCT subscriber FROM deliveries')).rows.map((r) => r.subscriber),
       ).catch(() => []);
     }
@@ -943,74 +671,21 @@ async function cleanUp(subscribers = []) {
     console.log(`cleanup: could not delete the broker objects of ${PREFIX}.*: ${error.message}`);
   }
   try {
-    await dropDatabase();
-    console.log(`cleanup: dropped database ${DB_NAME}`);
+    await database.drop();
+    console.log(`cleanup: dropped database ${database.name}`);
   } catch (error) {
-    console.log(`cleanup: could not drop database ${DB_NAME}: ${error.message}`);
+    console.log(`cleanup: could not drop database ${database.name}: ${error.message}`);
   }
 }
 
 // ---------------------------------------------------------------------------------------------
 // Main
 
-const startedAt = Date.now();
-const elapsed = () => `[${((Date.now() - startedAt) / 1000).toFixed(1).padStart(5)} s]`;
-
-/**
- * The instances run from a copy of dist/, so a rebuild by someone else during the run cannot
- * pull the build from under them. A rebuild under way (dist/ missing or changing) is waited for.
- */
-async function snapshotBuild() {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    try {
-      if (!existsSync(join(BUILD, 'main.js'))) throw new Error('no main.js');
-      rmSync(APP_DIR, { recursive: true, force: true });
-      mkdirSync(APP_DIR);
-      cpSync(BUILD, join(APP_DIR, 'dist'), { recursive: true });
-      if (!existsSync(MAIN)) throw new Error('main.js went away');
-      break;
-    } catch (error) {
-      if (Date.now() > deadline) {
-        throw new Error(
-          `${join(BUILD, 'main.js')} not usable (${error.message}): run \`nest build\``,
-        );
-      }
-      await delay(1000);
-    }
-  }
-  writeFileSync(join(APP_DIR, 'package.json'), '{ "type": "module" }\n');
-  symlinkSync(join(ROOT, 'node_modules'), join(APP_DIR, 'node_modules'), 'dir');
-}
-
-function logLines(instance, level) {
-  if (!existsSync(instance.logPath)) return [];
-  return readFileSync(instance.logPath, 'utf8')
-    .split('\n')
-    .filter((l) => l.includes(` ${level} `));
-}
+const elapsed = stopwatch();
 
 async function stopAll() {
-  for (const instance of instances) signal(instance, 'SIGTERM');
-  await Promise.all(
-    instances.map(async (instance) => {
-      const exit = await Promise.race([
-        instance.exited,
-        delay(SHUTDOWN_WAIT_MS, undefined, { ref: false }),
-      ]);
-      if (!exit) {
-        signal(instance, 'SIGKILL');
-        await instance.exited;
-        violate('run', `${instance.name} did not exit within ${SHUTDOWN_WAIT_MS} ms of SIGTERM`);
-      } else if (exit.code !== 0) {
-        violate(
-          'run',
-          `${instance.name}: SIGTERM, exit code ${exit.code}, signal ${exit.signal} (expected 0):\n` +
-            logTail(instance),
-        );
-      }
-    }),
-  );
+  const problems = await Promise.all(instances.map((i) => i.stop(SHUTDOWN_WAIT_MS)));
+  for (const problem of problems) if (problem) violate('run', problem);
   return instances.map((i) => `${i.name} ${i.exit?.code ?? i.exit?.signal}`).join(', ');
 }
 
@@ -1018,11 +693,11 @@ async function main() {
   if (!Number.isInteger(ORDERS) || ORDERS < 1) {
     throw new Error('CLUSTER_ORDERS must be a positive integer');
   }
-  await snapshotBuild();
-  await createDatabase();
+  app = await snapshotBuild(join(workDir, 'app'));
+  await database.create();
   console.log(
     `cluster test: ${INSTANCES} instances, ${ORDERS} orders (+ ${BURSTS.reduce((n, b) => n + b.orders, 0)} ` +
-      `in bursts), ${CLIENTS} clients, seed ${SEED_TEXT}\n  database ${DB_NAME}, broker prefix ` +
+      `in bursts), ${CLIENTS} clients, seed ${SEED_TEXT}\n  database ${database.name}, broker prefix ` +
       `${PREFIX}\n  service logs in ${workDir}`,
   );
 
@@ -1030,16 +705,14 @@ async function main() {
   for (let i = 0; i < INSTANCES; i++) {
     const port = await freePort(ports);
     ports.push(port);
-    instances.push({
-      name: `instance-${i + 1}`,
-      port,
-      logPath: join(workDir, `instance-${i + 1}.log`),
-      requests: 0,
-    });
+    const name = `instance-${i + 1}`;
+    const instance = new ServiceProcess({ name, port, logPath: join(workDir, `${name}.log`) });
+    // Requests sent to it; `up` while it is in the rotation.
+    instances.push(Object.assign(instance, { requests: 0, up: false }));
   }
   // The first one alone runs the migrations; then the others.
-  await waitReady(startInstance(instances[0]));
-  await Promise.all(instances.slice(1).map((i) => waitReady(startInstance(i))));
+  await waitUp(startInstance(instances[0]));
+  await Promise.all(instances.slice(1).map((i) => waitUp(startInstance(i))));
   console.log(
     `${elapsed()} ${INSTANCES} instances up on ports ${ports.join(', ')} (logs ${workDir}/instance-*.log)`,
   );
@@ -1067,19 +740,17 @@ async function main() {
   while (background.length > 0) await Promise.all(background.splice(0));
   const loadEnd = Date.now();
   console.log(
-    `${elapsed()} load done: ${stats.sent} orders sent, ${accepted.size} accepted in ` +
+    `${elapsed()} load done: ${stats.sent} orders sent, ${book.accepted.size} accepted in ` +
       `${((loadEnd - loadStart) / 1000).toFixed(1)} s`,
   );
 
   // Settling, shutdown and the invariants.
   const subscribers = [];
-  const db = new pg.Client({ connectionString: SERVICE_DB_URL });
-  await db.connect();
   let figures;
   let settle;
   let settledAt;
   let exits;
-  try {
+  await withClient(database.url, async (db) => {
     settle = await waitSettled(db);
     settledAt = Date.now();
     if (settle.ok) console.log(`${elapsed()} settled: ${settle.state}`);
@@ -1093,9 +764,7 @@ async function main() {
     figures = await checkInvariants(db, initialStock);
     const rows = (await db.query('SELECT DISTINCT subscriber FROM deliveries')).rows;
     subscribers.push(...rows.map((r) => r.subscriber));
-  } finally {
-    await db.end().catch(() => undefined);
-  }
+  });
 
   const deadQueue = (await queues().catch(() => [])).find(
     (q) => q.name === `${PREFIX}.dead-letters`,
@@ -1106,23 +775,21 @@ async function main() {
   const terminal =
     figures.byStatus.COMPLETED + figures.byStatus.FAILED + figures.byStatus.CANCELLED;
   const reconnects = instances.map(
-    (i) => logLines(i, 'WARN').filter((l) => l.includes('RabbitMQ connection closed')).length,
+    (i) => i.logLines('WARN').filter((l) => l.includes('RabbitMQ connection closed')).length,
   );
   const count = (category) => violations.filter((v) => v.category === category).length;
+  const figureLine = figureLines(figures);
   const lines = [
     ['instances', `${INSTANCES} (requests ${instances.map((i) => i.requests).join(' / ')})`],
     [
       'orders sent / accepted / in the database',
-      `${stats.sent} / ${accepted.size} / ${figures.ordersInDb}`,
+      `${stats.sent} / ${book.accepted.size} / ${figures.ordersInDb}`,
     ],
     ['  of which in scarce bursts', `${stats.burstSent} (completed units: ${figures.scarce})`],
-    [
-      'completed / failed / cancelled',
-      `${figures.byStatus.COMPLETED} / ${figures.byStatus.FAILED} / ${figures.byStatus.CANCELLED}`,
-    ],
+    figureLine.outcomes,
     [
       'cancel requests (200 / 409 / unknown)',
-      `${stats.cancelRequests} (${cancelled.size} / ${stats.cancel409} / ${stats.cancelUnknown})`,
+      `${stats.cancelRequests} (${book.cancelled.size} / ${stats.cancel409} / ${stats.cancelUnknown})`,
     ],
     [
       'request retries (no answer, 5xx, key in flight)',
@@ -1147,20 +814,14 @@ async function main() {
     ],
     ['load duration', `${loadSeconds.toFixed(1)} s`],
     ['settling after the load', `${settleSeconds.toFixed(1)} s`],
-    ['accepted orders per second (load)', (accepted.size / loadSeconds).toFixed(1)],
+    ['accepted orders per second (load)', (book.accepted.size / loadSeconds).toFixed(1)],
     [
       'workflows settled per second (first POST to settled)',
       `${(terminal / totalSeconds).toFixed(1)} (${(figures.byStatus.COMPLETED / totalSeconds).toFixed(1)} completed/s)`,
     ],
-    [
-      'charges / refunds / declined',
-      `${figures.charges} / ${figures.refunds} / ${figures.declined}`,
-    ],
+    figureLine.charges,
     ['events in the log', figures.events],
-    [
-      'deliveries retrying / dead',
-      `${figures.deliveries.RETRY ?? 0} / ${figures.deliveries.DEAD ?? 0}`,
-    ],
+    figureLine.deliveries,
     ['deliveries left RETRY with nothing queued', figures.stale.length],
     [
       'dead letters (table / queue)',
@@ -1169,13 +830,12 @@ async function main() {
     ['shutdown (SIGTERM)', exits],
     [
       'WARN / ERROR lines in the service logs',
-      `${instances.reduce((n, i) => n + logLines(i, 'WARN').length, 0)} / ` +
-        instances.reduce((n, i) => n + logLines(i, 'ERROR').length, 0),
+      `${instances.reduce((n, i) => n + i.logLines('WARN').length, 0)} / ` +
+        instances.reduce((n, i) => n + i.logLines('ERROR').length, 0),
     ],
     ...CATEGORIES.map(([category, label]) => [label, count(category)]),
   ];
-  console.log('\nsummary');
-  for (const [name, value] of lines) console.log(`  ${name.padEnd(52)}${value}`);
+  printSummary(lines, 52);
 
   if (violations.length > 0) {
     console.log(`\n${violations.length} violations (first 20 of each kind):`);
@@ -1184,7 +844,7 @@ async function main() {
         console.log(`  [${v.category}] ${v.message}`);
       }
     }
-    const errors = instances.flatMap((i) => logLines(i, 'ERROR').map((l) => `${i.name}: ${l}`));
+    const errors = instances.flatMap((i) => i.logLines('ERROR').map((l) => `${i.name}: ${l}`));
     if (errors.length > 0) {
       console.log(`\nfirst ERROR lines of the service logs:`);
       for (const line of errors.slice(0, 10)) console.log(`  ${line.slice(0, 400)}`);
@@ -1215,21 +875,11 @@ async function main() {
   }
 }
 
-process.on('exit', killChildren);
-for (const name of ['SIGINT', 'SIGTERM']) {
-  process.once(name, () => {
-    killChildren();
-    console.log(`\n${name}: stopped (service logs in ${workDir})`);
-    void cleanUp().finally(() => process.exit(1));
-  });
-}
-const crashed = (error) => {
-  killChildren();
-  console.log(`\ncluster test error: ${error instanceof Error ? error.stack : String(error)}`);
-  console.log(`FAIL (service logs in ${workDir})`);
-  void cleanUp().finally(() => process.exit(1));
-};
-process.on('uncaughtException', crashed);
-process.on('unhandledRejection', crashed);
+const crashed = exitHandlers({
+  title: 'cluster test',
+  where: `service logs in ${workDir}`,
+  running: () => instances,
+  cleanUp: () => cleanUp(),
+});
 
 await main().catch(crashed);

@@ -1,6 +1,7 @@
 /**
- * What the crash test and the cluster test share: the seeded random source of their plans, and
- * the check of one order's event history in the log.
+ * What the test scripts share to check the data the service leaves behind: the rows they read,
+ * the checks on orders, stock, charges, notifications and event histories, and the seeded random
+ * source of their plans.
  */
 
 /** Event types an order has at most once. */
@@ -28,6 +29,9 @@ export const TERMINAL_EVENTS = {
 
 export const NOTIFICATION_EVENTS = ['OrderConfirmationSent', 'OrderFailureNotificationSent'];
 
+/** The statuses an order ends in. */
+export const TERMINAL_STATUSES = Object.values(TERMINAL_EVENTS);
+
 /** 32-bit FNV-1a of a string: turns any seed text (and sub-seeds) into a mulberry32 state. */
 export function hash32(text) {
   let h = 0x811c9dc5;
@@ -50,6 +54,14 @@ export function mulberry32(seed) {
   next.int = (min, max) => min + Math.floor(next() * (max - min + 1));
   next.pick = (list) => list[Math.floor(next() * list.length)];
   return next;
+}
+
+/**
+ * The random sources of a plan: `rngFor(...parts)` is a mulberry32 seeded with `seed` and the
+ * parts, so each part of the plan draws from its own repeatable sequence.
+ */
+export function seededRngs(seed) {
+  return (...parts) => mulberry32(hash32([seed, ...parts].join('/')));
 }
 
 /**
@@ -152,33 +164,6 @@ export function notificationProblems(order, rows, orderEvents) {
   return problems;
 }
 
-/** Every variable the service reads: a test sets all of them, so none leaks in from outside. */
-export const SERVICE_VARS = [
-  'PORT',
-  'DATABASE_URL',
-  'DATABASE_POOL_SIZE',
-  'LOG_LEVEL',
-  'AMQP_URL',
-  'AMQP_PREFIX',
-  'AMQP_PREFETCH',
-  'SQLITE_SYNCHRONOUS',
-  'PAYMENT_LATENCY_MS',
-  'PAYMENT_FAILURE_RATE',
-  'PAYMENT_TRANSIENT_FAILURE_RATE',
-  'PAYMENT_HANG_RATE',
-  'PAYMENT_TIMEOUT_MS',
-  'ORDER_STEP_TIMEOUT_MS',
-  'NOTIFICATION_LATENCY_MS',
-  'RANDOM_SEED',
-  'RETRY_MAX_ATTEMPTS',
-  'RETRY_BASE_DELAY_MS',
-  'DISPATCH_CONCURRENCY',
-  'DISPATCH_POLL_MS',
-  'SHUTDOWN_TIMEOUT_MS',
-  'CRASH_POINTS',
-  'CRASH_PROBABILITY',
-];
-
 /**
  * The gateway's ledger (gateway_charges, keyed by payments.payment_id) against payments and
  * orders: no orphan charge or payment, nothing left PENDING, at most one payment and one charge
@@ -257,4 +242,215 @@ export function chargeViolations(orders, payments, charges) {
     }
   }
   return found;
+}
+
+/** The rows the checks read, by name; the same SQL on SQLite and PostgreSQL. */
+const TABLE_QUERIES = {
+  orders: 'SELECT id, status, items FROM orders',
+  products: 'SELECT product_id, available, reserved, sold FROM products',
+  payments: 'SELECT payment_id, order_id, status FROM payments',
+  charges: 'SELECT idempotency_key, status FROM gateway_charges',
+  notifications: 'SELECT order_id, kind, status FROM notifications',
+  reservations: 'SELECT order_id, status FROM reservations',
+  events:
+    'SELECT seq, event_id, type, stream_id, payload, causation_id FROM event_log ORDER BY seq',
+  /** the deliveries not DONE, counted by status */
+  deliveries: "SELECT status, count(*) AS n FROM deliveries WHERE status <> 'DONE' GROUP BY status",
+  deadLetters:
+    'SELECT subscriber, event_type, stream_id, attempts, last_error FROM dead_letters ORDER BY failed_at',
+};
+
+/**
+ * Reads every table the checks look at, through `query(sql)`, which returns the rows (or a promise
+ * of them). Numbers must come back as numbers (on PostgreSQL, see lib/database.mjs).
+ */
+export async function readTables(query) {
+  const tables = {};
+  for (const [name, sql] of Object.entries(TABLE_QUERIES)) tables[name] = await query(sql);
+  return tables;
+}
+
+/**
+ * The notifications and event histories of every order (`tables` from readTables): one SENT
+ * notification of the right kind and one notification event per order, no notification of an
+ * unknown order; every order has events, and each history passes eventHistoryProblems. Returns
+ * { violations: [{ category, message }], notificationViolations, eventViolations } (the last two
+ * count orders).
+ */
+export function recordViolations({ orders, notifications, events }) {
+  const violations = [];
+  const violate = (category, message) => violations.push({ category, message });
+  const orderById = new Map(orders.map((o) => [o.id, o]));
+
+  // Notifications: one SENT row per order, of the right kind, and one notification event.
+  const notificationsByOrder = groupBy(notifications, 'order_id');
+  const eventsByStream = groupBy(events, 'stream_id');
+  let notificationViolations = 0;
+  for (const order of orders) {
+    const problems = notificationProblems(
+      order,
+      notificationsByOrder.get(order.id) ?? [],
+      eventsByStream.get(order.id) ?? [],
+    );
+    if (problems.length > 0) {
+      notificationViolations++;
+      violate('notifications', `order ${order.id} (${order.status}): ${problems.join('; ')}`);
+    }
+  }
+  for (const orderId of notificationsByOrder.keys()) {
+    if (!orderById.has(orderId)) {
+      violate('notifications', `notification for unknown order ${orderId}`);
+    }
+  }
+
+  // Events of each order: one OrderCreated first, no duplicates, causes before effects.
+  const seqByEventId = new Map(events.map((e) => [e.event_id, e.seq]));
+  let eventViolations = 0;
+  for (const [streamId, list] of eventsByStream) {
+    const problems = eventHistoryProblems(list, orderById.get(streamId), seqByEventId);
+    if (problems.length > 0) {
+      eventViolations++;
+      violate('events', `order ${streamId}: ${problems.join('; ')}`);
+    }
+  }
+  for (const order of orders) {
+    if (!eventsByStream.has(order.id)) {
+      eventViolations++;
+      violate('events', `order ${order.id} has no events`);
+    }
+  }
+  return { violations, notificationViolations, eventViolations };
+}
+
+/**
+ * Stock against `initialStock` (product id -> units before the load): every product still there
+ * and none added; nothing negative, nothing created or lost (available + reserved + sold is the
+ * initial stock), nothing left reserved, sold what the COMPLETED orders hold and never more than
+ * there was; every reservation released or sold as its order's status says. Returns
+ * { violations, soldByProduct } (units in COMPLETED orders, by product).
+ */
+export function stockViolations({ orders, products, reservations }, initialStock) {
+  const violations = [];
+  const violate = (message) => violations.push({ category: 'stock', message });
+  const soldByProduct = new Map();
+  for (const order of orders) {
+    if (order.status !== 'COMPLETED') continue;
+    for (const line of JSON.parse(order.items)) {
+      soldByProduct.set(line.productId, (soldByProduct.get(line.productId) ?? 0) + line.quantity);
+    }
+  }
+  const productById = new Map(products.map((p) => [p.product_id, p]));
+  for (const [id, initial] of initialStock) {
+    const product = productById.get(id);
+    if (!product) {
+      violate(`product ${id} is gone`);
+      continue;
+    }
+    const [available, reserved, sold] = [product.available, product.reserved, product.sold].map(
+      Number,
+    );
+    if (available < 0 || reserved < 0 || sold < 0) {
+      violate(`${id}: negative stock (available ${available}, reserved ${reserved}, sold ${sold})`);
+    }
+    if (available + reserved + sold !== initial) {
+      violate(
+        `${id}: available ${available} + reserved ${reserved} + sold ${sold} != initial ${initial}`,
+      );
+    }
+    if (reserved !== 0) violate(`${id}: ${reserved} units still reserved`);
+    const completedUnits = soldByProduct.get(id) ?? 0;
+    if (sold !== completedUnits) {
+      violate(`${id}: sold ${sold}, but COMPLETED orders hold ${completedUnits}`);
+    }
+    if (completedUnits > initial) {
+      violate(`${id}: oversold, ${completedUnits} units completed of ${initial}`);
+    }
+  }
+  for (const product of products) {
+    if (!initialStock.has(product.product_id)) {
+      violate(`unexpected product ${product.product_id}`);
+    }
+  }
+  const orderById = new Map(orders.map((o) => [o.id, o]));
+  for (const reservation of reservations) {
+    const status = orderById.get(reservation.order_id)?.status;
+    for (const problem of reservationProblems(reservation, status)) violate(problem);
+  }
+  return { violations, soldByProduct };
+}
+
+/**
+ * Every check on the data once the orders have settled, as the crash and cluster tests make them
+ * (`tables` from readTables):
+ * - nothing lost: every order the clients' `book` (an OrderBook) has accepted is stored with the
+ *   items the client sent, and every stored order is terminal;
+ * - every order whose cancel was answered 200 is CANCELLED;
+ * - charges (chargeViolations), stock against `initialStock` (stockViolations), notifications and
+ *   event histories (recordViolations).
+ * Returns { violations: [{ category, message }], figures } (counts for the summary).
+ */
+export function orderDataViolations({ tables, book, initialStock }) {
+  const { accepted, cancelled } = book;
+  const { orders, payments, charges, events, deliveries } = tables;
+  const violations = [];
+  const violate = (category, message) => violations.push({ category, message });
+  const orderById = new Map(orders.map((o) => [o.id, o]));
+  const byStatus = Object.fromEntries(TERMINAL_STATUSES.map((status) => [status, 0]));
+
+  // Nothing lost: every accepted order exists, holds what was sent, and every order is terminal.
+  let lost = 0;
+  for (const [id, { items }] of accepted) {
+    const order = orderById.get(id);
+    if (!order) {
+      lost++;
+      violate('lost', `order ${id} was accepted (202) but is not in the database`);
+      continue;
+    }
+    const stored = JSON.parse(order.items)
+      .map((l) => `${l.productId}x${l.quantity}`)
+      .join(',');
+    const sent = items.map((l) => `${l.productId}x${l.quantity}`).join(',');
+    if (stored !== sent) {
+      violate('lost', `order ${id} has items ${stored}, the client sent ${sent}`);
+    }
+  }
+  for (const order of orders) {
+    if (TERMINAL_STATUSES.includes(order.status)) byStatus[order.status]++;
+    else {
+      lost++;
+      violate('lost', `order ${order.id} is still ${order.status}`);
+    }
+  }
+  for (const id of cancelled) {
+    const status = orderById.get(id)?.status;
+    if (status !== 'CANCELLED') {
+      violate('cancel', `order ${id}: its cancel was answered 200 but it is ${status}`);
+    }
+  }
+
+  // Charges: the gateway's ledger (keyed by payments.payment_id) against payments and orders.
+  const chargeProblems = chargeViolations(orders, payments, charges);
+  violations.push(...chargeProblems);
+
+  const stock = stockViolations(tables, initialStock);
+  violations.push(...stock.violations);
+
+  const records = recordViolations(tables);
+  violations.push(...records.violations);
+
+  const figures = {
+    ordersInDb: orders.length,
+    byStatus,
+    lost,
+    doubleCharges: chargeProblems.filter((v) => v.category === 'double').length,
+    charges: charges.filter((c) => c.status === 'SUCCEEDED' || c.status === 'REFUNDED').length,
+    refunds: charges.filter((c) => c.status === 'REFUNDED').length,
+    declined: charges.filter((c) => c.status === 'DECLINED').length,
+    notificationViolations: records.notificationViolations,
+    eventViolations: records.eventViolations,
+    events: events.length,
+    deliveries: Object.fromEntries(deliveries.map((d) => [d.status, Number(d.n)])),
+    soldByProduct: stock.soldByProduct,
+  };
+  return { violations, figures };
 }
