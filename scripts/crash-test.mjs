@@ -51,8 +51,13 @@ const SETTLE_TIMEOUT_MS = 120_000;
 const SHUTDOWN_WAIT_MS = 20_000;
 /** A crash-point cycle whose service has not killed itself after this long is killed by the script. */
 const CRASH_CYCLE_CAP_MS = 2500;
+/**
+ * tx-before-commit and tx-after-commit are in the group commit: before COMMIT, and after it but
+ * before any caller of the batch is answered. unit-throws does not kill: it fails one delivery's
+ * unit after its writes, inside a batch of others, which must commit without it.
+ */
 const CRASH_POINTS =
-  'tx-before-commit,tx-after-commit,delivery-before-record,payment-after-charge,notification-after-send';
+  'tx-before-commit,tx-after-commit,unit-throws,delivery-before-record,payment-after-charge,notification-after-send';
 /**
  * Crash points are passed often (two per transaction, one per delivery of an event to each of
  * its subscribers: a few dozen per order), so a small chance per pass is enough. The planned
@@ -406,6 +411,20 @@ function loggedErrors() {
     .reduce((n, name) => n + logLines(join(workDir, name), 'ERROR').length, 0);
 }
 
+/** Deliveries whose unit failed inside a batch at the unit-throws point (retried, not killed). */
+function injectedUnitFailures() {
+  return readdirSync(workDir)
+    .filter((name) => name.endsWith('.log'))
+    .reduce(
+      (n, name) =>
+        n +
+        logLines(join(workDir, name), 'WARN').filter((line) =>
+          line.includes('fault injected at unit-throws'),
+        ).length,
+      0,
+    );
+}
+
 function count(category) {
   return violations.filter((v) => v.category === category).length;
 }
@@ -433,6 +452,7 @@ async function main() {
       0,
     );
   const figureLine = figureLines(figures);
+  const unitFailures = injectedUnitFailures();
   const lines = [
     ['seed', SEED_TEXT],
     ['cycles', `${stats.cycles} (${stats.crashCycles} with crash points)`],
@@ -462,6 +482,7 @@ async function main() {
     ['notification violations', figures.notificationViolations],
     ['event-order violations', figures.eventViolations],
     ['other violations', other],
+    ['units failed inside a batch', unitFailures],
     ['error lines in the service logs', loggedErrors()],
     ['duration', `${seconds} s`],
   ];
@@ -471,6 +492,10 @@ async function main() {
   if (violations.length > 0) {
     console.log(`\n${violations.length} violations (first 20):`);
     for (const v of violations.slice(0, 20)) console.log(`  [${v.category}] ${v.message}`);
+  }
+  if (unitFailures === 0) {
+    failed = true;
+    console.log('\nno unit failed inside a batch: the unit-throws window was not exercised');
   }
   if (kills < MIN_KILLS) {
     failed = true;
