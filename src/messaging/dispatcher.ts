@@ -251,8 +251,9 @@ export class EventDispatcher {
         .run({ correlationId: 'dispatcher', causationId: null, background: true }, () =>
           this.uow.transaction((tx) => this.store.markDispatched(tx, seqs)),
         )
+        // Harmless: a poll finds these events again, with every delivery done, and marks them.
         .catch((error: unknown) =>
-          this.logger.error(`Could not mark events: ${describeError(error)}`),
+          this.logger.warn(`Could not mark events: ${describeError(error)}`),
         );
     }
     this.marking = undefined;
