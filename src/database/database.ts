@@ -16,6 +16,7 @@ import { initialSchema } from './migrations/001-initial.js';
 import { seedCatalog } from './migrations/002-seed-catalog.js';
 import { reliability } from './migrations/003-reliability.js';
 import { gatewayCalls } from './migrations/004-gateway-calls.js';
+import { leanDeliveries } from './migrations/006-lean-deliveries.js';
 import type { DB } from './schema.js';
 import type { StatementRunner } from './statement.js';
 
@@ -186,6 +187,7 @@ function migrations(dialect: SqlDialectName): Record<string, Migration> {
     '002-seed-catalog': seedCatalog,
     '003-reliability': reliability,
     '004-gateway-calls': gatewayCalls,
+    '006-lean-deliveries': leanDeliveries,
   };
 }
 

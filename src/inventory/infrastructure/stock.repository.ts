@@ -3,7 +3,8 @@ import type { Selectable } from 'kysely';
 import { formatMinor } from '../../common/money.js';
 import { DATABASE } from '../../database/database.tokens.js';
 import type { Database } from '../../database/database.js';
-import type { ProductsTable } from '../../database/schema.js';
+import type { ProductsTable, ReservationsTable } from '../../database/schema.js';
+import { Statement } from '../../database/statement.js';
 import { EventStore } from '../../messaging/event-store.js';
 import { UnitOfWork, type Tx } from '../../messaging/unit-of-work.js';
 import { ReservationStatus, type ProductView, type StockLine } from '../domain/reservation.js';
@@ -75,16 +76,8 @@ export class StockRepository {
         if (!(await this.claimReservation(tx, orderId, ReservationStatus.RESERVED, lines))) return;
         // Always lock products in the same order, so concurrent reservations cannot deadlock.
         for (const line of byProduct(lines)) {
-          const result = await tx.db
-            .updateTable('products')
-            .set((eb) => ({
-              available: eb('available', '-', line.quantity),
-              reserved: eb('reserved', '+', line.quantity),
-            }))
-            .where('product_id', '=', line.productId)
-            .where('available', '>=', line.quantity)
-            .executeTakeFirst();
-          if (Number(result.numUpdatedRows) !== 1) {
+          const { changes } = await takeStock.run(tx, line.productId, line.quantity);
+          if (changes !== 1) {
             const product = await tx.db
               .selectFrom('products')
               .select('available')
@@ -154,26 +147,15 @@ export class StockRepository {
       const reservation = await this.reservationOf(tx, orderId);
       if (reservation?.status !== ReservationStatus.RESERVED) return;
       for (const line of byProduct(JSON.parse(reservation.lines) as StockLine[])) {
-        await tx.db
-          .updateTable('products')
-          .set((eb) => ({
-            reserved: eb('reserved', '-', line.quantity),
-            sold: eb('sold', '+', line.quantity),
-          }))
-          .where('product_id', '=', line.productId)
-          .execute();
+        await sellStock.run(tx, line.productId, line.quantity);
       }
       await this.moveReservation(tx, orderId, ReservationStatus.SOLD);
     });
   }
 
   private async reservationOf(tx: Tx, orderId: string) {
-    return tx.db
-      .selectFrom('reservations')
-      .selectAll()
-      .where('order_id', '=', orderId)
-      .$if(tx.locksRows, (q) => q.forUpdate())
-      .executeTakeFirst();
+    const { rows } = await (tx.locksRows ? reservationForUpdate : reservation).run(tx, orderId);
+    return rows[0];
   }
 
   /** Creates the order's reservation row; false when it exists already (taken or closed). */
@@ -183,26 +165,18 @@ export class StockRepository {
     status: ReservationStatus,
     lines: StockLine[],
   ): Promise<boolean> {
-    const result = await tx.db
-      .insertInto('reservations')
-      .values({
-        order_id: orderId,
-        status,
-        lines: JSON.stringify(lines),
-        updated_at: new Date().toISOString(),
-      })
-      .onConflict((oc) => oc.column('order_id').doNothing())
-      .executeTakeFirst();
-    return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
+    const { changes } = await claim.run(
+      tx,
+      orderId,
+      status,
+      JSON.stringify(lines),
+      new Date().toISOString(),
+    );
+    return changes === 1;
   }
 
   private async moveReservation(tx: Tx, orderId: string, status: ReservationStatus): Promise<void> {
-    await tx.db
-      .updateTable('reservations')
-      .set({ status, updated_at: new Date().toISOString() })
-      .where('order_id', '=', orderId)
-      .where('status', '=', ReservationStatus.RESERVED)
-      .execute();
+    await moveReserved.run(tx, orderId, status, new Date().toISOString());
   }
 
   private async append(
@@ -217,6 +191,50 @@ export class StockRepository {
     });
   }
 }
+
+// The statements of the workflow's path, prepared once (see Statement).
+const takeStock = new Statement<[string, number]>(2, (db, productId, quantity) =>
+  db
+    .updateTable('products')
+    .set((eb) => ({
+      available: eb('available', '-', quantity),
+      reserved: eb('reserved', '+', quantity),
+    }))
+    .where('product_id', '=', productId)
+    .where('available', '>=', quantity),
+);
+const sellStock = new Statement<[string, number]>(2, (db, productId, quantity) =>
+  db
+    .updateTable('products')
+    .set((eb) => ({
+      reserved: eb('reserved', '-', quantity),
+      sold: eb('sold', '+', quantity),
+    }))
+    .where('product_id', '=', productId),
+);
+const reservation = new Statement<[string], Selectable<ReservationsTable>>(1, (db, orderId) =>
+  db.selectFrom('reservations').selectAll().where('order_id', '=', orderId),
+);
+const reservationForUpdate = new Statement<[string], Selectable<ReservationsTable>>(
+  1,
+  (db, orderId) =>
+    db.selectFrom('reservations').selectAll().where('order_id', '=', orderId).forUpdate(),
+);
+const claim = new Statement<[string, string, string, string]>(
+  4,
+  (db, orderId, status, lines, updatedAt) =>
+    db
+      .insertInto('reservations')
+      .values({ order_id: orderId, status, lines, updated_at: updatedAt })
+      .onConflict((oc) => oc.column('order_id').doNothing()),
+);
+const moveReserved = new Statement<[string, string, string]>(3, (db, orderId, status, updatedAt) =>
+  db
+    .updateTable('reservations')
+    .set({ status, updated_at: updatedAt })
+    .where('order_id', '=', orderId)
+    .where('status', '=', ReservationStatus.RESERVED),
+);
 
 function byProduct(lines: StockLine[]): StockLine[] {
   return [...lines].sort((a, b) =>

@@ -3,6 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Selectable } from 'kysely';
 import { DATABASE } from '../../database/database.tokens.js';
 import type { Database } from '../../database/database.js';
+import { Statement } from '../../database/statement.js';
 import type { NotificationsTable } from '../../database/schema.js';
 import { EventStore } from '../../messaging/event-store.js';
 import { UnitOfWork } from '../../messaging/unit-of-work.js';
@@ -11,6 +12,34 @@ import { OrderConfirmationSent } from '../events/order-confirmation-sent.event.j
 import { OrderFailureNotificationSent } from '../events/order-failure-notification-sent.event.js';
 
 export type NotificationRow = Selectable<NotificationsTable>;
+
+const insertPending = new Statement<[string, string, string, string, string, string]>(
+  6,
+  (db, id, orderId, kind, recipient, subject, now) =>
+    db
+      .insertInto('notifications')
+      .values({
+        notification_id: id,
+        order_id: orderId,
+        kind,
+        recipient,
+        subject,
+        status: 'PENDING',
+        created_at: now,
+        sent_at: null,
+      })
+      .onConflict((oc) => oc.column('order_id').doNothing()),
+);
+const ofOrder = new Statement<[string], NotificationRow>(1, (db, orderId) =>
+  db.selectFrom('notifications').selectAll().where('order_id', '=', orderId),
+);
+const markPendingSent = new Statement<[string, string]>(2, (db, id, sentAt) =>
+  db
+    .updateTable('notifications')
+    .set({ status: 'SENT', sent_at: sentAt })
+    .where('notification_id', '=', id)
+    .where('status', '=', 'PENDING'),
+);
 
 /** One final notification per order: the order id is unique, and PENDING moves to SENT once. */
 @Injectable()
@@ -29,38 +58,29 @@ export class NotificationRepository {
     subject: string,
   ): Promise<NotificationRow> {
     return this.uow.transaction(async (tx) => {
-      await tx.db
-        .insertInto('notifications')
-        .values({
-          notification_id: newId(),
-          order_id: orderId,
-          kind,
-          recipient,
-          subject,
-          status: 'PENDING',
-          created_at: new Date().toISOString(),
-          sent_at: null,
-        })
-        .onConflict((oc) => oc.column('order_id').doNothing())
-        .execute();
-      return tx.db
-        .selectFrom('notifications')
-        .selectAll()
-        .where('order_id', '=', orderId)
-        .executeTakeFirstOrThrow();
+      await insertPending.run(
+        tx,
+        newId(),
+        orderId,
+        kind,
+        recipient,
+        subject,
+        new Date().toISOString(),
+      );
+      const { rows } = await ofOrder.run(tx, orderId);
+      return rows[0];
     });
   }
 
   /** PENDING to SENT, raising the notification event; a second call does nothing. */
   async markSent(notification: NotificationRow, reason: string | null): Promise<void> {
     await this.uow.transaction(async (tx) => {
-      const result = await tx.db
-        .updateTable('notifications')
-        .set({ status: 'SENT', sent_at: new Date().toISOString() })
-        .where('notification_id', '=', notification.notification_id)
-        .where('status', '=', 'PENDING')
-        .executeTakeFirst();
-      if (Number(result.numUpdatedRows) !== 1) return;
+      const sent = await markPendingSent.run(
+        tx,
+        notification.notification_id,
+        new Date().toISOString(),
+      );
+      if (sent.changes !== 1) return;
       const { order_id: orderId, notification_id: id, recipient } = notification;
       const event =
         notification.kind === 'CONFIRMATION'

@@ -15,6 +15,32 @@ import { PaymentInitiated } from '../events/payment-initiated.event.js';
 
 export type PaymentRow = Selectable<PaymentsTable>;
 
+const insertPayment = new Statement<[string, string, number, string, string]>(
+  5,
+  (db, paymentId, orderId, amount, currency, now) =>
+    db
+      .insertInto('payments')
+      .values({
+        payment_id: paymentId,
+        order_id: orderId,
+        amount,
+        currency,
+        status: PaymentStatus.PENDING,
+        failure_reason: null,
+        created_at: now,
+        updated_at: now,
+      })
+      .onConflict((oc) => oc.column('order_id').doNothing()),
+);
+const settlePending = new Statement<[string, string, string | null, string]>(
+  4,
+  (db, paymentId, status, failureReason, updatedAt) =>
+    db
+      .updateTable('payments')
+      .set({ status, failure_reason: failureReason, updated_at: updatedAt })
+      .where('payment_id', '=', paymentId)
+      .where('status', '=', PaymentStatus.PENDING),
+);
 const paymentOfOrder = new Statement<[string], PaymentRow>(1, (db, orderId) =>
   db.selectFrom('payments').selectAll().where('order_id', '=', orderId),
 );
@@ -34,54 +60,37 @@ export class PaymentRepository {
   }
 
   /** Records the intent to charge (PENDING) and raises PaymentInitiated, once per order. */
-  async initiate(orderId: string, amount: number, currency: string): Promise<PaymentRow> {
-    return this.uow.transaction(async (tx) => {
-      const now = new Date().toISOString();
+  async initiate(orderId: string, amount: number, currency: string): Promise<void> {
+    await this.uow.transaction(async (tx) => {
       const paymentId = newId();
-      const inserted = await tx.db
-        .insertInto('payments')
-        .values({
-          payment_id: paymentId,
-          order_id: orderId,
-          amount,
-          currency,
-          status: PaymentStatus.PENDING,
-          failure_reason: null,
-          created_at: now,
-          updated_at: now,
-        })
-        .onConflict((oc) => oc.column('order_id').doNothing())
-        .executeTakeFirst();
-      if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 1) {
-        await this.events.append(
-          tx,
-          [new PaymentInitiated(orderId, paymentId, formatMinor(amount), currency, paymentId)],
-          { streamId: orderId, aggregateType: 'Payment', aggregateId: paymentId },
-        );
-      }
-      // Read in the unit: it may not have committed yet.
-      return tx.db
-        .selectFrom('payments')
-        .selectAll()
-        .where('order_id', '=', orderId)
-        .executeTakeFirstOrThrow();
+      const { changes } = await insertPayment.run(
+        tx,
+        paymentId,
+        orderId,
+        amount,
+        currency,
+        new Date().toISOString(),
+      );
+      if (changes !== 1) return;
+      await this.events.append(
+        tx,
+        [new PaymentInitiated(orderId, paymentId, formatMinor(amount), currency, paymentId)],
+        { streamId: orderId, aggregateType: 'Payment', aggregateId: paymentId },
+      );
     });
   }
 
   /** PENDING to COMPLETED or FAILED, raising the matching event; a second call does nothing. */
   async settle(payment: PaymentRow, outcome: { ok: true } | { ok: false; reason: string }) {
     await this.uow.transaction(async (tx) => {
-      const result = await tx.db
-        .updateTable('payments')
-        .set({
-          status: outcome.ok ? PaymentStatus.COMPLETED : PaymentStatus.FAILED,
-          failure_reason: outcome.ok ? null : outcome.reason,
-          updated_at: new Date().toISOString(),
-        })
-        .where('payment_id', '=', payment.payment_id)
-        .where('status', '=', PaymentStatus.PENDING)
-        .executeTakeFirst();
-      if (Number(result.numUpdatedRows) !== 1) return;
+      const { changes } = await settlePending.run(
+        tx,
+        payment.payment_id,
+        outcome.ok ? PaymentStatus.COMPLETED : PaymentStatus.FAILED,
+        outcome.ok ? null : outcome.reason,
+        new Date().toISOString(),
+      );
+      if (changes !== 1) return;
       const amount = formatMinor(Number(payment.amount));
       const event = outcome.ok
         ? new PaymentCompleted(payment.order_id, payment.payment_id, amount, payment.currency)

@@ -16,6 +16,33 @@ const chargeOfKey = new Statement<[string], { status: string }>(1, (db, key) =>
   db.selectFrom('gateway_charges').select('status').where('idempotency_key', '=', key),
 );
 
+const recordCharge = new Statement<[string, number, string, string, string]>(
+  5,
+  (db, key, amount, currency, status, now) =>
+    db
+      .insertInto('gateway_charges')
+      .values({
+        idempotency_key: key,
+        amount,
+        currency,
+        status,
+        created_at: now,
+        updated_at: now,
+      })
+      .onConflict((oc) => oc.column('idempotency_key').doNothing()),
+);
+const countCall = new Statement<[string], { attempts: number }>(1, (db, key) =>
+  db
+    .insertInto('gateway_calls')
+    .values({ idempotency_key: key, attempts: 1 })
+    .onConflict((oc) =>
+      oc.column('idempotency_key').doUpdateSet((eb) => ({
+        attempts: eb('gateway_calls.attempts', '+', 1),
+      })),
+    )
+    .returning('attempts'),
+);
+
 /** A simulated network or provider failure: the outcome of the call is unknown to the caller. */
 export class SimulatedGatewayError extends Error {
   override name = 'SimulatedGatewayError';
@@ -60,18 +87,14 @@ export class SimulatedPaymentGateway implements PaymentGateway {
     const declined = seededFraction(seed, 'charge', key) < this.config.paymentFailureRate;
     const now = new Date().toISOString();
     await this.uow.transaction((tx) =>
-      tx.db
-        .insertInto('gateway_charges')
-        .values({
-          idempotency_key: key,
-          amount: request.amount,
-          currency: request.currency,
-          status: declined ? 'DECLINED' : 'SUCCEEDED',
-          created_at: now,
-          updated_at: now,
-        })
-        .onConflict((oc) => oc.column('idempotency_key').doNothing())
-        .execute(),
+      recordCharge.run(
+        tx,
+        key,
+        request.amount,
+        request.currency,
+        declined ? 'DECLINED' : 'SUCCEEDED',
+        now,
+      ),
     );
     if (transient < transientRate) {
       throw new SimulatedGatewayError('answer of the payment gateway lost (simulated)');
@@ -86,19 +109,8 @@ export class SimulatedPaymentGateway implements PaymentGateway {
 
   /** Counts this call of the key, across instances and restarts: the attempt number. */
   private async countCall(key: string): Promise<number> {
-    const row = await this.uow.transaction((tx) =>
-      tx.db
-        .insertInto('gateway_calls')
-        .values({ idempotency_key: key, attempts: 1 })
-        .onConflict((oc) =>
-          oc.column('idempotency_key').doUpdateSet((eb) => ({
-            attempts: eb('gateway_calls.attempts', '+', 1),
-          })),
-        )
-        .returning('attempts')
-        .executeTakeFirstOrThrow(),
-    );
-    return Number(row.attempts);
+    const { rows } = await this.uow.transaction((tx) => countCall.run(tx, key));
+    return Number(rows[0].attempts);
   }
 
   async find(idempotencyKey: string): Promise<ChargeResult | undefined> {
