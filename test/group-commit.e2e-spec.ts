@@ -137,7 +137,7 @@ describe('units of work', () => {
     it('takes requests first and a bounded share of deliveries in one turn', async () => {
       const ran: string[] = [];
       const commitsBefore = uow.stats.commits;
-      const background = Array.from({ length: 100 }, (_, i) =>
+      const background = Array.from({ length: 200 }, (_, i) =>
         messageContext.run({ correlationId: 'test', causationId: null, background: true }, () =>
           uow.transaction(async (tx) => {
             ran.push(`delivery-${i}`);
@@ -154,9 +154,9 @@ describe('units of work', () => {
       );
       await Promise.all([...background, ...requests]);
       expect(ran.slice(0, 3)).toEqual(['request-0', 'request-1', 'request-2']);
-      // 64 deliveries at most share a turn with the requests: 100 take two turns.
+      // 128 deliveries at most share a turn with the requests: 200 take two turns.
       expect(uow.stats.commits - commitsBefore).toBe(2);
-      expect(await storedKeys('share-')).toHaveLength(103);
+      expect(await storedKeys('share-')).toHaveLength(203);
     });
   }
 });

@@ -130,7 +130,7 @@ export class AppConfig {
   @IsInt()
   @Min(1)
   @Max(1000)
-  dispatchConcurrency = 32;
+  dispatchConcurrency = 128;
 
   /** Fallback poll of the event log for work left by a crash; commits wake the dispatcher at once. */
   @Transform(toNumber)

@@ -187,7 +187,7 @@ function migrations(dialect: SqlDialectName): Record<string, Migration> {
     '002-seed-catalog': seedCatalog,
     '003-reliability': reliability,
     '004-gateway-calls': gatewayCalls,
-    '006-lean-deliveries': leanDeliveries,
+    '006-lean-deliveries': leanDeliveries(dialect),
   };
 }
 

@@ -97,7 +97,7 @@ interface Pending {
 
 /** How many units one commit may carry, and how many of them may be deliveries. */
 const MAX_REQUEST_UNITS = 512;
-const MAX_BACKGROUND_UNITS = 64;
+const MAX_BACKGROUND_UNITS = 128;
 
 export interface GroupCommitStats {
   /** Commits made (writer turns on SQLite, transactions on PostgreSQL). */
