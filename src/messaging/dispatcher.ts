@@ -172,8 +172,10 @@ export class EventDispatcher {
   }
 
   private async pollOnce(finishedMeanwhile: Set<number>): Promise<void> {
-    const events = (await this.store.readUndispatched(POLL_BATCH + this.inMemory.size)).filter(
-      (e) => !this.inMemory.has(e.meta.seq),
+    const events = await this.store.readUndispatchedExcept(
+      (seq) => this.inMemory.has(seq),
+      POLL_BATCH,
+      POLL_BATCH + this.inMemory.size,
     );
     if (events.length === 0) return;
     const rows = await this.database.reader

@@ -132,6 +132,37 @@ export class EventStore {
   }
 
   /** Events not yet delivered to all their subscribers, oldest first. */
+  /**
+   * Undispatched events, oldest first, leaving out those `known` already (in memory): their
+   * sequence numbers are read first from the partial index alone, so a poll while thousands of
+   * events are in flight reads and revives only the ones it can use.
+   */
+  async readUndispatchedExcept(
+    known: (seq: number) => boolean,
+    limit: number,
+    scan: number,
+  ): Promise<DomainEvent[]> {
+    const seqs = await this.database.reader
+      .selectFrom('event_log')
+      .select('seq')
+      .where('dispatched', '=', sql.lit(0))
+      .orderBy('seq')
+      .limit(scan)
+      .execute();
+    const wanted = seqs
+      .map((row) => Number(row.seq))
+      .filter((seq) => !known(seq))
+      .slice(0, limit);
+    if (wanted.length === 0) return [];
+    const rows = await this.database.reader
+      .selectFrom('event_log')
+      .selectAll()
+      .where('seq', 'in', wanted)
+      .orderBy('seq')
+      .execute();
+    return rows.map((row) => revive(row));
+  }
+
   async readUndispatched(limit: number): Promise<DomainEvent[]> {
     const rows = await this.database.reader
       .selectFrom('event_log')

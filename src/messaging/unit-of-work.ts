@@ -95,9 +95,14 @@ interface Pending {
   tx?: Tx;
 }
 
-/** How many units one commit may carry, and how many of them may be deliveries. */
+/**
+ * How many units one commit may carry, and how many of them may be deliveries: many when no
+ * request waits (bigger batches, fewer commits), few when requests wait, so a turn, during which
+ * the process answers nothing, stays short. The few are the deliveries' guaranteed share.
+ */
 const MAX_REQUEST_UNITS = 512;
 const MAX_BACKGROUND_UNITS = 128;
+const BACKGROUND_SHARE_BESIDE_REQUESTS = 16;
 
 export interface GroupCommitStats {
   /** Commits made (writer turns on SQLite, transactions on PostgreSQL). */
@@ -156,7 +161,8 @@ class SqliteGroupCommit implements Writer {
   private async turn(): Promise<void> {
     this.scheduled = false;
     const batch = this.requests.splice(0, MAX_REQUEST_UNITS);
-    batch.push(...this.background.splice(0, MAX_BACKGROUND_UNITS));
+    const share = batch.length > 0 ? BACKGROUND_SHARE_BESIDE_REQUESTS : MAX_BACKGROUND_UNITS;
+    batch.push(...this.background.splice(0, share));
     if (batch.length === 0) return;
     this.running = true;
     this.stats.waiting -= batch.length;
