@@ -3,6 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { sql, type Kysely } from 'kysely';
 import type SqliteDatabase from 'better-sqlite3';
 import { crashPoint } from '../common/crash-points.js';
+import { AppConfig } from '../config/app-config.js';
 import { DATABASE } from '../database/database.tokens.js';
 import {
   postgresRunner,
@@ -215,42 +216,64 @@ class SqliteGroupCommit implements Writer {
 
 /**
  * PostgreSQL: each unit is a transaction of its own on a pooled connection; several run at once
- * and the server commits them together.
+ * and the server commits them together. Requests go first here too: units wait in two queues for
+ * one of `slots` connections, requests ahead of deliveries, and deliveries never take the last
+ * slot, so a request never queues at the pool behind a backlog of deliveries.
  */
 class PostgresUnits implements Writer {
   readonly stats: GroupCommitStats = { commits: 0, units: 0, waiting: 0 };
+  private readonly requests: Pending[] = [];
+  private readonly background: Pending[] = [];
+  private running = 0;
+  private runningBackground = 0;
 
   constructor(
     private readonly db: Kysely<DB>,
     private readonly signal: CommitSignal,
+    private readonly slots: number,
   ) {}
 
   submit(unit: Pending): void {
+    (unit.context.background ? this.background : this.requests).push(unit);
     this.stats.waiting++;
+    this.pump();
+  }
+
+  private pump(): void {
+    while (this.running < this.slots) {
+      let unit = this.requests.shift();
+      if (!unit && this.runningBackground < this.slots - 1) unit = this.background.shift();
+      if (!unit) return;
+      this.stats.waiting--;
+      this.running++;
+      const background = unit.context.background === true;
+      if (background) this.runningBackground++;
+      void this.run(unit).finally(() => {
+        this.running--;
+        if (background) this.runningBackground--;
+        this.pump();
+      });
+    }
+  }
+
+  private async run(unit: Pending): Promise<void> {
     let tx: Tx | undefined;
-    this.db
-      .transaction()
-      .execute(async (trx) => {
-        this.stats.waiting--;
+    try {
+      const value = await this.db.transaction().execute(async (trx) => {
         tx = new Tx(trx, 'postgres', postgresConnection(trx));
-        const value = await runIn(unit, tx);
+        const result = await runIn(unit, tx);
         if (unit.context.background) crashPoint('unit-throws');
         crashPoint('tx-before-commit');
-        return value;
-      })
-      .then(
-        (value) => {
-          this.stats.commits++;
-          this.stats.units++;
-          crashPoint('tx-after-commit');
-          if (tx!.appended.length > 0) this.signal.committed(tx!.appended);
-          unit.resolve(value);
-        },
-        (error: unknown) => {
-          if (!tx) this.stats.waiting--;
-          unit.reject(error);
-        },
-      );
+        return result;
+      });
+      this.stats.commits++;
+      this.stats.units++;
+      crashPoint('tx-after-commit');
+      if (tx!.appended.length > 0) this.signal.committed(tx!.appended);
+      unit.resolve(value);
+    } catch (error) {
+      unit.reject(error);
+    }
   }
 }
 
@@ -265,11 +288,13 @@ export class UnitOfWork {
   constructor(
     @Inject(DATABASE) private readonly database: Database,
     signal: CommitSignal,
+    config: AppConfig,
   ) {
     this.writer =
       database.dialect === 'sqlite'
         ? new SqliteGroupCommit(database.sqlite!, database.writer, signal)
-        : new PostgresUnits(database.writer, signal);
+        : // Leave a connection of the pool to the relay (RabbitMQ) and to the odd direct query.
+          new PostgresUnits(database.writer, signal, Math.max(2, config.databasePoolSize - 1));
   }
 
   transaction<T>(work: Work<T>): Promise<T> {
