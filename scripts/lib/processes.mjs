@@ -1,5 +1,5 @@
 // Small helpers the test and benchmark scripts share.
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import pg from 'pg';
 
 /** A TCP port free on 127.0.0.1 right now, other than those in `taken`. */
@@ -26,4 +26,20 @@ export async function withClient(url, work) {
   } finally {
     await client.end().catch(() => undefined);
   }
+}
+
+/** Whether something accepts TCP connections at host:port (within `timeoutMs`). */
+export function reachable(host, port, timeoutMs = 2000) {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port, timeout: timeoutMs });
+    socket.once('connect', () => {
+      socket.end();
+      resolve(true);
+    });
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', () => resolve(false));
+  });
 }
