@@ -63,13 +63,18 @@
  * (else TEST_AMQP_URL, else amqp://guest:guest@127.0.0.1:5672) the broker, whose queues of the
  * run's prefix are deleted at the end.
  *
+ * The machine may be shared: for every part, the bench records how much CPU other processes took
+ * while it measured (scripts/lib/bench-cpu.mjs; PostgreSQL backends of other databases count as
+ * other, RabbitMQ serves everyone and counts as the service's). A part measured beside other work
+ * has low figures; the line under the table says so.
+ *
  * Output: the machine and one markdown table on stdout (progress on stderr); the same figures,
  * and every raw figure behind them, in bench/results/<timestamp>.json.
  */
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -86,6 +91,7 @@ import {
   startService,
   SERVICE_ENV,
 } from './lib/bench-apps.mjs';
+import { cpuWindow, RABBITMQ_COMMANDS } from './lib/bench-cpu.mjs';
 import { closedLoop, openLoop } from './lib/bench-load.mjs';
 import { formatNumber, machine, renderTable, saveResults } from './lib/bench-report.mjs';
 import { reachable, withClient } from './lib/processes.mjs';
@@ -218,7 +224,8 @@ async function waitFinished(app, counter, before, since, seconds) {
 }
 
 /** Steps 1 to 5 of the header on a started application. */
-async function measureWorkflow(app, counter, cap) {
+async function measureWorkflow(app, counter, cap, servers) {
+  const cpu = cpuWindow(() => [app.process.pid], servers);
   await putProduct(app, PRODUCT, TOKEN);
   const before = await counter.read();
   const id = await placeOrder(app, ORDER);
@@ -253,7 +260,14 @@ async function measureWorkflow(app, counter, cap) {
     log(`  POST /orders at ${RATE} req/s`);
     rated = await steady(app, '/orders', ORDER);
   }
-  return { read, post: placed, e2e, steady: rated, peakRssMiB: app.process.peakRssMiB() };
+  return {
+    read,
+    post: placed,
+    e2e,
+    steady: rated,
+    peakRssMiB: app.process.peakRssMiB(),
+    cpu: await cpu.end(),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -264,13 +278,15 @@ async function ceilingPart() {
   return withCleanup(
     () => app.process.stop(),
     async () => {
+      const cpu = cpuWindow(() => [app.process.pid]);
       log('  GET /ping');
       const read = await get(app, '/ping');
       log('  POST /echo');
       const echo = await post(app, '/echo', ORDER);
       log(`  POST /echo at ${RATE} req/s`);
       const rated = await steady(app, '/echo', ORDER);
-      return { read, post: echo, steady: rated, peakRssMiB: app.process.peakRssMiB() };
+      const peakRssMiB = app.process.peakRssMiB();
+      return { read, post: echo, steady: rated, peakRssMiB, cpu: await cpu.end() };
     },
   );
 }
@@ -324,6 +340,22 @@ async function postgresPart(withBroker) {
   log(`  database ${database.name}`);
   return withCleanup(database.drop, async () => {
     const prefix = `bench-${randomUUID().slice(0, 8)}`;
+    // PostgreSQL's processes, but for the backends of other databases, serve the service; so
+    // does RabbitMQ, when it is used.
+    const servers = async () => {
+      const foreign = await withClient(PG_URL, (c) =>
+        c.query(
+          `SELECT pid FROM pg_stat_activity
+           WHERE backend_type = 'client backend' AND datname IS DISTINCT FROM $1`,
+          [database.name],
+        ),
+      ).then(
+        (r) => r.rows.map((row) => row.pid),
+        () => [],
+      );
+      const commands = ['postgres', ...(withBroker ? RABBITMQ_COMMANDS : [])];
+      return { commands: new Set(commands), exclude: new Set(foreign) };
+    };
     const brokerEnv = withBroker ? { AMQP_URL, AMQP_PREFIX: prefix } : {};
     const removeBrokerObjects = async () => {
       if (!withBroker) return;
@@ -340,7 +372,7 @@ async function postgresPart(withBroker) {
           const counter = await postgresCounter(database.url);
           return withCleanup(
             () => counter.close(),
-            () => measureWorkflow(app, counter, MAX_ORDERS),
+            () => measureWorkflow(app, counter, MAX_ORDERS, servers),
           );
         },
       );
@@ -376,6 +408,7 @@ function seedOrders(file, count) {
 }
 
 async function readsAt(app, id) {
+  const cpu = cpuWindow(() => [app.process.pid]);
   const page = await fetch(`${app.base}/orders`, { headers: app.headers });
   if (!page.ok) throw new Error(`GET /orders answered ${page.status}`);
   const items = (await page.json()).items.length;
@@ -383,7 +416,8 @@ async function readsAt(app, id) {
   const one = await get(app, `/orders/${id}`);
   log(`  GET /orders (first page, ${items} orders)`);
   const list = await get(app, '/orders');
-  return { one, list, pageSize: items, peakRssMiB: app.process.peakRssMiB() };
+  const peakRssMiB = app.process.peakRssMiB();
+  return { one, list, pageSize: items, peakRssMiB, cpu: await cpu.end() };
 }
 
 async function scalePart() {
@@ -581,6 +615,29 @@ function rowsOf(results) {
   return rows;
 }
 
+/** One line on the CPU that other processes took during each part's measurements. */
+function cpuLine(results) {
+  const names = { ceiling: 'ceiling', naive: 'naive', ...LABELS };
+  const parts = [];
+  let worst = 0;
+  for (const [key, part] of Object.entries(results)) {
+    const windows =
+      key === 'scale' ? [part.small?.cpu, part.large?.cpu].filter(Boolean) : [part.cpu];
+    if (!windows[0]) continue;
+    worst = Math.max(worst, ...windows.map((w) => w.other));
+    const label = key === 'scale' ? 'reads at scale' : names[key];
+    parts.push(`${label} ${windows.map((w) => formatNumber(w.other)).join(' / ')}`);
+  }
+  if (parts.length === 0) return '';
+  const cores = cpus().length;
+  return (
+    `CPU taken by other processes (not the bench, the measured app, or the PostgreSQL and ` +
+    `RabbitMQ processes serving it), ` +
+    `in cores of ${cores}: ${parts.join(', ')}.` +
+    (worst >= 0.2 ? ' Other work was running: the figures of those parts are lower.' : '')
+  );
+}
+
 // ---------------------------------------------------------------------------------------------
 
 async function main() {
@@ -629,6 +686,8 @@ async function main() {
   );
   console.log(`Load: ${settings}. Run took ${Math.round(seconds)} s.\n`);
   console.log(table);
+  const cpuUse = cpuLine(results);
+  if (cpuUse) console.log(`\n${cpuUse}`);
   const file = saveResults(ROOT, startedAt, {
     startedAt: startedAt.toISOString(),
     seconds,
