@@ -326,15 +326,16 @@ function hostAndPort(url, defaultPort) {
 }
 
 /** Why `url`'s server cannot be used, or null when it answers. */
-async function absent(name, url, defaultPort) {
+async function absent(name, url, defaultPort, variable) {
   const { host, port } = hostAndPort(url, defaultPort);
-  return (await reachable(host, port)) ? null : `${name}: nothing answers at ${host}:${port}`;
+  if (await reachable(host, port)) return null;
+  return `no ${name} at ${host}:${port} (${variable} names it)`;
 }
 
 async function postgresPart(withBroker) {
   const missing =
-    (await absent('PostgreSQL', PG_URL, 5432)) ??
-    (withBroker ? await absent('RabbitMQ', AMQP_URL, 5672) : null);
+    (await absent('PostgreSQL', PG_URL, 5432, 'BENCH_DATABASE_URL')) ??
+    (withBroker ? await absent('RabbitMQ', AMQP_URL, 5672, 'BENCH_AMQP_URL') : null);
   if (missing) return { skipped: missing };
   const database = await createPostgresDatabase(PG_URL);
   log(`  database ${database.name}`);
