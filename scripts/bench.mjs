@@ -90,6 +90,7 @@ import {
   startNaive,
   startService,
   SERVICE_ENV,
+  SERVICE_TUNING,
 } from './lib/bench-apps.mjs';
 import { cpuWindow, RABBITMQ_COMMANDS } from './lib/bench-cpu.mjs';
 import { closedLoop, openLoop } from './lib/bench-load.mjs';
@@ -685,7 +686,11 @@ async function main() {
       `Node ${host.node}; autocannon ${host.autocannon}; commit ${host.commit}` +
       `${host.dirty ? ' (with changes)' : ''} on ${host.branch}`,
   );
-  console.log(`Load: ${settings}. Run took ${Math.round(seconds)} s.\n`);
+  const tuning = SERVICE_TUNING.filter((name) => env[name]).map((name) => `${name}=${env[name]}`);
+  console.log(
+    `Load: ${settings}. Service settings from the environment: ` +
+      `${tuning.length > 0 ? tuning.join(' ') : 'none'}. Run took ${Math.round(seconds)} s.\n`,
+  );
   console.log(table);
   const cpuUse = cpuLine(results);
   if (cpuUse) console.log(`\n${cpuUse}`);
@@ -703,6 +708,9 @@ async function main() {
       drainSeconds: DRAIN_SECONDS,
       seedOrders: SEED_ORDERS,
       serviceEnv: SERVICE_ENV,
+      serviceEnvInherited: Object.fromEntries(
+        SERVICE_TUNING.filter((name) => env[name]).map((name) => [name, env[name]]),
+      ),
     },
     results,
     rows: rows.map(({ reference, ...row }) => ({ ...row, reference })),

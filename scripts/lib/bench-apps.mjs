@@ -43,6 +43,21 @@ export const SERVICE_ENV = {
   AMQP_URL: '',
 };
 
+/** The service's other variables (src/config/app-config.ts): taken from the environment. */
+export const SERVICE_TUNING = [
+  'SQLITE_SYNCHRONOUS',
+  'DATABASE_POOL_SIZE',
+  'DISPATCH_CONCURRENCY',
+  'DISPATCH_POLL_MS',
+  'RETRY_MAX_ATTEMPTS',
+  'RETRY_BASE_DELAY_MS',
+  'PAYMENT_TIMEOUT_MS',
+  'ORDER_STEP_TIMEOUT_MS',
+  'SHUTDOWN_TIMEOUT_MS',
+  'AMQP_PREFETCH',
+  'RANDOM_SEED',
+];
+
 const NOTIFICATIONS = ['OrderConfirmationSent', 'OrderFailureNotificationSent'];
 
 /**
