@@ -30,11 +30,14 @@ export async function closedLoop({
   headers,
   body,
   maxRequests,
+  overallRate,
 }) {
   const options = { url, connections, duration: seconds, method: method ?? 'GET' };
   if (headers) options.headers = headers;
   if (body !== undefined) options.body = body;
   if (maxRequests) options.maxOverallRequests = Math.max(maxRequests, connections);
+  // autocannon's own limiter: each connection sends its share of a second back to back.
+  if (overallRate) options.overallRate = overallRate;
   const result = await new Promise((resolve, reject) => {
     autocannon(options, (error, done) => (error ? reject(error) : resolve(done)));
   });
