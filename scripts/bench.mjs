@@ -1,214 +1,723 @@
 // oxlint-disable no-console -- this script reports through its result table.
 /**
- * Benchmark: the order service against the framework's own ceiling, measured in the same run on
- * the same machine with the same load generator (autocannon, BENCH_CONNECTIONS connections,
- * BENCH_SECONDS per measurement).
+ * Benchmark: the order service against a naive in-memory version of the same workflow and the
+ * framework's own ceiling, every figure measured in the same run on the same machine.
  *
- *   npm run bench                 (builds first)
+ *   npm run bench                          (builds the service first)
+ *   BENCH_ONLY=naive,sqlite BENCH_SECONDS=3 node scripts/bench.mjs
  *
- * 1. Ceiling: a bare NestJS 12 application on Express, in its own process, answering a trivial
- *    GET and echoing a small JSON POST.
- * 2. The service (dist/main.js) on a fresh SQLite file, simulators at zero latency and no
- *    failures: GET /orders/{id}, and POST /orders with full validation and the transactional
- *    write of the order and its event.
- * 3. The workflow: how many orders per second go all the way from POST to their confirmation
- *    (eight events, five subscribers, about a dozen transactions each), counted from the log.
+ * Parts (BENCH_ONLY, comma-separated; default all, in this order):
+ *   ceiling  a bare NestJS 12 application on Express: trivial GET, JSON echo POST.
+ *   naive    bench/naive: the workflow written the plain @nestjs/cqrs way (AggregateRoot,
+ *            EventBus, @Saga() pipelines), everything in memory. Compiled here with tsc.
+ *   sqlite   the service (dist/main.js) on a fresh SQLite file.
+ *   pg       the service on a fresh PostgreSQL database, in-process delivery.
+ *   amqp     the service on a fresh PostgreSQL database with RabbitMQ (a fresh AMQP_PREFIX).
+ *   scale    reads with the bench's 20 orders stored, then with BENCH_SEED_ORDERS more.
+ * pg and amqp are skipped, with one line in the table, when their server does not answer.
  *
- * Results are printed as a table with the ratio of each figure to its ceiling.
+ * Each of naive, sqlite, pg and amqp, one process each, in this order:
+ *   1. PUT /inventory/bench-product, one order placed and finished (warms the process up).
+ *   2. GET /orders/{id}: autocannon, BENCH_CONNECTIONS connections, BENCH_SECONDS (after 2 s of
+ *      the same load, not counted: every GET measurement has this warm-up).
+ *   3. POST /orders: autocannon, BENCH_CONNECTIONS connections, BENCH_SECONDS, the workflow of
+ *      every accepted order running beside it (req/s, p50/p99: the "50 connections" row). Then
+ *      the wait until every order created has its final notification (OrderConfirmationSent or
+ *      OrderFailureNotificationSent in event_log; GET /stats for the naive reference), at most
+ *      BENCH_DRAIN_SECONDS: the end-to-end rate is orders / (first POST to last notification).
+ *      The end-to-end figure and the POST figure come from this one phase: a second POST phase
+ *      would leave a second backlog to wait for. On PostgreSQL the workflow runs at ~30
+ *      orders/s and hardly at all while POSTs arrive, so 10 s of POSTs (~1,200 orders) take
+ *      ~45 s to finish; the POST phase of the service therefore also stops at
+ *      BENCH_E2E_MAX_ORDERS requests (default 2,000; about a minute of work on PostgreSQL). The
+ *      naive reference finishes each order within milliseconds of its POST, so it is not capped.
+ *   4. POST /orders at a steady BENCH_RATE requests/s (default 1,000) for BENCH_SECONDS, on an
+ *      idle workflow: p50/p99 and the rate actually served. Open loop (scripts/lib/
+ *      bench-load.mjs): requests are due every 1/rate s whether or not earlier ones were
+ *      answered, over at most BENCH_CONNECTIONS connections, and latency counts from when a
+ *      request was due. autocannon's overallRate sends each connection's share of a second back
+ *      to back at the start of each second (bursts of BENCH_CONNECTIONS requests, not a steady
+ *      rate) and corrects latency for an interval of 1 ms per connection; BENCH_STEADY=autocannon
+ *      uses it anyway, for comparison.
+ *   5. Peak RSS: VmHWM of the process, from /proc/<pid>/status.
+ * A part whose wait exceeds BENCH_DRAIN_SECONDS says so in its row and skips step 4.
+ *
+ * scale: the service on a fresh SQLite file, 20 orders placed and finished; GET /orders/{id} and
+ * the first page of GET /orders; then the service is stopped, BENCH_SEED_ORDERS rows (default
+ * 1,000,000, COMPLETED, created before the bench's orders, so the first page is the same 20) are
+ * inserted into `orders` in one transaction with better-sqlite3, the service is started again on
+ * the file and the same two reads are measured. Ratios: with the rows / without.
+ *
+ * Ratios: naive to the ceiling; every service figure to the naive reference's same figure; reads
+ * at scale to the same read without the seeded rows. Non-2xx answers (503 with Retry-After
+ * under overload included), connection errors and abandoned requests are counted apart.
+ *
+ * The service runs with LOG_LEVEL=error, simulators at 0 ms and no failures of any kind, no
+ * crash points (SERVICE_ENV in scripts/lib/bench-apps.mjs). Its other variables (DISPATCH_*,
+ * RETRY_*, DATABASE_POOL_SIZE, AMQP_PREFETCH, SQLITE_SYNCHRONOUS, ORDER_STEP_TIMEOUT_MS, ...)
+ * come from the environment, so `DISPATCH_CONCURRENCY=64 npm run bench` measures that setting.
+ * If the service answers 401, requests carry `Authorization: Bearer $BENCH_TOKEN`.
+ *
+ * Servers: BENCH_DATABASE_URL (else TEST_DATABASE_URL, else postgres://postgres@127.0.0.1:5432/
+ * test) names the PostgreSQL server where a database is created and dropped; BENCH_AMQP_URL
+ * (else TEST_AMQP_URL, else amqp://guest:guest@127.0.0.1:5672) the broker, whose queues of the
+ * run's prefix are deleted at the end.
+ *
+ * The machine may be shared: for every part, the bench records how much CPU other processes took
+ * while it measured (scripts/lib/bench-cpu.mjs; PostgreSQL backends of other databases count as
+ * other, RabbitMQ serves everyone and counts as the service's). A part measured beside other work
+ * has low figures; the line under the table says so.
+ *
+ * Output: the machine and one markdown table on stdout (progress on stderr); the same figures,
+ * and every raw figure behind them, in bench/results/<timestamp>.json.
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
-import { freePort } from './lib/processes.mjs';
+import {
+  createPostgresDatabase,
+  deleteBrokerObjects,
+  placeOrder,
+  postgresCounter,
+  putProduct,
+  sqliteCounter,
+  startCeiling,
+  startNaive,
+  startService,
+  SERVICE_ENV,
+  SERVICE_TUNING,
+} from './lib/bench-apps.mjs';
+import { cpuWindow, RABBITMQ_COMMANDS } from './lib/bench-cpu.mjs';
+import { closedLoop, openLoop } from './lib/bench-load.mjs';
+import { formatNumber, machine, renderTable, saveResults } from './lib/bench-report.mjs';
+import { withClient } from './lib/database.mjs';
+import { reachable } from './lib/processes.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const env = process.env;
 
-/** The bare application, run with `node --input-type=module -e` in its own process. */
-const CEILING_APP = `
-import 'reflect-metadata';
-import { Body, Controller, Get, Module, Post } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-class Ping {
-  ping() { return { ok: true }; }
-  echo(body) { return body; }
-}
-Controller()(Ping);
-const method = (name) => Object.getOwnPropertyDescriptor(Ping.prototype, name);
-Get('ping')(Ping.prototype, 'ping', method('ping'));
-Post('echo')(Ping.prototype, 'echo', method('echo'));
-Body()(Ping.prototype, 'echo', 0);
-Reflect.defineMetadata('design:paramtypes', [Object], Ping.prototype, 'echo');
-class Bare {}
-Module({ controllers: [Ping] })(Bare);
-const app = await NestFactory.create(Bare, { logger: false });
-await app.listen(Number(process.env.PORT), '127.0.0.1');
-`;
-
-function start(args, env) {
-  const child = spawn(process.execPath, args, {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  return { child, exited };
+function positive(name, fallback) {
+  const value = Number(env[name] ?? fallback);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number`);
+  return value;
 }
 
-async function waitReady(base, path) {
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    const ok = await fetch(base + path).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ok) return;
-    await delay(50);
+const SECONDS = positive('BENCH_SECONDS', 10);
+const CONNECTIONS = Math.round(positive('BENCH_CONNECTIONS', 50));
+const RATE = positive('BENCH_RATE', 1000);
+const MAX_ORDERS = Math.round(positive('BENCH_E2E_MAX_ORDERS', 2000));
+const DRAIN_SECONDS = positive('BENCH_DRAIN_SECONDS', 180);
+const SEED_ORDERS = Math.round(positive('BENCH_SEED_ORDERS', 1_000_000));
+const STEADY = env.BENCH_STEADY ?? 'open';
+const PG_URL =
+  env.BENCH_DATABASE_URL ?? env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const AMQP_URL = env.BENCH_AMQP_URL ?? env.TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+const TOKEN = env.BENCH_TOKEN || undefined;
+
+const PARTS = ['ceiling', 'naive', 'sqlite', 'pg', 'amqp', 'scale'];
+const ONLY = (env.BENCH_ONLY ?? PARTS.join(','))
+  .split(',')
+  .map((part) => part.trim())
+  .filter(Boolean);
+for (const part of ONLY) {
+  if (!PARTS.includes(part)) throw new Error(`BENCH_ONLY: unknown part ${part} (${PARTS.join()})`);
+}
+if (!['open', 'autocannon'].includes(STEADY)) throw new Error('BENCH_STEADY: open or autocannon');
+
+const PRODUCT = 'bench-product';
+const ORDER = JSON.stringify({ customerId: 'bench', items: [{ productId: PRODUCT, quantity: 1 }] });
+const JSON_TYPE = { 'content-type': 'application/json' };
+const LABELS = { sqlite: 'SQLite', pg: 'PostgreSQL', amqp: 'PostgreSQL + RabbitMQ' };
+
+const log = (message) => process.stderr.write(`[bench] ${message}\n`);
+
+/** Clean-ups of what is running or created now, run in reverse order (also on Ctrl-C). */
+const cleanups = [];
+async function cleanUp(work) {
+  const index = cleanups.indexOf(work);
+  if (index >= 0) cleanups.splice(index, 1);
+  await work().catch((error) => log(`clean-up failed: ${error.message}`));
+}
+async function withCleanup(work, body) {
+  cleanups.push(work);
+  try {
+    return await body();
+  } finally {
+    await cleanUp(work);
   }
-  throw new Error(`${base}${path} did not answer within 30 s`);
 }
-
-async function stop(process_) {
-  process_.child.kill('SIGTERM');
-  await process_.exited;
-}
-
-function load(options) {
-  return new Promise((resolve, reject) => {
-    autocannon({ connections: CONNECTIONS, duration: SECONDS, ...options }, (error, result) =>
-      error ? reject(error) : resolve(result),
-    );
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, () => {
+    log(`${signal}: cleaning up`);
+    void (async () => {
+      for (const work of cleanups.splice(0).reverse()) {
+        await work().catch(() => undefined);
+      }
+      process.exit(130);
+    })();
   });
 }
 
-function figures(result) {
-  const ok = result.requests.total - result.non2xx - result.errors - result.timeouts;
+// ---------------------------------------------------------------------------------------------
+// Measurements
+
+const WARM_UP_SECONDS = Math.min(2, SECONDS);
+
+/** GET `path` for BENCH_SECONDS, after WARM_UP_SECONDS of the same load that is not counted. */
+async function get(app, path) {
+  const load = { url: app.base + path, connections: CONNECTIONS, headers: app.headers };
+  await closedLoop({ ...load, seconds: WARM_UP_SECONDS });
+  return closedLoop({ ...load, seconds: SECONDS });
+}
+
+const post = (app, path, body, maxRequests) =>
+  closedLoop({
+    url: app.base + path,
+    connections: CONNECTIONS,
+    seconds: SECONDS,
+    method: 'POST',
+    headers: { ...JSON_TYPE, ...app.headers },
+    body,
+    maxRequests,
+  });
+
+function steady(app, path, body) {
+  const options = {
+    url: app.base + path,
+    connections: CONNECTIONS,
+    seconds: SECONDS,
+    method: 'POST',
+    headers: { ...JSON_TYPE, ...app.headers },
+    body,
+  };
+  if (STEADY === 'autocannon') {
+    return closedLoop({ ...options, overallRate: RATE }).then((f) => ({ ...f, offered: RATE }));
+  }
+  return openLoop({ ...options, rate: RATE });
+}
+
+/**
+ * Waits until every order created since `before` has its final notification, at most
+ * `seconds` after `since`, and at least 2 s after it (a POST cut off by the end of the load may
+ * still commit its order).
+ */
+async function waitFinished(app, counter, before, since, seconds) {
+  for (;;) {
+    app.process.check();
+    const now = await counter.read();
+    const created = now.created - before.created;
+    const notified = now.notified - before.notified;
+    const state = {
+      created,
+      notified,
+      failed: now.failed - before.failed,
+      lastNotifiedAt: now.lastNotifiedAt,
+      waited: (Date.now() - since) / 1000,
+    };
+    if (notified >= created && Date.now() - since >= 2000) return { done: true, ...state };
+    if (Date.now() - since > seconds * 1000) return { done: false, ...state };
+    await delay(250);
+  }
+}
+
+/** Steps 1 to 5 of the header on a started application. */
+async function measureWorkflow(app, counter, cap, servers) {
+  const cpu = cpuWindow(() => [app.process.pid], servers);
+  await putProduct(app, PRODUCT, TOKEN);
+  const before = await counter.read();
+  const id = await placeOrder(app, ORDER);
+  const first = await waitFinished(app, counter, before, Date.now(), 60);
+  if (!first.done) throw new Error('the first order did not finish within 60 s');
+
+  log('  GET /orders/{id}');
+  const read = await get(app, `/orders/${id}`);
+
+  log(`  POST /orders, ${CONNECTIONS} connections, then the wait for every notification`);
+  const start = await counter.read();
+  const started = Date.now();
+  const placed = await post(app, '/orders', ORDER, cap);
+  const ended = Date.now();
+  const drain = await waitFinished(app, counter, start, ended, DRAIN_SECONDS);
+  const seconds = drain.lastNotifiedAt === null ? null : (drain.lastNotifiedAt - started) / 1000;
+  const e2e = {
+    ...drain,
+    postSeconds: (ended - started) / 1000,
+    capped: cap !== undefined && placed.ok + placed.failed >= cap,
+    seconds,
+    rate: drain.done && seconds ? drain.created / seconds : null,
+  };
+  log(
+    drain.done
+      ? `  ${drain.created} orders in ${seconds.toFixed(1)} s`
+      : `  not finished after ${DRAIN_SECONDS} s: ${drain.notified} of ${drain.created}`,
+  );
+
+  let rated = null;
+  if (drain.done) {
+    log(`  POST /orders at ${RATE} req/s`);
+    rated = await steady(app, '/orders', ORDER);
+  }
   return {
-    rps: result.requests.average,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    failed: result.non2xx + result.errors + result.timeouts,
-    ok,
+    read,
+    post: placed,
+    e2e,
+    steady: rated,
+    peakRssMiB: app.process.peakRssMiB(),
+    cpu: await cpu.end(),
   };
 }
 
-const rows = [];
-function report(name, measured, ceiling) {
-  rows.push({
-    measurement: name,
-    'req/s': Math.round(measured.rps),
-    'p50 ms': measured.p50,
-    'p99 ms': measured.p99,
-    'not 2xx': measured.failed,
-    'ratio to ceiling': ceiling ? (measured.rps / ceiling.rps).toFixed(3) : '1',
+// ---------------------------------------------------------------------------------------------
+// Parts
+
+async function ceilingPart() {
+  const app = await startCeiling(ROOT);
+  return withCleanup(
+    () => app.process.stop(),
+    async () => {
+      const cpu = cpuWindow(() => [app.process.pid]);
+      log('  GET /ping');
+      const read = await get(app, '/ping');
+      log('  POST /echo');
+      const echo = await post(app, '/echo', ORDER);
+      log(`  POST /echo at ${RATE} req/s`);
+      const rated = await steady(app, '/echo', ORDER);
+      const peakRssMiB = app.process.peakRssMiB();
+      return { read, post: echo, steady: rated, peakRssMiB, cpu: await cpu.end() };
+    },
+  );
+}
+
+async function naivePart() {
+  const app = await startNaive(ROOT);
+  return withCleanup(
+    () => app.process.stop(),
+    () => measureWorkflow(app, app.counter, undefined),
+  );
+}
+
+async function sqlitePart() {
+  const dir = mkdtempSync(join(tmpdir(), 'orders-bench-'));
+  return withCleanup(
+    () => Promise.resolve(rmSync(dir, { recursive: true, force: true })),
+    async () => {
+      const file = join(dir, 'orders.db');
+      const app = await startService(ROOT, `sqlite:${file}`);
+      return withCleanup(
+        () => app.process.stop(),
+        async () => {
+          const counter = sqliteCounter(file);
+          return withCleanup(
+            () => counter.close(),
+            () => measureWorkflow(app, counter, MAX_ORDERS),
+          );
+        },
+      );
+    },
+  );
+}
+
+function hostAndPort(url, defaultPort) {
+  const parsed = new URL(url);
+  return { host: parsed.hostname, port: Number(parsed.port || defaultPort) };
+}
+
+/** Why `url`'s server cannot be used, or null when it answers. */
+async function absent(name, url, defaultPort, variable) {
+  const { host, port } = hostAndPort(url, defaultPort);
+  if (await reachable(host, port)) return null;
+  return `no ${name} at ${host}:${port} (${variable} names it)`;
+}
+
+async function postgresPart(withBroker) {
+  const missing =
+    (await absent('PostgreSQL', PG_URL, 5432, 'BENCH_DATABASE_URL')) ??
+    (withBroker ? await absent('RabbitMQ', AMQP_URL, 5672, 'BENCH_AMQP_URL') : null);
+  if (missing) return { skipped: missing };
+  const database = await createPostgresDatabase(PG_URL);
+  log(`  database ${database.name}`);
+  return withCleanup(database.drop, async () => {
+    const prefix = `bench-${randomUUID().slice(0, 8)}`;
+    // PostgreSQL's processes, but for the backends of other databases, serve the service; so
+    // does RabbitMQ, when it is used.
+    const servers = async () => {
+      const foreign = await withClient(PG_URL, (c) =>
+        c.query(
+          `SELECT pid FROM pg_stat_activity
+           WHERE backend_type = 'client backend' AND datname IS DISTINCT FROM $1`,
+          [database.name],
+        ),
+      ).then(
+        (r) => r.rows.map((row) => row.pid),
+        () => [],
+      );
+      const commands = ['postgres', ...(withBroker ? RABBITMQ_COMMANDS : [])];
+      return { commands: new Set(commands), exclude: new Set(foreign) };
+    };
+    const brokerEnv = withBroker ? { AMQP_URL, AMQP_PREFIX: prefix } : {};
+    const removeBrokerObjects = async () => {
+      if (!withBroker) return;
+      const subscribers = await withClient(database.url, async (c) =>
+        (await c.query('SELECT DISTINCT subscriber FROM deliveries')).rows.map((r) => r.subscriber),
+      ).catch(() => []);
+      await deleteBrokerObjects(AMQP_URL, prefix, subscribers);
+    };
+    return withCleanup(removeBrokerObjects, async () => {
+      const app = await startService(ROOT, database.url, brokerEnv);
+      return withCleanup(
+        () => app.process.stop(),
+        async () => {
+          const counter = await postgresCounter(database.url);
+          return withCleanup(
+            () => counter.close(),
+            () => measureWorkflow(app, counter, MAX_ORDERS, servers),
+          );
+        },
+      );
+    });
   });
 }
 
-const order = JSON.stringify({
-  customerId: 'bench',
-  items: [{ productId: 'bench-product', quantity: 1 }],
-});
+/** Inserts `count` COMPLETED orders, all created before now, in one transaction. */
+function seedOrders(file, count) {
+  const db = new Database(file);
+  try {
+    db.pragma('synchronous = OFF');
+    db.pragma('cache_size = -262144');
+    const insert = db.prepare(
+      `INSERT INTO orders (id, customer_id, customer_email, status, items, total_amount, currency,
+         failure_reason, reserved_products, version, created_at, updated_at)
+       VALUES (?, ?, NULL, 'COMPLETED', ?, 100, 'USD', NULL, ?, 6, ?, ?)`,
+    );
+    const items = JSON.stringify([{ productId: PRODUCT, quantity: 1, unitPrice: 100 }]);
+    const reserved = JSON.stringify([PRODUCT]);
+    // One order a second, the newest an hour before the bench's own orders.
+    const oldest = Date.now() - (count + 3600) * 1000;
+    db.transaction(() => {
+      for (let i = 0; i < count; i++) {
+        const at = new Date(oldest + i * 1000).toISOString();
+        insert.run(randomUUID(), `customer-${i % 10_000}`, items, reserved, at, at);
+      }
+    })();
+    return db.prepare('SELECT count(*) AS n FROM orders').get().n;
+  } finally {
+    db.close();
+  }
+}
+
+async function readsAt(app, id) {
+  const cpu = cpuWindow(() => [app.process.pid]);
+  const page = await fetch(`${app.base}/orders`, { headers: app.headers });
+  if (!page.ok) throw new Error(`GET /orders answered ${page.status}`);
+  const items = (await page.json()).items.length;
+  log('  GET /orders/{id}');
+  const one = await get(app, `/orders/${id}`);
+  log(`  GET /orders (first page, ${items} orders)`);
+  const list = await get(app, '/orders');
+  const peakRssMiB = app.process.peakRssMiB();
+  return { one, list, pageSize: items, peakRssMiB, cpu: await cpu.end() };
+}
+
+async function scalePart() {
+  const dir = mkdtempSync(join(tmpdir(), 'orders-bench-'));
+  return withCleanup(
+    () => Promise.resolve(rmSync(dir, { recursive: true, force: true })),
+    async () => {
+      const file = join(dir, 'orders.db');
+      const url = `sqlite:${file}`;
+      let app = await startService(ROOT, url);
+      let headers;
+      let id;
+      let small;
+      let stored;
+      await withCleanup(
+        () => app.process.stop(),
+        async () => {
+          await putProduct(app, PRODUCT, TOKEN);
+          headers = app.headers;
+          const counter = sqliteCounter(file);
+          await withCleanup(
+            () => counter.close(),
+            async () => {
+              const before = await counter.read();
+              id = await placeOrder(app, ORDER);
+              for (let i = 1; i < 20; i++) await placeOrder(app, ORDER);
+              const done = await waitFinished(app, counter, before, Date.now(), 60);
+              if (!done.done) throw new Error('the 20 orders did not finish within 60 s');
+              stored = (await counter.read()).created;
+            },
+          );
+          small = await readsAt(app, id);
+        },
+      );
+      log(`  inserting ${SEED_ORDERS} orders`);
+      const seedStart = Date.now();
+      const total = seedOrders(file, SEED_ORDERS);
+      const seedSeconds = (Date.now() - seedStart) / 1000;
+      log(`  ${total} orders stored (${seedSeconds.toFixed(1)} s)`);
+      app = await startService(ROOT, url);
+      app.headers = headers;
+      const large = await withCleanup(
+        () => app.process.stop(),
+        () => readsAt(app, id),
+      );
+      return {
+        small: { ...small, orders: stored },
+        large: { ...large, orders: total },
+        seedSeconds,
+      };
+    },
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The table
+
+function rowsOf(results) {
+  const rows = [];
+  const { ceiling, naive, scale } = results;
+  const ok = (part) => part && !part.error && !part.skipped;
+  const lineFor = (label, part) => {
+    if (part?.skipped) rows.push({ measurement: label, note: `skipped: ${part.skipped}` });
+    else if (part?.error) rows.push({ measurement: label, note: `failed: ${part.error}` });
+  };
+  const figure = (measurement, f, unit, reference, versus) => ({
+    measurement,
+    value: f.rate,
+    unit,
+    p50: f.p50,
+    p99: f.p99,
+    failed: f.failed,
+    statuses: f.statuses,
+    reference: reference && { value: reference.rate, p50: reference.p50, p99: reference.p99 },
+    versus,
+  });
+  const rss = (measurement, value, reference, versus) => ({
+    measurement,
+    value,
+    unit: 'MiB',
+    reference: reference === undefined ? undefined : { value: reference },
+    versus,
+  });
+  const rated = `at ${formatNumber(RATE)} req/s offered`;
+
+  if (ok(ceiling)) {
+    rows.push(
+      figure('ceiling: GET /ping (trivial)', ceiling.read, 'req/s', ceiling.read, 'itself'),
+    );
+    rows.push(
+      figure(
+        `ceiling: POST /echo (JSON echo), ${CONNECTIONS} conn.`,
+        ceiling.post,
+        'req/s',
+        ceiling.post,
+        'itself',
+      ),
+    );
+    rows.push(
+      figure(
+        `ceiling: POST /echo ${rated}`,
+        ceiling.steady,
+        'req/s served',
+        ceiling.steady,
+        'itself',
+      ),
+    );
+    rows.push(rss('ceiling: peak RSS', ceiling.peakRssMiB, ceiling.peakRssMiB, 'itself'));
+  } else lineFor('ceiling', ceiling);
+
+  const workflowRows = (label, part, reference, versus) => {
+    const ref = ok(reference) ? reference : undefined;
+    const to = ok(reference) ? versus : `${versus} (not measured)`;
+    rows.push(
+      figure(
+        `${label}: POST /orders, ${CONNECTIONS} conn., workflow running`,
+        part.post,
+        'req/s',
+        ref?.post,
+        to,
+      ),
+    );
+    if (part.steady) {
+      rows.push(
+        figure(`${label}: POST /orders ${rated}`, part.steady, 'req/s served', ref?.steady, to),
+      );
+    } else {
+      rows.push({
+        measurement: `${label}: POST /orders ${rated}`,
+        note: 'skipped: the workflow had not finished',
+      });
+    }
+    const e = part.e2e;
+    const about = [
+      `${formatNumber(e.created)} orders`,
+      e.failed ? `${formatNumber(e.failed)} failed` : null,
+      e.capped ? `POST stopped at ${formatNumber(MAX_ORDERS)}` : null,
+      e.done ? `${formatNumber(e.seconds)} s` : null,
+    ]
+      .filter(Boolean)
+      .join(', ');
+    // The naive reference's end-to-end rate is compared with the ceiling's POST rate.
+    const e2eReference = versus === 'ceiling' ? ref?.post : ref?.e2e;
+    rows.push({
+      measurement: `${label}: end to end, POST to notification (${about})`,
+      value: e.done ? e.rate : undefined,
+      unit: 'orders/s',
+      note: e.done
+        ? undefined
+        : `did not finish within ${DRAIN_SECONDS} s: ${e.notified} of ${e.created} notified`,
+      reference: e2eReference && { value: e2eReference.rate },
+      versus: versus === 'ceiling' ? 'ceiling POST' : to,
+    });
+    rows.push(figure(`${label}: GET /orders/{id}`, part.read, 'req/s', ref?.read, to));
+    rows.push(rss(`${label}: peak RSS`, part.peakRssMiB, ref?.peakRssMiB, to));
+  };
+
+  if (ok(naive)) workflowRows('naive', naive, ceiling, 'ceiling');
+  else lineFor('naive', naive);
+  for (const key of ['sqlite', 'pg', 'amqp']) {
+    if (ok(results[key])) workflowRows(LABELS[key], results[key], naive, 'naive');
+    else lineFor(LABELS[key], results[key]);
+  }
+
+  if (ok(scale)) {
+    const few = `SQLite, ${formatNumber(scale.small.orders)} orders`;
+    const many = `SQLite, ${formatNumber(scale.large.orders)} orders`;
+    const versus = `${formatNumber(scale.small.orders)} orders`;
+    rows.push(
+      figure(`${few}: GET /orders/{id}`, scale.small.one, 'req/s', scale.small.one, 'itself'),
+    );
+    rows.push(
+      figure(`${many}: GET /orders/{id}`, scale.large.one, 'req/s', scale.small.one, versus),
+    );
+    rows.push(
+      figure(
+        `${few}: GET /orders (first page)`,
+        scale.small.list,
+        'req/s',
+        scale.small.list,
+        'itself',
+      ),
+    );
+    rows.push(
+      figure(
+        `${many}: GET /orders (first page)`,
+        scale.large.list,
+        'req/s',
+        scale.small.list,
+        versus,
+      ),
+    );
+    rows.push(rss(`${many}: peak RSS`, scale.large.peakRssMiB, scale.small.peakRssMiB, versus));
+  } else lineFor('reads at scale', scale);
+  return rows;
+}
+
+/** One line on the CPU that other processes took during each part's measurements. */
+function cpuLine(results) {
+  const names = { ceiling: 'ceiling', naive: 'naive', ...LABELS };
+  const parts = [];
+  let worst = 0;
+  for (const [key, part] of Object.entries(results)) {
+    const windows =
+      key === 'scale' ? [part.small?.cpu, part.large?.cpu].filter(Boolean) : [part.cpu];
+    if (!windows[0]) continue;
+    worst = Math.max(worst, ...windows.map((w) => w.other));
+    const label = key === 'scale' ? 'reads at scale' : names[key];
+    parts.push(`${label} ${windows.map((w) => formatNumber(w.other)).join(' / ')}`);
+  }
+  if (parts.length === 0) return '';
+  const cores = cpus().length;
+  return (
+    `CPU taken by other processes (not the bench, the measured app, or the PostgreSQL and ` +
+    `RabbitMQ processes serving it), ` +
+    `in cores of ${cores}: ${parts.join(', ')}.` +
+    (worst >= 0.2 ? ' Other work was running: the figures of those parts are lower.' : '')
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
 
 async function main() {
-  console.log(`autocannon: ${CONNECTIONS} connections, ${SECONDS} s per measurement`);
-
-  // 1. The framework's ceiling.
-  const barePort = await freePort();
-  const bare = start(['--input-type=module', '-e', CEILING_APP], { PORT: String(barePort) });
-  const bareBase = `http://127.0.0.1:${barePort}`;
-  await waitReady(bareBase, '/ping');
-  const ceilingGet = figures(await load({ url: `${bareBase}/ping` }));
-  const ceilingPost = figures(
-    await load({
-      url: `${bareBase}/echo`,
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: order,
-    }),
-  );
-  await stop(bare);
-  report('ceiling: NestJS GET (trivial)', ceilingGet);
-  report('ceiling: NestJS POST (JSON echo)', ceilingPost);
-
-  // 2. The service.
-  const dir = mkdtempSync(join(tmpdir(), 'orders-bench-'));
-  const file = join(dir, 'orders.db');
-  const port = await freePort();
-  const service = start(['dist/main.js'], {
-    PORT: String(port),
-    DATABASE_URL: `sqlite:${file}`,
-    LOG_LEVEL: 'error',
-    PAYMENT_LATENCY_MS: '0',
-    PAYMENT_FAILURE_RATE: '0',
-    NOTIFICATION_LATENCY_MS: '0',
-  });
-  const base = `http://127.0.0.1:${port}`;
-  try {
-    await waitReady(base, '/health');
-    const put = await fetch(`${base}/inventory/bench-product`, {
-      method: 'PUT',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'Bench', unitPrice: '1.00', available: 1_000_000_000 }),
-    });
-    if (!put.ok) throw new Error(`PUT /inventory answered ${put.status}`);
-    const first = await fetch(`${base}/orders`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: order,
-    }).then((r) => r.json());
-
-    const read = figures(await load({ url: `${base}/orders/${first.id}` }));
-    report('service: GET /orders/{id}', read, ceilingGet);
-
-    const started = Date.now();
-    const post = figures(
-      await load({
-        url: `${base}/orders`,
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: order,
-      }),
-    );
-    report('service: POST /orders (202)', post, ceilingPost);
-
-    // 3. The workflow: wait until every order has its confirmation, then count.
-    const db = new Database(file, { readonly: true });
-    const count = (type) =>
-      db.prepare('SELECT count(*) AS n FROM event_log WHERE type = ?').get(type).n;
-    const deadline = Date.now() + 600_000;
-    let placed = count('OrderCreated');
-    while (count('OrderConfirmationSent') + count('OrderFailureNotificationSent') < placed) {
-      if (Date.now() > deadline) throw new Error('the workflow did not finish within 10 minutes');
-      await delay(200);
-      placed = count('OrderCreated');
-    }
-    const seconds = (Date.now() - started) / 1000;
-    const completed = count('OrderCompleted');
-    const events = db.prepare('SELECT count(*) AS n FROM event_log').get().n;
-    db.close();
-    rows.push({
-      measurement: `workflow: ${placed} orders to confirmation`,
-      'req/s': Math.round(placed / seconds),
-      'p50 ms': '',
-      'p99 ms': '',
-      'not 2xx': placed - completed,
-      'ratio to ceiling': (placed / seconds / ceilingPost.rps).toFixed(3),
-    });
-    console.table(rows);
-    console.log(
-      `workflow: ${completed} of ${placed} orders completed in ${seconds.toFixed(1)} s ` +
-        `(${events} events, ${Math.round(events / seconds)} events/s delivered)`,
-    );
-  } finally {
-    await stop(service);
-    rmSync(dir, { recursive: true, force: true });
+  const startedAt = new Date();
+  const host = machine(ROOT);
+  const services = ['sqlite', 'pg', 'amqp', 'scale'].filter((p) => ONLY.includes(p));
+  if (services.length > 0 && !existsSync(join(ROOT, 'dist/main.js'))) {
+    throw new Error('dist/main.js is missing: run `npm run bench`, which builds the service first');
   }
+  if (ONLY.includes('naive')) {
+    log('compiling bench/naive');
+    const tsc = spawnSync(
+      process.execPath,
+      [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'bench/naive/tsconfig.json'],
+      { cwd: ROOT, stdio: 'inherit' },
+    );
+    if (tsc.status !== 0) throw new Error('bench/naive does not compile');
+  }
+
+  const run = { ceiling: ceilingPart, naive: naivePart, sqlite: sqlitePart, scale: scalePart };
+  run.pg = () => postgresPart(false);
+  run.amqp = () => postgresPart(true);
+  const results = {};
+  for (const part of ONLY.toSorted((a, b) => PARTS.indexOf(a) - PARTS.indexOf(b))) {
+    log(`${part}`);
+    try {
+      results[part] = await run[part]();
+      if (results[part].skipped) log(`  skipped: ${results[part].skipped}`);
+    } catch (error) {
+      log(`  failed: ${error.stack ?? error}`);
+      results[part] = { error: String(error.message ?? error).split('\n')[0] };
+    }
+  }
+
+  const rows = rowsOf(results);
+  const table = renderTable(rows);
+  const seconds = (Date.now() - startedAt.getTime()) / 1000;
+  const settings =
+    `${CONNECTIONS} connections, ${formatNumber(SECONDS)} s per measurement; steady load ` +
+    `${formatNumber(RATE)} req/s (${STEADY === 'open' ? 'open loop' : 'autocannon overallRate'}); ` +
+    `service POST phase stops at ${formatNumber(MAX_ORDERS)} requests`;
+  console.log(
+    `Machine: ${host.cpu}, ${host.cores} cores, ${host.memoryGiB} GiB, ${host.os}; ` +
+      `Node ${host.node}; autocannon ${host.autocannon}; commit ${host.commit}` +
+      `${host.dirty ? ' (with changes)' : ''} on ${host.branch}`,
+  );
+  const tuning = SERVICE_TUNING.filter((name) => env[name]).map((name) => `${name}=${env[name]}`);
+  console.log(
+    `Load: ${settings}. Service settings from the environment: ` +
+      `${tuning.length > 0 ? tuning.join(' ') : 'none'}. Run took ${Math.round(seconds)} s.\n`,
+  );
+  console.log(table);
+  const cpuUse = cpuLine(results);
+  if (cpuUse) console.log(`\n${cpuUse}`);
+  const file = saveResults(ROOT, startedAt, {
+    startedAt: startedAt.toISOString(),
+    seconds,
+    machine: host,
+    settings: {
+      parts: ONLY,
+      seconds: SECONDS,
+      connections: CONNECTIONS,
+      rate: RATE,
+      steady: STEADY,
+      e2eMaxOrders: MAX_ORDERS,
+      drainSeconds: DRAIN_SECONDS,
+      seedOrders: SEED_ORDERS,
+      serviceEnv: SERVICE_ENV,
+      serviceEnvInherited: Object.fromEntries(
+        SERVICE_TUNING.filter((name) => env[name]).map((name) => [name, env[name]]),
+      ),
+    },
+    results,
+    rows: rows.map(({ reference, ...row }) => ({ ...row, reference })),
+    table,
+  });
+  console.log(`\nSaved ${relative(ROOT, file)}`);
 }
 
 await main();

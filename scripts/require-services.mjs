@@ -1,6 +1,6 @@
 // Checks that the servers a test script needs are reachable, and says clearly what is missing.
 // Usage: node scripts/require-services.mjs postgres [rabbitmq]
-import { connect } from 'node:net';
+import { reachable } from './lib/processes.mjs';
 
 const SERVICES = {
   postgres: {
@@ -14,21 +14,6 @@ const SERVICES = {
     hint: 'start RabbitMQ, or set TEST_AMQP_URL=amqp://user:password@host:port',
   },
 };
-
-function reachable(host, port) {
-  return new Promise((resolve) => {
-    const socket = connect({ host, port, timeout: 2000 });
-    socket.once('connect', () => {
-      socket.end();
-      resolve(true);
-    });
-    socket.once('timeout', () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
 
 const missing = [];
 for (const name of process.argv.slice(2)) {

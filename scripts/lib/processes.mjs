@@ -18,7 +18,7 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -288,4 +288,20 @@ export function exitHandlers({ title, where, running, cleanUp = async () => unde
   process.on('uncaughtException', crashed);
   process.on('unhandledRejection', crashed);
   return crashed;
+}
+
+/** Whether something accepts TCP connections at host:port (within `timeoutMs`). */
+export function reachable(host, port, timeoutMs = 2000) {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port, timeout: timeoutMs });
+    socket.once('connect', () => {
+      socket.end();
+      resolve(true);
+    });
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', () => resolve(false));
+  });
 }
