@@ -19,13 +19,13 @@
  * temporary folder with the service logs. Needs `rabbitmqctl` on the PATH.
  * Exits 0 only when every invariant holds.
  */
+import { deleteQueuesAndExchanges } from './lib/broker.mjs';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import amqp from 'amqplib';
 import { testDatabase, withClient } from './lib/database.mjs';
 import { OrderBook, poll, randomOrder, send } from './lib/http.mjs';
 import { orderDataViolations, readTables, seededRngs } from './lib/invariants.mjs';
@@ -624,26 +624,7 @@ async function deleteBrokerObjects(subscribers) {
   } catch (error) {
     console.log(`  (could not list the broker's objects: ${error.message.split('\n')[0]})`);
   }
-  const connection = await amqp.connect(AMQP_URL);
-  connection.on('error', () => undefined);
-  try {
-    // A failed operation closes its channel: one channel per operation.
-    const attempt = async (operation) => {
-      const channel = await connection.createChannel();
-      channel.on('error', () => undefined);
-      try {
-        await operation(channel);
-      } catch {
-        // not there
-      } finally {
-        await channel.close().catch(() => undefined);
-      }
-    };
-    for (const name of names) await attempt((c) => c.deleteQueue(name));
-    for (const name of exchanges) await attempt((c) => c.deleteExchange(name));
-  } finally {
-    await connection.close().catch(() => undefined);
-  }
+  await deleteQueuesAndExchanges(AMQP_URL, names, exchanges);
   return found;
 }
 

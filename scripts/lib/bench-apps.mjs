@@ -1,10 +1,10 @@
 // The applications the benchmark measures (framework ceiling, naive reference, the service), how
 // to start and stop them, and how to count orders that have their final notification.
+import { deleteQueuesAndExchanges } from './broker.mjs';
 import { execFile, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
-import amqp from 'amqplib';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { withClient } from './database.mjs';
@@ -342,24 +342,5 @@ export async function deleteBrokerObjects(amqpUrl, prefix, subscribers) {
     `${prefix}.requeue`,
     ...DELAY_BUCKETS_MS.map((ms) => `${prefix}.delay.${ms}`),
   ];
-  const connection = await amqp.connect(amqpUrl);
-  connection.on('error', () => undefined);
-  try {
-    // A failed operation closes its channel: one channel per operation.
-    const attempt = async (operation) => {
-      const channel = await connection.createChannel();
-      channel.on('error', () => undefined);
-      try {
-        await operation(channel);
-      } catch {
-        // not there
-      } finally {
-        await channel.close().catch(() => undefined);
-      }
-    };
-    for (const name of queues) await attempt((c) => c.deleteQueue(name));
-    for (const name of exchanges) await attempt((c) => c.deleteExchange(name));
-  } finally {
-    await connection.close().catch(() => undefined);
-  }
+  await deleteQueuesAndExchanges(amqpUrl, queues, exchanges);
 }
