@@ -6,6 +6,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { AppModule } from './app.module.js';
 import { answerUnparsableRequests } from './common/client-errors.js';
+import { MessagingRuntime } from './messaging/messaging-runtime.js';
 import { correlationMiddleware } from './common/correlation.middleware.js';
 import { inspectJsonBody, verifyUtf8 } from './common/json-body.js';
 import { flattenValidationErrors, RequestValidationError } from './common/problem.js';
@@ -41,6 +42,18 @@ export function configureApp(app: NestExpressApplication): void {
   answerUnparsableRequests(app.getHttpServer() as Server);
   app.disable('x-powered-by');
   app.use(correlationMiddleware);
+  // Back-pressure before any parsing, so a refused order costs next to nothing.
+  const messaging = app.get(MessagingRuntime);
+  app.use((req: Request, _res: Response, next: NextFunction) => {
+    if (req.method === 'POST' && req.path === '/orders') {
+      try {
+        messaging.assertAcceptingWork();
+      } catch (error) {
+        return next(error);
+      }
+    }
+    next();
+  });
   app.use(requireJsonBody);
   app.use(
     express.json({
@@ -54,9 +67,7 @@ export function configureApp(app: NestExpressApplication): void {
   // Body parser errors (malformed JSON, too large, bad charset) never reach Nest's filters.
   app.use((error: unknown, req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) return next(error);
-    const problem = filter.toProblem(error);
-    problem.instance = req.originalUrl;
-    res.status(problem.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(problem));
+    filter.respond(error, req, res);
   });
   app.useGlobalPipes(
     new ValidationPipe({

@@ -49,8 +49,11 @@ export class ProblemDetailsFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
-    const request = http.getRequest<Request>();
-    const response = http.getResponse<Response>();
+    this.respond(exception, http.getRequest<Request>(), http.getResponse<Response>());
+  }
+
+  /** Answers with the problem+json of an exception (also used outside Nest, by middleware). */
+  respond(exception: unknown, request: Request, response: Response): void {
     const problem = this.toProblem(exception);
     problem.instance = request.originalUrl ?? request.url;
     if (problem.status === 503) {

@@ -145,7 +145,7 @@ export class AppConfig {
   @Transform(toNumber)
   @IsInt()
   @Min(100)
-  backlogLimit = 20000;
+  backlogLimit = 5000;
 
   /** On SIGTERM: longest wait for in-flight requests and deliveries before exiting. */
   @Transform(toNumber)

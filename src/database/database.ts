@@ -120,9 +120,9 @@ export function openDatabase(options: DatabaseOptions): Database {
     sqlite.pragma(`synchronous = ${options.sqliteSynchronous ?? 'NORMAL'}`);
     sqlite.pragma('busy_timeout = 5000');
     sqlite.pragma('foreign_keys = ON');
-    // Keep the indexes in memory (64 MiB of cache) and let a commit append to the WAL without a
+    // Keep the indexes in memory (16 MiB of cache) and let a commit append to the WAL without a
     // checkpoint most of the time (one every 8,000 pages instead of every 1,000).
-    sqlite.pragma('cache_size = -65536');
+    sqlite.pragma('cache_size = -16384');
     sqlite.pragma('wal_autocheckpoint = 8000');
     const cached = withStatementCache(sqlite);
     const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: cached }) });
@@ -137,7 +137,7 @@ export function openDatabase(options: DatabaseOptions): Database {
     }
     const readConnection = new SqliteDatabase(path, { readonly: true });
     readConnection.pragma('busy_timeout = 5000');
-    readConnection.pragma('cache_size = -65536');
+    readConnection.pragma('cache_size = -16384');
     const readCached = withStatementCache(readConnection);
     const reader = new Kysely<DB>({ dialect: new SqliteDialect({ database: readCached }) });
     return {
