@@ -8,6 +8,7 @@ import { CommitSignal } from './commit-signal.js';
 import { DispatchLease } from './dispatch-lease.js';
 import type { DomainEvent } from './domain-event.js';
 import { EventStore } from './event-store.js';
+import type { BrokerState, EventTransport, TransportRole } from './event-transport.js';
 import { messageContext } from './message-context.js';
 import { UnitOfWork } from './unit-of-work.js';
 import { SubscriberRegistry, type Subscriber } from './subscribers.js';
@@ -48,7 +49,7 @@ const POLL_BATCH = 500;
  *   their own writes by state in the same transaction, so a repeated delivery has no effect.
  */
 @Injectable()
-export class EventDispatcher {
+export class EventDispatcher implements EventTransport {
   private readonly logger = new Logger(EventDispatcher.name);
   private readonly lanes = new Map<string, Lane>();
   private readonly inMemory = new Set<number>();
@@ -109,26 +110,16 @@ export class EventDispatcher {
     this.started = false;
   }
 
-  /** Whether this instance delivers events now (false: another instance does). */
-  get delivering(): boolean {
-    return this.started && this.lease.held;
+  /** 'delivering' while this instance holds the delivery lease; else another instance does. */
+  get role(): TransportRole {
+    return this.started && this.lease.held ? 'delivering' : 'standing by';
   }
+
+  readonly brokerState: BrokerState = 'not used';
 
   /** Number of events waiting in memory for at least one subscriber. */
   get backlog(): number {
     return this.inMemory.size;
-  }
-
-  /**
-   * Delivers one stored event to one subscriber right now, outside the lanes, and records it.
-   * Used to show that a repeated delivery has no second effect.
-   */
-  async deliverNow(event: DomainEvent, subscriberId: string): Promise<void> {
-    const subscriber = this.registry.byId(subscriberId);
-    if (!subscriber) throw new Error(`Unknown subscriber ${subscriberId}`);
-    const { outcome, recorded } = await this.log.attempt(subscriber, event, 0);
-    if (outcome.status !== 'DONE') throw new Error(outcome.error ?? 'delivery failed');
-    if (!recorded) await this.log.record(event, subscriberId, outcome);
   }
 
   /** Puts a dead-lettered delivery back in its order's lane, with a fresh attempt count. */

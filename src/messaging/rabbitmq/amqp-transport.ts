@@ -14,6 +14,7 @@ import { CommitSignal } from '../commit-signal.js';
 import { DeliveryLog, describeError } from '../delivery-log.js';
 import type { DomainEvent } from '../domain-event.js';
 import { EventStore, revive } from '../event-store.js';
+import type { BrokerState, EventTransport, TransportRole } from '../event-transport.js';
 import { UnitOfWork } from '../unit-of-work.js';
 import { SubscriberRegistry, type Subscriber } from '../subscribers.js';
 
@@ -62,7 +63,7 @@ function topology(prefix: string): Topology {
  * - A lost connection is re-established with the topology; unacked messages are redelivered.
  */
 @Injectable()
-export class AmqpTransport {
+export class AmqpTransport implements EventTransport {
   private readonly logger = new Logger(AmqpTransport.name);
   private readonly names: Topology;
   private model?: ChannelModel;
@@ -91,9 +92,17 @@ export class AmqpTransport {
     signal.onCommitted(() => this.kickRelay());
   }
 
-  get connected(): boolean {
-    return this.publisher !== undefined;
+  readonly role: TransportRole = 'through the broker';
+
+  get brokerState(): BrokerState {
+    return this.publisher ? 'ok' : 'disconnected';
   }
+
+  /**
+   * Nothing for back-pressure to count: the backlog waits in the broker's queues, and this
+   * instance takes at most AMQP_PREFETCH messages from each at a time.
+   */
+  readonly backlog = 0;
 
   async start(): Promise<void> {
     this.registry.discover();
