@@ -1,9 +1,6 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
-import { DATABASE } from '../database/database.tokens.js';
-import type { Database } from '../database/database.js';
-import type { DeliveryStatus } from '../database/schema.js';
-import { DeliveryLog, describeError } from './delivery-log.js';
+import { DeliveryLog, describeError, type StoredDelivery } from './delivery-log.js';
 import { CommitSignal } from './commit-signal.js';
 import { DispatchLease } from './dispatch-lease.js';
 import type { DomainEvent } from './domain-event.js';
@@ -66,7 +63,6 @@ export class EventDispatcher implements EventTransport {
   private marking?: Promise<void>;
 
   constructor(
-    @Inject(DATABASE) private readonly database: Database,
     private readonly config: AppConfig,
     private readonly store: EventStore,
     private readonly registry: SubscriberRegistry,
@@ -167,48 +163,28 @@ export class EventDispatcher implements EventTransport {
       (e) => !this.inMemory.has(e.meta.seq),
     );
     if (events.length === 0) return;
-    const rows = await this.database.reader
-      .selectFrom('deliveries')
-      .select(['subscriber', 'event_id', 'status', 'attempts', 'next_attempt_at'])
-      .where(
-        'event_id',
-        'in',
-        events.map((e) => e.meta.eventId),
-      )
-      .execute();
-    const known = new Map<string, Map<string, (typeof rows)[number]>>();
-    for (const row of rows) {
-      const perEvent = known.get(row.event_id) ?? new Map();
-      perEvent.set(row.subscriber, row);
-      known.set(row.event_id, perEvent);
-    }
+    const known = await this.log.storedDeliveries(events.map((e) => e.meta.eventId));
     this.enqueue(
       events.filter((e) => !finishedMeanwhile.has(e.meta.seq)),
       known,
     );
   }
 
-  private enqueue(
-    events: DomainEvent[],
-    known: Map<
-      string,
-      Map<string, { status: DeliveryStatus; attempts: number; next_attempt_at: string | null }>
-    >,
-  ): void {
+  private enqueue(events: DomainEvent[], known: Map<string, Map<string, StoredDelivery>>): void {
     const finished: DomainEvent[] = [];
     for (const event of events) {
       const { seq, eventId, streamId } = event.meta;
       if (this.inMemory.has(seq)) continue;
       const pending = new Map<string, PendingDelivery>();
-      const rows = known.get(eventId);
+      const stored = known.get(eventId);
       for (const subscriber of this.registry.all()) {
         if (!subscriber.accepts(event)) continue;
-        const row = rows?.get(subscriber.id);
-        if (row && row.status !== 'RETRY') continue;
+        const delivery = stored?.get(subscriber.id);
+        if (delivery && delivery.status !== 'RETRY') continue;
         pending.set(subscriber.id, {
           subscriber,
-          attempts: row?.attempts ?? 0,
-          notBefore: row?.next_attempt_at ? Date.parse(row.next_attempt_at) : 0,
+          attempts: delivery?.attempts ?? 0,
+          notBefore: delivery?.notBefore ?? 0,
         });
       }
       if (pending.size === 0) {

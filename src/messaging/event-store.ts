@@ -1,5 +1,6 @@
 import { newId } from '../common/ids.js';
 import { Inject, Injectable } from '@nestjs/common';
+import { crashPoint } from '../common/crash-points.js';
 import { DATABASE } from '../database/database.tokens.js';
 import type { Database } from '../database/database.js';
 import type { EventLogTable } from '../database/schema.js';
@@ -7,7 +8,7 @@ import { sql, type Insertable, type Selectable } from 'kysely';
 import { Statement } from '../database/statement.js';
 import { attachMeta, eventTypeOf, reviveEvent, type DomainEvent } from './domain-event.js';
 import { messageContext } from './message-context.js';
-import type { Tx } from './unit-of-work.js';
+import { UnitOfWork, type Tx } from './unit-of-work.js';
 
 export interface AppendTarget {
   streamId: string;
@@ -67,7 +68,10 @@ const STREAM_LOCK_SEED = 7_355_608;
  */
 @Injectable()
 export class EventStore {
-  constructor(@Inject(DATABASE) private readonly database: Database) {}
+  constructor(
+    @Inject(DATABASE) private readonly database: Database,
+    private readonly uow: UnitOfWork,
+  ) {}
 
   async append(tx: Tx, events: readonly DomainEvent[], target: AppendTarget): Promise<void> {
     if (events.length === 0) return;
@@ -144,8 +148,42 @@ export class EventStore {
     return rows.map((row) => revive(row));
   }
 
+  /**
+   * One step of the relay to the broker: hands the oldest events not yet relayed (up to limit)
+   * to `publish` and, once it resolves (the broker confirmed them), marks them relayed; returns
+   * how many. On PostgreSQL the batch is claimed with FOR UPDATE SKIP LOCKED in a transaction held
+   * until the mark, so instances relay different events; SQLite has one instance and one writer,
+   * so the batch is read, published and then marked in a unit. If `publish` throws, nothing is
+   * marked and the events are relayed again later (the consumers' inbox drops a second copy).
+   */
+  async relay(limit: number, publish: (events: DomainEvent[]) => Promise<void>): Promise<number> {
+    if (this.database.dialect === 'postgres') {
+      return this.uow.lockingTransaction(async (tx) => {
+        const events = await this.claimUnrelayed(tx, limit);
+        if (events.length === 0) return 0;
+        await publish(events);
+        crashPoint('tx-before-commit');
+        await this.markRelayed(
+          tx,
+          events.map((e) => e.meta.seq),
+        );
+        return events.length;
+      });
+    }
+    const events = await this.readUnrelayed(limit);
+    if (events.length === 0) return 0;
+    await publish(events);
+    await this.uow.transaction((tx) =>
+      this.markRelayed(
+        tx,
+        events.map((e) => e.meta.seq),
+      ),
+    );
+    return events.length;
+  }
+
   /** Events not yet relayed to the broker, oldest first, locked for this relay (PostgreSQL). */
-  async claimUnrelayed(tx: Tx, limit: number): Promise<DomainEvent[]> {
+  private async claimUnrelayed(tx: Tx, limit: number): Promise<DomainEvent[]> {
     const rows = await tx.db
       .selectFrom('event_log')
       .selectAll()
@@ -160,12 +198,12 @@ export class EventStore {
   }
 
   /** Events not yet relayed to the broker, oldest first (one instance: SQLite). */
-  readUnrelayed(limit: number): Promise<DomainEvent[]> {
+  private readUnrelayed(limit: number): Promise<DomainEvent[]> {
     return this.readUndispatched(limit);
   }
 
   /** Notes that these events are in the broker's hands. */
-  async markRelayed(tx: Tx, seqs: readonly number[]): Promise<void> {
+  private async markRelayed(tx: Tx, seqs: readonly number[]): Promise<void> {
     await this.markDispatched(tx, seqs);
   }
 

@@ -1,21 +1,17 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import amqp, {
   type Channel,
   type ChannelModel,
   type ConfirmChannel,
   type ConsumeMessage,
 } from 'amqplib';
-import { crashPoint } from '../../common/crash-points.js';
 import { AppConfig } from '../../config/app-config.js';
-import { DATABASE } from '../../database/database.tokens.js';
-import type { Database } from '../../database/database.js';
 import { CommitSignal } from '../commit-signal.js';
 import { DeliveryLog, describeError } from '../delivery-log.js';
 import type { DomainEvent } from '../domain-event.js';
 import { EventStore, revive } from '../event-store.js';
 import type { BrokerState, EventTransport, TransportRole } from '../event-transport.js';
-import { UnitOfWork } from '../unit-of-work.js';
 import { SubscriberRegistry, type Subscriber } from '../subscribers.js';
 
 const RELAY_BATCH = 200;
@@ -80,12 +76,10 @@ export class AmqpTransport implements EventTransport {
   private idle: Array<() => void> = [];
 
   constructor(
-    @Inject(DATABASE) private readonly database: Database,
     private readonly config: AppConfig,
     private readonly registry: SubscriberRegistry,
     private readonly log: DeliveryLog,
     private readonly store: EventStore,
-    private readonly uow: UnitOfWork,
     signal: CommitSignal,
   ) {
     this.names = topology(config.amqpPrefix);
@@ -250,44 +244,16 @@ export class AmqpTransport implements EventTransport {
     })();
   }
 
-  /**
-   * Publishes one batch of unrelayed events with one confirm wait, then marks them relayed. On
-   * PostgreSQL the batch is claimed with FOR UPDATE SKIP LOCKED in a transaction held until the
-   * mark, so instances relay different events; SQLite has one instance and one writer, so the
-   * batch is read, published and then marked in a unit. Returns how many.
-   */
-  private async relayBatch(): Promise<number> {
+  /** Publishes one batch of unrelayed events with one confirm wait; returns how many. */
+  private relayBatch(): Promise<number> {
     const publisher = this.publisher;
-    if (!publisher) return 0;
-    const publish = async (events: DomainEvent[]) => {
+    if (!publisher) return Promise.resolve(0);
+    return this.store.relay(RELAY_BATCH, async (events) => {
       for (const event of events) {
         publisher.publish(this.names.events, event.meta.type, encode(event), properties(event, 0));
       }
       await confirmed(publisher);
-    };
-    if (this.database.dialect === 'postgres') {
-      return this.uow.lockingTransaction(async (tx) => {
-        const events = await this.store.claimUnrelayed(tx, RELAY_BATCH);
-        if (events.length === 0) return 0;
-        await publish(events);
-        crashPoint('tx-before-commit');
-        await this.store.markRelayed(
-          tx,
-          events.map((e) => e.meta.seq),
-        );
-        return events.length;
-      });
-    }
-    const events = await this.store.readUnrelayed(RELAY_BATCH);
-    if (events.length === 0) return 0;
-    await publish(events);
-    await this.uow.transaction((tx) =>
-      this.store.markRelayed(
-        tx,
-        events.map((e) => e.meta.seq),
-      ),
-    );
-    return events.length;
+    });
   }
 
   // ---- consumers ------------------------------------------------------------------------------
