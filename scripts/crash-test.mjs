@@ -425,10 +425,10 @@ async function isSettled(base, order) {
   );
 }
 
-function undispatchedEvents() {
+function undeliveredEvents() {
   const db = new Database(dbFile, { readonly: true, fileMustExist: true });
   try {
-    return db.prepare('SELECT COUNT(*) AS n FROM event_log WHERE dispatched = 0').get().n;
+    return db.prepare('SELECT COUNT(*) AS n FROM event_log WHERE delivered = 0').get().n;
   } finally {
     db.close();
   }
@@ -453,7 +453,7 @@ async function waitSettled(service) {
     const unsettled = orders.length - orders.filter((o) => settled.has(o.id)).length;
     const inventory = await getJson(service.base, '/inventory');
     const reserved = inventory.reduce((sum, p) => sum + p.reserved, 0);
-    const undelivered = unsettled === 0 && reserved === 0 ? undispatchedEvents() : -1;
+    const undelivered = unsettled === 0 && reserved === 0 ? undeliveredEvents() : -1;
     state = `${unsettled} of ${orders.length} orders unsettled, ${reserved} units reserved, ${undelivered} events undelivered`;
     if (unsettled === 0 && reserved === 0 && undelivered === 0) return { ok: true, orders };
     if (Date.now() > deadline) return { ok: false, state };
@@ -664,9 +664,8 @@ function checkDatabase(db) {
     notificationViolations,
     eventViolations,
     events: events.length,
-    undispatched:
-      events.length -
-      db.prepare('SELECT COUNT(*) AS n FROM event_log WHERE dispatched = 1').get().n,
+    undelivered:
+      events.length - db.prepare('SELECT COUNT(*) AS n FROM event_log WHERE delivered = 1').get().n,
     deliveries: Object.fromEntries(deliveries.map((d) => [d.status, d.n])),
   };
 }
@@ -795,7 +794,7 @@ async function main() {
       'charges / refunds / declined',
       `${figures.charges} / ${figures.refunds} / ${figures.declined}`,
     ],
-    ['events in the log (undelivered)', `${figures.events} (${figures.undispatched})`],
+    ['events in the log (undelivered)', `${figures.events} (${figures.undelivered})`],
     [
       'deliveries retrying / dead',
       `${figures.deliveries.RETRY ?? 0} / ${figures.deliveries.DEAD ?? 0}`,

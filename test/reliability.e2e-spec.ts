@@ -274,15 +274,15 @@ describe('dead-lettering happens once', () => {
           async () => ({
             backlog: t.app.get(EventTransport).backlog,
             letters: await lettersOf(created.meta.eventId, 'RaceHandler'),
-            dispatched: (
+            delivered: (
               await db(t)
                 .selectFrom('event_log')
-                .select('dispatched')
+                .select('delivered')
                 .where('seq', '=', created.meta.seq)
                 .executeTakeFirstOrThrow()
-            ).dispatched,
+            ).delivered,
           }),
-          (s) => s.backlog === 0 && s.letters.length > 0 && Number(s.dispatched) === 1,
+          (s) => s.backlog === 0 && s.letters.length > 0 && Number(s.delivered) === 1,
           { what: 'the poisoned OrderCreated to be dead-lettered and the log drained' },
         );
         expect(RaceHandler.runs).toBe(3);

@@ -123,7 +123,7 @@ export class EventDispatcher implements EventTransport {
     const subscriber = this.registry.byId(subscriberId);
     if (!subscriber) throw new Error(`Unknown subscriber ${subscriberId}`);
     await this.log.reopen(subscriberId, event.meta.eventId);
-    await this.uow.transaction((tx) => this.store.markUndispatched(tx, event.meta.seq));
+    await this.uow.transaction((tx) => this.store.markUndelivered(tx, event.meta.seq));
     if (!this.lease.held) return; // the instance that delivers finds it in the log
     const lane = this.laneFor(event.meta.streamId);
     let queued = lane.events.find((q) => q.event.meta.seq === event.meta.seq);
@@ -159,7 +159,7 @@ export class EventDispatcher implements EventTransport {
   }
 
   private async pollOnce(finishedMeanwhile: Set<number>): Promise<void> {
-    const events = (await this.store.readUndispatched(POLL_BATCH + this.inMemory.size)).filter(
+    const events = (await this.store.readUndelivered(POLL_BATCH + this.inMemory.size)).filter(
       (e) => !this.inMemory.has(e.meta.seq),
     );
     if (events.length === 0) return;
@@ -196,7 +196,7 @@ export class EventDispatcher implements EventTransport {
       this.inMemory.add(seq);
       this.schedule(lane);
     }
-    for (const event of finished) this.markDispatched(event.meta.seq);
+    for (const event of finished) this.markDelivered(event.meta.seq);
   }
 
   /**
@@ -204,7 +204,7 @@ export class EventDispatcher implements EventTransport {
    * events finished since the last one; a mark lost in a crash only makes a poll look at the
    * event again and find every delivery done.
    */
-  private markDispatched(seq: number): void {
+  private markDelivered(seq: number): void {
     this.toMark.push(seq);
     this.marking ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() =>
       this.flushMarks(),
@@ -216,7 +216,7 @@ export class EventDispatcher implements EventTransport {
       const seqs = this.toMark.splice(0);
       await messageContext
         .run({ correlationId: 'dispatcher', causationId: null, background: true }, () =>
-          this.uow.transaction((tx) => this.store.markDispatched(tx, seqs)),
+          this.uow.transaction((tx) => this.store.markDelivered(tx, seqs)),
         )
         .catch((error: unknown) =>
           this.logger.error(`Could not mark events: ${describeError(error)}`),
@@ -344,7 +344,7 @@ export class EventDispatcher implements EventTransport {
       try {
         await this.log.recordOutcome(event, subscriber.id, outcome);
       } catch (recordError: unknown) {
-        // Still not stored: the event stays undispatched, and a later poll delivers it again,
+        // Still not stored: the event stays undelivered, and a later poll delivers it again,
         // which the subscriber's guarded writes make harmless.
         this.logger.error(
           `Could not record ${subscriber.id} on ${event.meta.eventId}: ${describeError(recordError)}`,
@@ -358,7 +358,7 @@ export class EventDispatcher implements EventTransport {
     // A replay that put the event back meanwhile keeps it in memory.
     if (!lane.events.some((q) => q.event.meta.seq === event.meta.seq)) {
       this.inMemory.delete(event.meta.seq);
-      this.markDispatched(event.meta.seq);
+      this.markDelivered(event.meta.seq);
     }
   }
 }

@@ -3,10 +3,16 @@ import { Inject, Injectable } from '@nestjs/common';
 import { crashPoint } from '../common/crash-points.js';
 import { DATABASE } from '../database/database.tokens.js';
 import type { Database } from '../database/database.js';
-import type { EventLogTable } from '../database/schema.js';
-import { sql, type Insertable, type Selectable } from 'kysely';
+import type { DB, EventLogTable } from '../database/schema.js';
+import { sql, type Insertable, type Kysely, type Selectable } from 'kysely';
 import { Statement } from '../database/statement.js';
-import { attachMeta, eventTypeOf, reviveEvent, type DomainEvent } from './domain-event.js';
+import {
+  attachMeta,
+  eventTypeOf,
+  reviveEvent,
+  type DomainEvent,
+  type EventMeta,
+} from './domain-event.js';
 import { messageContext } from './message-context.js';
 import { UnitOfWork, type Tx } from './unit-of-work.js';
 
@@ -99,10 +105,7 @@ export class EventStore {
       ...rows.flatMap((row) => INSERT_COLUMNS.map((column) => row[column])),
     );
     rows.forEach((row, index) => {
-      attachMeta(
-        events[index],
-        metaOf({ ...row, seq: Number(inserted[index].seq), dispatched: 0 }),
-      );
+      attachMeta(events[index], metaOf({ ...row, seq: Number(inserted[index].seq) }));
       tx.appended.push(events[index]);
     });
   }
@@ -136,16 +139,27 @@ export class EventStore {
   }
 
   /** Events not yet delivered to all their subscribers, oldest first. */
-  async readUndispatched(limit: number): Promise<DomainEvent[]> {
+  async readUndelivered(limit: number): Promise<DomainEvent[]> {
     const rows = await this.database.reader
       .selectFrom('event_log')
       .selectAll()
-      // A literal, not a parameter: only then may the partial index on undispatched events serve.
-      .where('dispatched', '=', sql.lit(0))
+      // A literal, not a parameter: only then may the partial index on undelivered events serve.
+      .where('delivered', '=', sql.lit(0))
       .orderBy('seq')
       .limit(limit)
       .execute();
     return rows.map((row) => revive(row));
+  }
+
+  /** Notes, in the given unit, that every subscriber has finished with these events. */
+  async markDelivered(tx: Tx, seqs: readonly number[]): Promise<void> {
+    if (seqs.length === 0) return;
+    await tx.db.updateTable('event_log').set({ delivered: 1 }).where('seq', 'in', seqs).execute();
+  }
+
+  /** Notes that an event is to be delivered again (a replay). */
+  async markUndelivered(tx: Tx, seq: number): Promise<void> {
+    await tx.db.updateTable('event_log').set({ delivered: 0 }).where('seq', '=', seq).execute();
   }
 
   /**
@@ -155,67 +169,56 @@ export class EventStore {
    * until the mark, so instances relay different events; SQLite has one instance and one writer,
    * so the batch is read, published and then marked in a unit. If `publish` throws, nothing is
    * marked and the events are relayed again later (the consumers' inbox drops a second copy).
+   *
+   * An event already delivered (by the in-process dispatcher, before the service was given a
+   * broker) is marked relayed without being published: every subscriber has it already.
    */
   async relay(limit: number, publish: (events: DomainEvent[]) => Promise<void>): Promise<number> {
+    const handOn = async (rows: EventRow[]) => {
+      const events = rows.filter((row) => Number(row.delivered) === 0).map((row) => revive(row));
+      if (events.length > 0) await publish(events);
+    };
     if (this.database.dialect === 'postgres') {
       return this.uow.lockingTransaction(async (tx) => {
-        const events = await this.claimUnrelayed(tx, limit);
-        if (events.length === 0) return 0;
-        await publish(events);
+        const rows = await this.unrelayed(tx.db, limit).forUpdate().skipLocked().execute();
+        if (rows.length === 0) return 0;
+        await handOn(rows);
         crashPoint('tx-before-commit');
-        await this.markRelayed(
-          tx,
-          events.map((e) => e.meta.seq),
-        );
-        return events.length;
+        await this.markRelayed(tx, rows);
+        return rows.length;
       });
     }
-    const events = await this.readUnrelayed(limit);
-    if (events.length === 0) return 0;
-    await publish(events);
-    await this.uow.transaction((tx) =>
-      this.markRelayed(
-        tx,
-        events.map((e) => e.meta.seq),
-      ),
+    const rows = await this.unrelayed(this.database.reader, limit).execute();
+    if (rows.length === 0) return 0;
+    await handOn(rows);
+    await this.uow.transaction((tx) => this.markRelayed(tx, rows));
+    return rows.length;
+  }
+
+  /** Events not yet relayed to the broker, oldest first. */
+  private unrelayed(db: Kysely<DB>, limit: number) {
+    return (
+      db
+        .selectFrom('event_log')
+        .selectAll()
+        // A literal, not a parameter: only then may the partial index on unrelayed events serve.
+        .where('relayed', '=', sql.lit(0))
+        .orderBy('seq')
+        .limit(limit)
     );
-    return events.length;
   }
 
-  /** Events not yet relayed to the broker, oldest first, locked for this relay (PostgreSQL). */
-  private async claimUnrelayed(tx: Tx, limit: number): Promise<DomainEvent[]> {
-    const rows = await tx.db
-      .selectFrom('event_log')
-      .selectAll()
-      // A literal, not a parameter: only then may the partial index on undispatched events serve.
-      .where('dispatched', '=', sql.lit(0))
-      .orderBy('seq')
-      .limit(limit)
-      .forUpdate()
-      .skipLocked()
+  /** Notes, in the given unit, that these events are in the broker's hands. */
+  private async markRelayed(tx: Tx, rows: readonly EventRow[]): Promise<void> {
+    await tx.db
+      .updateTable('event_log')
+      .set({ relayed: 1 })
+      .where(
+        'seq',
+        'in',
+        rows.map((row) => row.seq),
+      )
       .execute();
-    return rows.map((row) => revive(row));
-  }
-
-  /** Events not yet relayed to the broker, oldest first (one instance: SQLite). */
-  private readUnrelayed(limit: number): Promise<DomainEvent[]> {
-    return this.readUndispatched(limit);
-  }
-
-  /** Notes that these events are in the broker's hands. */
-  private async markRelayed(tx: Tx, seqs: readonly number[]): Promise<void> {
-    await this.markDispatched(tx, seqs);
-  }
-
-  /** Notes, in the given unit, that these events are done with (delivered to every subscriber). */
-  async markDispatched(tx: Tx, seqs: readonly number[]): Promise<void> {
-    if (seqs.length === 0) return;
-    await tx.db.updateTable('event_log').set({ dispatched: 1 }).where('seq', 'in', seqs).execute();
-  }
-
-  /** Notes that an event is to be delivered again (a replay). */
-  async markUndispatched(tx: Tx, seq: number): Promise<void> {
-    await tx.db.updateTable('event_log').set({ dispatched: 0 }).where('seq', '=', seq).execute();
   }
 
   async readOne(eventId: string): Promise<DomainEvent | undefined> {
@@ -228,7 +231,7 @@ export class EventStore {
   }
 }
 
-function metaOf(row: EventRow) {
+function metaOf(row: Omit<EventRow, 'delivered' | 'relayed'>): EventMeta {
   return {
     seq: Number(row.seq),
     eventId: row.event_id,

@@ -9,8 +9,8 @@ import amqp, {
 import { AppConfig } from '../../config/app-config.js';
 import { CommitSignal } from '../commit-signal.js';
 import { DeliveryLog, describeError } from '../delivery-log.js';
-import type { DomainEvent } from '../domain-event.js';
-import { EventStore, revive } from '../event-store.js';
+import { attachMeta, reviveEvent, type DomainEvent, type EventMeta } from '../domain-event.js';
+import { EventStore } from '../event-store.js';
 import type { BrokerState, EventTransport, TransportRole } from '../event-transport.js';
 import { SubscriberRegistry, type Subscriber } from '../subscribers.js';
 
@@ -406,24 +406,12 @@ function encode(event: DomainEvent): Buffer {
 
 function decode(msg: ConsumeMessage): DomainEvent {
   const { meta, payload } = JSON.parse(msg.content.toString('utf8')) as {
-    meta: DomainEvent['meta'];
+    meta: EventMeta;
     payload: Record<string, unknown>;
   };
-  return revive({
-    seq: meta.seq,
-    event_id: meta.eventId,
-    type: meta.type,
-    stream_id: meta.streamId,
-    aggregate_type: meta.aggregateType,
-    aggregate_id: meta.aggregateId,
-    aggregate_version: meta.aggregateVersion,
-    payload: JSON.stringify(payload),
-    correlation_id: meta.correlationId,
-    causation_id: meta.causationId,
-    occurred_at: meta.occurredAt,
-    schema_version: meta.schemaVersion,
-    dispatched: 1,
-  });
+  const event = reviveEvent(meta.type, payload);
+  attachMeta(event, meta);
+  return event;
 }
 
 function properties(event: DomainEvent, attempts: number) {
