@@ -108,14 +108,14 @@ describe('retries, dead letters and replay', () => {
           id: string;
           subscriber: string;
           eventType: string;
-          orderId: string;
+          streamId: string;
           attempts: number;
           lastError: string;
         }>,
-      (list) => list.filter((d) => d.orderId === a).length === 2,
+      (list) => list.filter((d) => d.streamId === a).length === 2,
       { what: 'both poison deliveries of order a to be dead-lettered' },
     );
-    const created = letters.find((d) => d.orderId === a && d.eventType === 'OrderCreated')!;
+    const created = letters.find((d) => d.streamId === a && d.eventType === 'OrderCreated')!;
     expect(created).toMatchObject({ subscriber: 'PoisonHandler', attempts: 3 });
     expect(created.lastError).toContain('poison OrderCreated');
     // Exactly RETRY_MAX_ATTEMPTS tries, then nothing more.

@@ -13,7 +13,7 @@ export interface DeadLetterView {
   subscriber: string;
   eventId: string;
   eventType: string;
-  orderId: string;
+  streamId: string;
   attempts: number;
   lastError: string;
   failedAt: string;
@@ -83,7 +83,7 @@ function toView(row: Selectable<DeadLettersTable>): DeadLetterView {
     subscriber: row.subscriber,
     eventId: row.event_id,
     eventType: row.event_type,
-    orderId: row.stream_id,
+    streamId: row.stream_id,
     attempts: Number(row.attempts),
     lastError: row.last_error,
     failedAt: row.failed_at,

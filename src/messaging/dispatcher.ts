@@ -21,7 +21,7 @@ interface QueuedEvent {
   pending: Map<string, PendingDelivery>;
 }
 
-/** The undelivered events of one order, delivered strictly one at a time in sequence order. */
+/** The undelivered events of one stream, delivered strictly one at a time in sequence order. */
 interface Lane {
   streamId: string;
   events: QueuedEvent[];
@@ -37,10 +37,10 @@ const POLL_BATCH = 500;
  * Delivers stored events to every subscriber, durably.
  *
  * - Woken by each commit; a poll of the event log finds what a crash or restart left behind.
- * - Events of one order go one at a time, in sequence order; different orders run concurrently,
- *   up to DISPATCH_CONCURRENCY.
+ * - Events of one stream go one at a time, in sequence order; different streams run
+ *   concurrently, up to DISPATCH_CONCURRENCY.
  * - A subscriber that throws is retried with exponential backoff and jitter. Its later events for
- *   the same order wait behind it; other subscribers and other orders go on. After
+ *   the same stream wait behind it; other subscribers and other streams go on. After
  *   RETRY_MAX_ATTEMPTS the delivery is dead-lettered and the subscriber moves on.
  * - Each delivery is recorded (deliveries table) once the subscriber returns. Subscribers guard
  *   their own writes by state in the same transaction, so a repeated delivery has no effect.
@@ -118,7 +118,7 @@ export class EventDispatcher implements EventTransport {
     return this.inMemory.size;
   }
 
-  /** Puts a dead-lettered delivery back in its order's lane, with a fresh attempt count. */
+  /** Puts a dead-lettered delivery back in its stream's lane, with a fresh attempt count. */
   async replay(subscriberId: string, event: DomainEvent): Promise<void> {
     const subscriber = this.registry.byId(subscriberId);
     if (!subscriber) throw new Error(`Unknown subscriber ${subscriberId}`);

@@ -24,7 +24,7 @@ export class MessagingRuntime {
 
   /**
    * Refuses new work (503 with Retry-After) while more than BACKLOG_LIMIT events wait in memory for
-   * delivery or units wait for a commit: memory stays bounded, and the orders already accepted
+   * delivery or units wait for a commit: memory stays bounded, and the work already accepted
    * keep their pace instead of all slowing down together.
    */
   assertAcceptingWork(): void {

@@ -17,8 +17,8 @@ import { SubscriberRegistry, type Subscriber } from '../subscribers.js';
 const RELAY_BATCH = 200;
 /** Delay queues: a retry waits in the smallest one that is at least its backoff. */
 const DELAY_BUCKETS_MS = [50, 250, 1000, 5000, 30000, 120000];
-/** How long a delivery waits when an earlier event of its order is not done yet. */
-const ORDER_WAIT_MS = 50;
+/** How long a delivery waits when an earlier event of its stream is not done yet. */
+const STREAM_WAIT_MS = 50;
 const RECONNECT_MS = 1000;
 /** Longest wait for publisher confirms before a publish counts as failed (and is retried). */
 const CONFIRM_TIMEOUT_MS = 10_000;
@@ -51,7 +51,7 @@ function topology(prefix: string): Topology {
  *   types it takes; all instances consume from it (competing consumers). A message is acked only
  *   after the subscriber's work and its delivery record have committed.
  * - The inbox (deliveries) drops a redelivered message that was already handled.
- * - Per order, a subscriber handles events in sequence: a delivery whose order has an earlier
+ * - Per stream, a subscriber handles events in sequence: a delivery whose stream has an earlier
  *   event this subscriber takes and has not finished waits (briefly, through a delay queue).
  * - A failure is retried through delay queues (`<prefix>.delay.<ms>`, dead-lettered back to the
  *   subscriber's queue through `<prefix>.requeue`) with exponential backoff and jitter; after
@@ -306,7 +306,7 @@ export class AmqpTransport implements EventTransport {
   private async handle(subscriber: Subscriber, event: DomainEvent, attempts: number) {
     if (await this.log.isDone(subscriber.id, event.meta.eventId)) return true;
     if (await this.waitsForEarlierEvent(subscriber, event)) {
-      await this.sendLater(subscriber, event, attempts, ORDER_WAIT_MS);
+      await this.sendLater(subscriber, event, attempts, STREAM_WAIT_MS);
       return true;
     }
     const { outcome, recorded } = await this.log.attempt(subscriber, event, attempts);
@@ -338,8 +338,8 @@ export class AmqpTransport implements EventTransport {
   }
 
   /**
-   * True when the order has an earlier event that this subscriber takes and has not finished
-   * (not DONE or DEAD): this delivery must wait so the order's events stay in sequence.
+   * True when the stream has an earlier event that this subscriber takes and has not finished
+   * (not DONE or DEAD): this delivery must wait so the stream's events stay in sequence.
    */
   private waitsForEarlierEvent(subscriber: Subscriber, event: DomainEvent): Promise<boolean> {
     return this.log.hasUnfinishedEarlier(subscriber, event);
