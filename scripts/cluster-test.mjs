@@ -447,7 +447,7 @@ async function waitSettled(db) {
              AND e.type IN ('OrderConfirmationSent', 'OrderFailureNotificationSent'))) AS no_notice,
         (SELECT coalesce(sum(reserved), 0) FROM products) AS reserved,
         (SELECT count(*) FROM payments WHERE status = 'PENDING') AS pending_payments,
-        (SELECT count(*) FROM event_log WHERE dispatched = 0) AS unrelayed,
+        (SELECT count(*) FROM event_log WHERE relayed = 0) AS unrelayed,
         (SELECT count(*) FROM deliveries WHERE status = 'RETRY') AS retrying`);
     const quiet =
       Number(s.open) === 0 &&
@@ -509,8 +509,8 @@ async function diagnoseStall(db) {
     const {
       rows: [row],
     } = await db.query(`
-      SELECT (SELECT count(*) FROM event_log WHERE dispatched = 0) AS unrelayed,
-             (SELECT count(*) FROM (SELECT seq FROM event_log WHERE dispatched = 0
+      SELECT (SELECT count(*) FROM event_log WHERE relayed = 0) AS unrelayed,
+             (SELECT count(*) FROM (SELECT seq FROM event_log WHERE relayed = 0
                                     FOR UPDATE SKIP LOCKED) t) AS free`);
     console.log(
       `  unrelayed outbox rows: ${row.unrelayed}, of which locked by another transaction: ` +
@@ -521,7 +521,7 @@ async function diagnoseStall(db) {
   }
   const { rows: types } = await db.query(`
     SELECT type, count(*)::int AS n, min(seq) AS first, max(seq) AS last
-    FROM event_log WHERE dispatched = 0 GROUP BY type ORDER BY min(seq)`);
+    FROM event_log WHERE relayed = 0 GROUP BY type ORDER BY min(seq)`);
   if (types.length > 0) {
     console.log(
       `  unrelayed by type: ${types.map((t) => `${t.type} ${t.n} (#${t.first}..#${t.last})`).join(', ')}`,

@@ -305,10 +305,10 @@ async function isSettled(base, order) {
   );
 }
 
-function undispatchedEvents() {
+function undeliveredEvents() {
   const db = new Database(dbFile, { readonly: true, fileMustExist: true });
   try {
-    return db.prepare('SELECT COUNT(*) AS n FROM event_log WHERE dispatched = 0').get().n;
+    return db.prepare('SELECT COUNT(*) AS n FROM event_log WHERE delivered = 0').get().n;
   } finally {
     db.close();
   }
@@ -332,7 +332,7 @@ async function waitSettled(service) {
       const unsettled = orders.length - orders.filter((o) => settled.has(o.id)).length;
       const inventory = await getJson(service.base, '/inventory');
       const reserved = inventory.reduce((sum, p) => sum + p.reserved, 0);
-      const undelivered = unsettled === 0 && reserved === 0 ? undispatchedEvents() : -1;
+      const undelivered = unsettled === 0 && reserved === 0 ? undeliveredEvents() : -1;
       const ok = unsettled === 0 && reserved === 0 && undelivered === 0;
       const state = `${unsettled} of ${orders.length} orders unsettled, ${reserved} units reserved, ${undelivered} events undelivered`;
       return { ok, orders, state };
@@ -379,8 +379,8 @@ async function checkInvariants() {
       initialStock: INITIAL_STOCK,
     });
     violations.push(...found);
-    const dispatched = db.prepare('SELECT COUNT(*) AS n FROM event_log WHERE dispatched = 1').get();
-    return { ...figures, undispatched: figures.events - dispatched.n };
+    const delivered = db.prepare('SELECT COUNT(*) AS n FROM event_log WHERE delivered = 1').get();
+    return { ...figures, undelivered: figures.events - delivered.n };
   } finally {
     db.close();
   }
@@ -473,7 +473,7 @@ async function main() {
       `${stats.cancelRequests} (${book.cancelled.size} / ${stats.cancel409})`,
     ],
     figureLine.charges,
-    ['events in the log (undelivered)', `${figures.events} (${figures.undispatched})`],
+    ['events in the log (undelivered)', `${figures.events} (${figures.undelivered})`],
     figureLine.deliveries,
     ['lost orders', figures.lost],
     ['double charges', figures.doubleCharges],

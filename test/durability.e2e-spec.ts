@@ -7,8 +7,8 @@ import pg from 'pg';
 import request from 'supertest';
 import { DATABASE } from '../src/database/database.tokens.js';
 import type { Database } from '../src/database/database.js';
-import { EventDispatcher } from '../src/messaging/dispatcher.js';
 import { EventStore } from '../src/messaging/event-store.js';
+import { EventTransport } from '../src/messaging/event-transport.js';
 import { UnitOfWork } from '../src/messaging/unit-of-work.js';
 import { OrderConfirmationSent } from '../src/notifications/events/order-confirmation-sent.event.js';
 import { EMAIL_SENDER, type EmailMessage } from '../src/notifications/domain/email-sender.port.js';
@@ -325,8 +325,8 @@ if (process.env.TEST_DATABASE_URL && !process.env.TEST_AMQP_URL) {
       const second = await createTestApp(options);
       let firstOpen = true;
       try {
-        expect(first.app.get(EventDispatcher).delivering).toBe(true);
-        expect(second.app.get(EventDispatcher).delivering).toBe(false);
+        expect(first.app.get(EventTransport).role).toBe('delivering');
+        expect(second.app.get(EventTransport).role).toBe('standing by');
         expect((await request(second.http).get('/health').expect(200)).body).toMatchObject({
           events: 'standing by',
         });
@@ -346,8 +346,8 @@ if (process.env.TEST_DATABASE_URL && !process.env.TEST_AMQP_URL) {
         await first.close();
         firstOpen = false;
         await eventually(
-          () => Promise.resolve(second.app.get(EventDispatcher).delivering),
-          (delivering) => delivering,
+          () => Promise.resolve(second.app.get(EventTransport).role),
+          (role) => role === 'delivering',
           { what: 'the second instance to take over delivery' },
         );
         const later = await Promise.all(

@@ -3,8 +3,9 @@ import request from 'supertest';
 import { DATABASE } from '../src/database/database.tokens.js';
 import type { Database } from '../src/database/database.js';
 import { DeliveryLog } from '../src/messaging/delivery-log.js';
-import { EventDispatcher } from '../src/messaging/dispatcher.js';
+import type { DomainEvent } from '../src/messaging/domain-event.js';
 import { EventStore } from '../src/messaging/event-store.js';
+import { EventTransport } from '../src/messaging/event-transport.js';
 import { SubscriberRegistry } from '../src/messaging/subscribers.js';
 import { callingOut, UnitOfWork, type Tx } from '../src/messaging/unit-of-work.js';
 import { OrderCompleted } from '../src/orders/events/order-completed.event.js';
@@ -31,6 +32,19 @@ function db(t: TestApp): Database['reader'] {
 /** Writes as the service does: in a unit of work. */
 function write<T>(t: TestApp, work: (tx: Tx) => Promise<T>): Promise<T> {
   return t.app.get(UnitOfWork).transaction(work);
+}
+
+/**
+ * Delivers one stored event to one subscriber right now, outside the transport, through the
+ * delivery log both transports use, and records it: the path a redelivered message takes.
+ */
+async function deliverNow(t: TestApp, event: DomainEvent, subscriberId: string): Promise<void> {
+  const subscriber = t.app.get(SubscriberRegistry).byId(subscriberId);
+  if (!subscriber) throw new Error(`Unknown subscriber ${subscriberId}`);
+  const log = t.app.get(DeliveryLog);
+  const { outcome, recorded } = await log.attempt(subscriber, event, 0);
+  if (outcome.status !== 'DONE') throw new Error(outcome.error ?? 'delivery failed');
+  if (!recorded) await log.record(event, subscriberId, outcome);
 }
 
 async function paymentsOf(t: TestApp, orderId: string): Promise<Array<{ status: string }>> {
@@ -94,14 +108,14 @@ describe('retries, dead letters and replay', () => {
           id: string;
           subscriber: string;
           eventType: string;
-          orderId: string;
+          streamId: string;
           attempts: number;
           lastError: string;
         }>,
-      (list) => list.filter((d) => d.orderId === a).length === 2,
+      (list) => list.filter((d) => d.streamId === a).length === 2,
       { what: 'both poison deliveries of order a to be dead-lettered' },
     );
-    const created = letters.find((d) => d.orderId === a && d.eventType === 'OrderCreated')!;
+    const created = letters.find((d) => d.streamId === a && d.eventType === 'OrderCreated')!;
     expect(created).toMatchObject({ subscriber: 'PoisonHandler', attempts: 3 });
     expect(created.lastError).toContain('poison OrderCreated');
     // Exactly RETRY_MAX_ATTEMPTS tries, then nothing more.
@@ -242,7 +256,7 @@ describe('dead-lettering happens once', () => {
   if (!process.env.TEST_AMQP_URL) {
     it('a poll of the log while a last failure is being recorded does not run it again', async () => {
       const log = t.app.get(DeliveryLog);
-      const dispatcher = t.app.get(EventDispatcher) as unknown as { poll(): Promise<void> };
+      const dispatcher = t.app.get(EventTransport) as unknown as { poll(): Promise<void> };
       const record = log.record.bind(log);
       const calls: string[] = [];
       // Lands a poll of the event log exactly between the last failure and its record.
@@ -258,17 +272,17 @@ describe('dead-lettering happens once', () => {
         const created = (await t.app.get(EventStore).readStream(id))[0];
         await eventually(
           async () => ({
-            backlog: t.app.get(EventDispatcher).backlog,
+            backlog: t.app.get(EventTransport).backlog,
             letters: await lettersOf(created.meta.eventId, 'RaceHandler'),
-            dispatched: (
+            delivered: (
               await db(t)
                 .selectFrom('event_log')
-                .select('dispatched')
+                .select('delivered')
                 .where('seq', '=', created.meta.seq)
                 .executeTakeFirstOrThrow()
-            ).dispatched,
+            ).delivered,
           }),
-          (s) => s.backlog === 0 && s.letters.length > 0 && Number(s.dispatched) === 1,
+          (s) => s.backlog === 0 && s.letters.length > 0 && Number(s.delivered) === 1,
           { what: 'the poisoned OrderCreated to be dead-lettered and the log drained' },
         );
         expect(RaceHandler.runs).toBe(3);
@@ -302,7 +316,6 @@ describe('duplicate delivery', () => {
       { what: 'stock to be sold' },
     );
     const store = t.app.get(EventStore);
-    const dispatcher = t.app.get(EventDispatcher);
     const subscribers = t.app.get(SubscriberRegistry).all();
     const before = {
       events: await orderEventTypes(t.http, id),
@@ -315,7 +328,7 @@ describe('duplicate delivery', () => {
     const deliveries: Array<Promise<void>> = [];
     for (const event of await store.readStream(id)) {
       for (const subscriber of subscribers.filter((s) => s.accepts(event))) {
-        for (let i = 0; i < 10; i++) deliveries.push(dispatcher.deliverNow(event, subscriber.id));
+        for (let i = 0; i < 10; i++) deliveries.push(deliverNow(t, event, subscriber.id));
       }
     }
     await Promise.all(deliveries);
@@ -339,10 +352,9 @@ describe('duplicate delivery', () => {
       (event) => event !== undefined,
       { what: 'OrderValidated' },
     );
-    const dispatcher = t.app.get(EventDispatcher);
     await Promise.all(
       Array.from({ length: 10 }, () =>
-        dispatcher.deliverNow(validated!, 'OrderFulfilmentSaga.orderValidated'),
+        deliverNow(t, validated!, 'OrderFulfilmentSaga.orderValidated'),
       ),
     );
     expect((await settled(t.http, id)).status).toBe('COMPLETED');
@@ -629,11 +641,11 @@ if (!process.env.TEST_AMQP_URL) {
       expect(refused!.headers['content-type']).toMatch(/application\/problem\+json/);
       expect(refused!.body).toMatchObject({ status: 503, code: 'SERVICE_OVERLOADED' });
       // The backlog stopped near the limit instead of growing with every request.
-      expect(t.app.get(EventDispatcher).backlog).toBeLessThan(100 + 40);
+      expect(t.app.get(EventTransport).backlog).toBeLessThan(100 + 40);
 
       GateHandler.open();
       await eventually(
-        () => Promise.resolve(t.app.get(EventDispatcher).backlog),
+        () => Promise.resolve(t.app.get(EventTransport).backlog),
         (backlog) => backlog < 100,
         { what: 'the backlog to drain', timeoutMs: 30_000 },
       );

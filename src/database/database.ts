@@ -16,6 +16,7 @@ import { initialSchema } from './migrations/001-initial.js';
 import { seedCatalog } from './migrations/002-seed-catalog.js';
 import { reliability } from './migrations/003-reliability.js';
 import { gatewayCalls } from './migrations/004-gateway-calls.js';
+import { deliveredAndRelayed } from './migrations/005-delivered-and-relayed.js';
 import { leanDeliveries } from './migrations/006-lean-deliveries.js';
 import type { DB } from './schema.js';
 import type { StatementRunner } from './statement.js';
@@ -181,12 +182,13 @@ export function openDatabase(options: DatabaseOptions): Database {
   throw new Error(`Unsupported DATABASE_URL: ${options.url}`);
 }
 
-function migrations(dialect: SqlDialectName): Record<string, Migration> {
+export function migrations(dialect: SqlDialectName): Record<string, Migration> {
   return {
     '001-initial': initialSchema(dialect),
     '002-seed-catalog': seedCatalog,
     '003-reliability': reliability,
     '004-gateway-calls': gatewayCalls,
+    '005-delivered-and-relayed': deliveredAndRelayed,
     '006-lean-deliveries': leanDeliveries(dialect),
   };
 }

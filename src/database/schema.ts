@@ -14,7 +14,10 @@ export interface EventLogTable {
   causation_id: string | null;
   occurred_at: string;
   schema_version: number;
-  dispatched: Generated<number>;
+  /** 1 once every subscriber has finished with the event (set by the in-process dispatcher). */
+  delivered: Generated<number>;
+  /** 1 once the event is in the broker's hands (set by the relay to RabbitMQ). */
+  relayed: Generated<number>;
 }
 
 export type DeliveryStatus = 'DONE' | 'RETRY' | 'DEAD';

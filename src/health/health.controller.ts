@@ -4,17 +4,21 @@ import type { Response } from 'express';
 import { sql } from 'kysely';
 import { DATABASE } from '../database/database.tokens.js';
 import type { Database } from '../database/database.js';
-import { MessagingRuntime } from '../messaging/messaging-runtime.js';
+import {
+  EventTransport,
+  type BrokerState,
+  type TransportRole,
+} from '../messaging/event-transport.js';
 
 export interface Health {
   status: 'ok' | 'unavailable';
   database: 'ok' | 'unreachable';
-  broker: 'ok' | 'disconnected' | 'not used';
+  broker: BrokerState;
   /**
    * Who delivers events: every instance through the broker; without one, the instance holding
    * the delivery lease ('delivering'), the others 'standing by' to take over.
    */
-  events: 'through the broker' | 'delivering' | 'standing by';
+  events: TransportRole;
 }
 
 /** Readiness for load balancers and orchestrators: 200 when the database (and broker) answer. */
@@ -23,7 +27,7 @@ export interface Health {
 export class HealthController {
   constructor(
     @Inject(DATABASE) private readonly database: Database,
-    private readonly messaging: MessagingRuntime,
+    private readonly transport: EventTransport,
   ) {}
 
   @Get()
@@ -35,9 +39,9 @@ export class HealthController {
       () => 'ok' as const,
       () => 'unreachable' as const,
     );
-    const broker = this.messaging.brokerState;
+    const broker = this.transport.brokerState;
     const ok = database === 'ok' && broker !== 'disconnected';
     response.status(ok ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE);
-    return { status: ok ? 'ok' : 'unavailable', database, broker, events: this.messaging.role };
+    return { status: ok ? 'ok' : 'unavailable', database, broker, events: this.transport.role };
   }
 }

@@ -5,7 +5,7 @@ import type { Database } from '../database/database.js';
 import type { DeadLettersTable } from '../database/schema.js';
 import type { Selectable } from 'kysely';
 import { EventStore } from './event-store.js';
-import { MessagingRuntime } from './messaging-runtime.js';
+import { EventTransport } from './event-transport.js';
 import { UnitOfWork } from './unit-of-work.js';
 
 export interface DeadLetterView {
@@ -13,7 +13,7 @@ export interface DeadLetterView {
   subscriber: string;
   eventId: string;
   eventType: string;
-  orderId: string;
+  streamId: string;
   attempts: number;
   lastError: string;
   failedAt: string;
@@ -30,7 +30,7 @@ export class DeadLetterError extends DomainError {}
 export class DeadLetterStore {
   constructor(
     @Inject(DATABASE) private readonly database: Database,
-    private readonly runtime: MessagingRuntime,
+    private readonly transport: EventTransport,
     private readonly events: EventStore,
     private readonly uow: UnitOfWork,
   ) {}
@@ -66,7 +66,7 @@ export class DeadLetterStore {
         `Dead letter ${id} was already replayed`,
       );
     }
-    await this.runtime.replay(row.subscriber, event);
+    await this.transport.replay(row.subscriber, event);
     return toView(
       await this.database.reader
         .selectFrom('dead_letters')
@@ -83,7 +83,7 @@ function toView(row: Selectable<DeadLettersTable>): DeadLetterView {
     subscriber: row.subscriber,
     eventId: row.event_id,
     eventType: row.event_type,
-    orderId: row.stream_id,
+    streamId: row.stream_id,
     attempts: Number(row.attempts),
     lastError: row.last_error,
     failedAt: row.failed_at,

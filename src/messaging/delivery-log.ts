@@ -25,6 +25,14 @@ export interface DeliveryOutcome {
   error?: string | null;
 }
 
+/** What the inbox holds of one delivery. */
+export interface StoredDelivery {
+  status: DeliveryStatus;
+  attempts: number;
+  /** RETRY: when the next attempt is due (0: at once). */
+  notBefore: number;
+}
+
 /** What an attempt came to, and whether its outcome is stored already. */
 export interface Attempted {
   outcome: DeliveryOutcome;
@@ -125,6 +133,29 @@ export class DeliveryLog {
       .where('event_id', '=', eventId)
       .executeTakeFirst();
     return row?.status === 'DONE' || row?.status === 'DEAD';
+  }
+
+  /** The stored deliveries of these events: by event id, then by subscriber. */
+  async storedDeliveries(
+    eventIds: readonly string[],
+  ): Promise<Map<string, Map<string, StoredDelivery>>> {
+    const found = new Map<string, Map<string, StoredDelivery>>();
+    if (eventIds.length === 0) return found;
+    const rows = await this.database.reader
+      .selectFrom('deliveries')
+      .select(['subscriber', 'event_id', 'status', 'attempts', 'next_attempt_at'])
+      .where('event_id', 'in', eventIds)
+      .execute();
+    for (const row of rows) {
+      let perEvent = found.get(row.event_id);
+      if (!perEvent) found.set(row.event_id, (perEvent = new Map()));
+      perEvent.set(row.subscriber, {
+        status: row.status,
+        attempts: Number(row.attempts),
+        notBefore: row.next_attempt_at ? Date.parse(row.next_attempt_at) : 0,
+      });
+    }
+    return found;
   }
 
   /**

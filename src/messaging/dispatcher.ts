@@ -1,13 +1,11 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
-import { DATABASE } from '../database/database.tokens.js';
-import type { Database } from '../database/database.js';
-import type { DeliveryStatus } from '../database/schema.js';
-import { DeliveryLog, describeError } from './delivery-log.js';
+import { DeliveryLog, describeError, type StoredDelivery } from './delivery-log.js';
 import { CommitSignal } from './commit-signal.js';
 import { DispatchLease } from './dispatch-lease.js';
 import type { DomainEvent } from './domain-event.js';
 import { EventStore } from './event-store.js';
+import type { BrokerState, EventTransport, TransportRole } from './event-transport.js';
 import { messageContext } from './message-context.js';
 import { UnitOfWork } from './unit-of-work.js';
 import { SubscriberRegistry, type Subscriber } from './subscribers.js';
@@ -23,7 +21,7 @@ interface QueuedEvent {
   pending: Map<string, PendingDelivery>;
 }
 
-/** The undelivered events of one order, delivered strictly one at a time in sequence order. */
+/** The undelivered events of one stream, delivered strictly one at a time in sequence order. */
 interface Lane {
   streamId: string;
   events: QueuedEvent[];
@@ -39,16 +37,16 @@ const POLL_BATCH = 500;
  * Delivers stored events to every subscriber, durably.
  *
  * - Woken by each commit; a poll of the event log finds what a crash or restart left behind.
- * - Events of one order go one at a time, in sequence order; different orders run concurrently,
- *   up to DISPATCH_CONCURRENCY.
+ * - Events of one stream go one at a time, in sequence order; different streams run
+ *   concurrently, up to DISPATCH_CONCURRENCY.
  * - A subscriber that throws is retried with exponential backoff and jitter. Its later events for
- *   the same order wait behind it; other subscribers and other orders go on. After
+ *   the same stream wait behind it; other subscribers and other streams go on. After
  *   RETRY_MAX_ATTEMPTS the delivery is dead-lettered and the subscriber moves on.
  * - Each delivery is recorded (deliveries table) once the subscriber returns. Subscribers guard
  *   their own writes by state in the same transaction, so a repeated delivery has no effect.
  */
 @Injectable()
-export class EventDispatcher {
+export class EventDispatcher implements EventTransport {
   private readonly logger = new Logger(EventDispatcher.name);
   private readonly lanes = new Map<string, Lane>();
   private readonly inMemory = new Set<number>();
@@ -65,7 +63,6 @@ export class EventDispatcher {
   private marking?: Promise<void>;
 
   constructor(
-    @Inject(DATABASE) private readonly database: Database,
     private readonly config: AppConfig,
     private readonly store: EventStore,
     private readonly registry: SubscriberRegistry,
@@ -109,34 +106,24 @@ export class EventDispatcher {
     this.started = false;
   }
 
-  /** Whether this instance delivers events now (false: another instance does). */
-  get delivering(): boolean {
-    return this.started && this.lease.held;
+  /** 'delivering' while this instance holds the delivery lease; else another instance does. */
+  get role(): TransportRole {
+    return this.started && this.lease.held ? 'delivering' : 'standing by';
   }
+
+  readonly brokerState: BrokerState = 'not used';
 
   /** Number of events waiting in memory for at least one subscriber. */
   get backlog(): number {
     return this.inMemory.size;
   }
 
-  /**
-   * Delivers one stored event to one subscriber right now, outside the lanes, and records it.
-   * Used to show that a repeated delivery has no second effect.
-   */
-  async deliverNow(event: DomainEvent, subscriberId: string): Promise<void> {
-    const subscriber = this.registry.byId(subscriberId);
-    if (!subscriber) throw new Error(`Unknown subscriber ${subscriberId}`);
-    const { outcome, recorded } = await this.log.attempt(subscriber, event, 0);
-    if (outcome.status !== 'DONE') throw new Error(outcome.error ?? 'delivery failed');
-    if (!recorded) await this.log.record(event, subscriberId, outcome);
-  }
-
-  /** Puts a dead-lettered delivery back in its order's lane, with a fresh attempt count. */
+  /** Puts a dead-lettered delivery back in its stream's lane, with a fresh attempt count. */
   async replay(subscriberId: string, event: DomainEvent): Promise<void> {
     const subscriber = this.registry.byId(subscriberId);
     if (!subscriber) throw new Error(`Unknown subscriber ${subscriberId}`);
     await this.log.reopen(subscriberId, event.meta.eventId);
-    await this.uow.transaction((tx) => this.store.markUndispatched(tx, event.meta.seq));
+    await this.uow.transaction((tx) => this.store.markUndelivered(tx, event.meta.seq));
     if (!this.lease.held) return; // the instance that delivers finds it in the log
     const lane = this.laneFor(event.meta.streamId);
     let queued = lane.events.find((q) => q.event.meta.seq === event.meta.seq);
@@ -172,54 +159,34 @@ export class EventDispatcher {
   }
 
   private async pollOnce(finishedMeanwhile: Set<number>): Promise<void> {
-    const events = await this.store.readUndispatchedExcept(
+    const events = await this.store.readUndeliveredExcept(
       (seq) => this.inMemory.has(seq),
       POLL_BATCH,
       POLL_BATCH + this.inMemory.size,
     );
     if (events.length === 0) return;
-    const rows = await this.database.reader
-      .selectFrom('deliveries')
-      .select(['subscriber', 'event_id', 'status', 'attempts', 'next_attempt_at'])
-      .where(
-        'event_id',
-        'in',
-        events.map((e) => e.meta.eventId),
-      )
-      .execute();
-    const known = new Map<string, Map<string, (typeof rows)[number]>>();
-    for (const row of rows) {
-      const perEvent = known.get(row.event_id) ?? new Map();
-      perEvent.set(row.subscriber, row);
-      known.set(row.event_id, perEvent);
-    }
+    const known = await this.log.storedDeliveries(events.map((e) => e.meta.eventId));
     this.enqueue(
       events.filter((e) => !finishedMeanwhile.has(e.meta.seq)),
       known,
     );
   }
 
-  private enqueue(
-    events: DomainEvent[],
-    known: Map<
-      string,
-      Map<string, { status: DeliveryStatus; attempts: number; next_attempt_at: string | null }>
-    >,
-  ): void {
+  private enqueue(events: DomainEvent[], known: Map<string, Map<string, StoredDelivery>>): void {
     const finished: DomainEvent[] = [];
     for (const event of events) {
       const { seq, eventId, streamId } = event.meta;
       if (this.inMemory.has(seq)) continue;
       const pending = new Map<string, PendingDelivery>();
-      const rows = known.get(eventId);
+      const stored = known.get(eventId);
       for (const subscriber of this.registry.all()) {
         if (!subscriber.accepts(event)) continue;
-        const row = rows?.get(subscriber.id);
-        if (row && row.status !== 'RETRY') continue;
+        const delivery = stored?.get(subscriber.id);
+        if (delivery && delivery.status !== 'RETRY') continue;
         pending.set(subscriber.id, {
           subscriber,
-          attempts: row?.attempts ?? 0,
-          notBefore: row?.next_attempt_at ? Date.parse(row.next_attempt_at) : 0,
+          attempts: delivery?.attempts ?? 0,
+          notBefore: delivery?.notBefore ?? 0,
         });
       }
       if (pending.size === 0) {
@@ -231,7 +198,7 @@ export class EventDispatcher {
       this.inMemory.add(seq);
       this.schedule(lane);
     }
-    for (const event of finished) this.markDispatched(event.meta.seq);
+    for (const event of finished) this.markDelivered(event.meta.seq);
   }
 
   /**
@@ -239,7 +206,7 @@ export class EventDispatcher {
    * events finished since the last one; a mark lost in a crash only makes a poll look at the
    * event again and find every delivery done.
    */
-  private markDispatched(seq: number): void {
+  private markDelivered(seq: number): void {
     this.toMark.push(seq);
     this.marking ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() =>
       this.flushMarks(),
@@ -251,7 +218,7 @@ export class EventDispatcher {
       const seqs = this.toMark.splice(0);
       await messageContext
         .run({ correlationId: 'dispatcher', causationId: null, background: true }, () =>
-          this.uow.transaction((tx) => this.store.markDispatched(tx, seqs)),
+          this.uow.transaction((tx) => this.store.markDelivered(tx, seqs)),
         )
         // Harmless: a poll finds these events again, with every delivery done, and marks them.
         .catch((error: unknown) =>
@@ -380,7 +347,7 @@ export class EventDispatcher {
       try {
         await this.log.recordOutcome(event, subscriber.id, outcome);
       } catch (recordError: unknown) {
-        // Still not stored: the event stays undispatched, and a later poll delivers it again,
+        // Still not stored: the event stays undelivered, and a later poll delivers it again,
         // which the subscriber's guarded writes make harmless.
         this.logger.error(
           `Could not record ${subscriber.id} on ${event.meta.eventId}: ${describeError(recordError)}`,
@@ -394,7 +361,7 @@ export class EventDispatcher {
     // A replay that put the event back meanwhile keeps it in memory.
     if (!lane.events.some((q) => q.event.meta.seq === event.meta.seq)) {
       this.inMemory.delete(event.meta.seq);
-      this.markDispatched(event.meta.seq);
+      this.markDelivered(event.meta.seq);
     }
   }
 }

@@ -23,8 +23,12 @@ const metas = new WeakMap<object, EventMeta>();
  * part of the payload.
  */
 export abstract class DomainEvent implements IEvent {
-  /** The order (or other stream) whose history this event belongs to. */
-  abstract readonly orderId: string;
+  /**
+   * The stream whose history this event belongs to: its events are stored under this id and
+   * delivered one at a time, in sequence. Each event class says which of its fields names it
+   * (an accessor on the class, so never part of the payload).
+   */
+  abstract get streamId(): string;
 
   get meta(): EventMeta {
     const meta = metas.get(this);

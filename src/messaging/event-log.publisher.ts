@@ -25,16 +25,16 @@ export class EventLogPublisher implements IEventPublisher {
       // Every stream of the batch is locked up front, in a fixed order, before any append.
       await this.store.lockStreams(
         tx,
-        events.filter((event) => event instanceof DomainEvent).map((event) => event.orderId),
+        events.filter((event) => event instanceof DomainEvent).map((event) => event.streamId),
       );
       for (const event of events) {
         if (!(event instanceof DomainEvent)) {
           throw new TypeError(`${event.constructor.name} is not a DomainEvent with an @EventType`);
         }
         await this.store.append(tx, [event], {
-          streamId: event.orderId,
+          streamId: event.streamId,
           aggregateType: 'None',
-          aggregateId: event.orderId,
+          aggregateId: event.streamId,
         });
       }
     });

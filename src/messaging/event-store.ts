@@ -1,13 +1,20 @@
 import { newId } from '../common/ids.js';
 import { Inject, Injectable } from '@nestjs/common';
+import { crashPoint } from '../common/crash-points.js';
 import { DATABASE } from '../database/database.tokens.js';
 import type { Database } from '../database/database.js';
-import type { EventLogTable } from '../database/schema.js';
-import { sql, type Insertable, type Selectable } from 'kysely';
+import type { DB, EventLogTable } from '../database/schema.js';
+import { sql, type Insertable, type Kysely, type Selectable } from 'kysely';
 import { Statement } from '../database/statement.js';
-import { attachMeta, eventTypeOf, reviveEvent, type DomainEvent } from './domain-event.js';
+import {
+  attachMeta,
+  eventTypeOf,
+  reviveEvent,
+  type DomainEvent,
+  type EventMeta,
+} from './domain-event.js';
 import { messageContext } from './message-context.js';
-import type { Tx } from './unit-of-work.js';
+import { UnitOfWork, type Tx } from './unit-of-work.js';
 
 export interface AppendTarget {
   streamId: string;
@@ -67,7 +74,10 @@ const STREAM_LOCK_SEED = 7_355_608;
  */
 @Injectable()
 export class EventStore {
-  constructor(@Inject(DATABASE) private readonly database: Database) {}
+  constructor(
+    @Inject(DATABASE) private readonly database: Database,
+    private readonly uow: UnitOfWork,
+  ) {}
 
   async append(tx: Tx, events: readonly DomainEvent[], target: AppendTarget): Promise<void> {
     if (events.length === 0) return;
@@ -95,10 +105,7 @@ export class EventStore {
       ...rows.flatMap((row) => INSERT_COLUMNS.map((column) => row[column])),
     );
     rows.forEach((row, index) => {
-      attachMeta(
-        events[index],
-        metaOf({ ...row, seq: Number(inserted[index].seq), dispatched: 0 }),
-      );
+      attachMeta(events[index], metaOf({ ...row, seq: Number(inserted[index].seq) }));
       tx.appended.push(events[index]);
     });
   }
@@ -131,13 +138,12 @@ export class EventStore {
     return rows.map((row) => revive(row));
   }
 
-  /** Events not yet delivered to all their subscribers, oldest first. */
   /**
-   * Undispatched events, oldest first, leaving out those `known` already (in memory): their
+   * Undelivered events, oldest first, leaving out those `known` already (in memory): their
    * sequence numbers are read first from the partial index alone, so a poll while thousands of
    * events are in flight reads and revives only the ones it can use.
    */
-  async readUndispatchedExcept(
+  async readUndeliveredExcept(
     known: (seq: number) => boolean,
     limit: number,
     scan: number,
@@ -145,7 +151,7 @@ export class EventStore {
     const seqs = await this.database.reader
       .selectFrom('event_log')
       .select('seq')
-      .where('dispatched', '=', sql.lit(0))
+      .where('delivered', '=', sql.lit(0))
       .orderBy('seq')
       .limit(scan)
       .execute();
@@ -163,52 +169,87 @@ export class EventStore {
     return rows.map((row) => revive(row));
   }
 
-  async readUndispatched(limit: number): Promise<DomainEvent[]> {
+  /** Events not yet delivered to all their subscribers, oldest first. */
+  async readUndelivered(limit: number): Promise<DomainEvent[]> {
     const rows = await this.database.reader
       .selectFrom('event_log')
       .selectAll()
-      // A literal, not a parameter: only then may the partial index on undispatched events serve.
-      .where('dispatched', '=', sql.lit(0))
+      // A literal, not a parameter: only then may the partial index on undelivered events serve.
+      .where('delivered', '=', sql.lit(0))
       .orderBy('seq')
       .limit(limit)
       .execute();
     return rows.map((row) => revive(row));
   }
 
-  /** Events not yet relayed to the broker, oldest first, locked for this relay (PostgreSQL). */
-  async claimUnrelayed(tx: Tx, limit: number): Promise<DomainEvent[]> {
-    const rows = await tx.db
-      .selectFrom('event_log')
-      .selectAll()
-      // A literal, not a parameter: only then may the partial index on undispatched events serve.
-      .where('dispatched', '=', sql.lit(0))
-      .orderBy('seq')
-      .limit(limit)
-      .forUpdate()
-      .skipLocked()
-      .execute();
-    return rows.map((row) => revive(row));
-  }
-
-  /** Events not yet relayed to the broker, oldest first (one instance: SQLite). */
-  readUnrelayed(limit: number): Promise<DomainEvent[]> {
-    return this.readUndispatched(limit);
-  }
-
-  /** Notes that these events are in the broker's hands. */
-  async markRelayed(tx: Tx, seqs: readonly number[]): Promise<void> {
-    await this.markDispatched(tx, seqs);
-  }
-
-  /** Notes, in the given unit, that these events are done with (delivered to every subscriber). */
-  async markDispatched(tx: Tx, seqs: readonly number[]): Promise<void> {
+  /** Notes, in the given unit, that every subscriber has finished with these events. */
+  async markDelivered(tx: Tx, seqs: readonly number[]): Promise<void> {
     if (seqs.length === 0) return;
-    await tx.db.updateTable('event_log').set({ dispatched: 1 }).where('seq', 'in', seqs).execute();
+    await tx.db.updateTable('event_log').set({ delivered: 1 }).where('seq', 'in', seqs).execute();
   }
 
   /** Notes that an event is to be delivered again (a replay). */
-  async markUndispatched(tx: Tx, seq: number): Promise<void> {
-    await tx.db.updateTable('event_log').set({ dispatched: 0 }).where('seq', '=', seq).execute();
+  async markUndelivered(tx: Tx, seq: number): Promise<void> {
+    await tx.db.updateTable('event_log').set({ delivered: 0 }).where('seq', '=', seq).execute();
+  }
+
+  /**
+   * One step of the relay to the broker: hands the oldest events not yet relayed (up to limit)
+   * to `publish` and, once it resolves (the broker confirmed them), marks them relayed; returns
+   * how many. On PostgreSQL the batch is claimed with FOR UPDATE SKIP LOCKED in a transaction held
+   * until the mark, so instances relay different events; SQLite has one instance and one writer,
+   * so the batch is read, published and then marked in a unit. If `publish` throws, nothing is
+   * marked and the events are relayed again later (the consumers' inbox drops a second copy).
+   *
+   * An event already delivered (by the in-process dispatcher, before the service was given a
+   * broker) is marked relayed without being published: every subscriber has it already.
+   */
+  async relay(limit: number, publish: (events: DomainEvent[]) => Promise<void>): Promise<number> {
+    const handOn = async (rows: EventRow[]) => {
+      const events = rows.filter((row) => Number(row.delivered) === 0).map((row) => revive(row));
+      if (events.length > 0) await publish(events);
+    };
+    if (this.database.dialect === 'postgres') {
+      return this.uow.lockingTransaction(async (tx) => {
+        const rows = await this.unrelayed(tx.db, limit).forUpdate().skipLocked().execute();
+        if (rows.length === 0) return 0;
+        await handOn(rows);
+        crashPoint('tx-before-commit');
+        await this.markRelayed(tx, rows);
+        return rows.length;
+      });
+    }
+    const rows = await this.unrelayed(this.database.reader, limit).execute();
+    if (rows.length === 0) return 0;
+    await handOn(rows);
+    await this.uow.transaction((tx) => this.markRelayed(tx, rows));
+    return rows.length;
+  }
+
+  /** Events not yet relayed to the broker, oldest first. */
+  private unrelayed(db: Kysely<DB>, limit: number) {
+    return (
+      db
+        .selectFrom('event_log')
+        .selectAll()
+        // A literal, not a parameter: only then may the partial index on unrelayed events serve.
+        .where('relayed', '=', sql.lit(0))
+        .orderBy('seq')
+        .limit(limit)
+    );
+  }
+
+  /** Notes, in the given unit, that these events are in the broker's hands. */
+  private async markRelayed(tx: Tx, rows: readonly EventRow[]): Promise<void> {
+    await tx.db
+      .updateTable('event_log')
+      .set({ relayed: 1 })
+      .where(
+        'seq',
+        'in',
+        rows.map((row) => row.seq),
+      )
+      .execute();
   }
 
   async readOne(eventId: string): Promise<DomainEvent | undefined> {
@@ -221,7 +262,7 @@ export class EventStore {
   }
 }
 
-function metaOf(row: EventRow) {
+function metaOf(row: Omit<EventRow, 'delivered' | 'relayed'>): EventMeta {
   return {
     seq: Number(row.seq),
     eventId: row.event_id,

@@ -1,9 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { DomainError } from '../common/domain-error.js';
 import { AppConfig } from '../config/app-config.js';
+import { EventTransport } from './event-transport.js';
 import { UnitOfWork } from './unit-of-work.js';
-import { EventDispatcher } from './dispatcher.js';
-import { AmqpTransport } from './rabbitmq/amqp-transport.js';
 
 export class OverloadedError extends DomainError {
   constructor(waiting: number, limit: number) {
@@ -14,23 +13,22 @@ export class OverloadedError extends DomainError {
   }
 }
 
-/** Starts and stops delivery: in-process by default, through RabbitMQ when AMQP_URL is set. */
+/** Starts and stops delivery through the transport chosen at boot, and guards its backlog. */
 @Injectable()
 export class MessagingRuntime {
   constructor(
-    private readonly dispatcher: EventDispatcher,
-    private readonly amqp: AmqpTransport,
+    private readonly transport: EventTransport,
     private readonly config: AppConfig,
     private readonly uow: UnitOfWork,
   ) {}
 
   /**
    * Refuses new work (503 with Retry-After) while more than BACKLOG_LIMIT events wait in memory for
-   * delivery or units wait for a commit: memory stays bounded, and the orders already accepted
+   * delivery or units wait for a commit: memory stays bounded, and the work already accepted
    * keep their pace instead of all slowing down together.
    */
   assertAcceptingWork(): void {
-    const waiting = this.dispatcher.backlog + this.uow.stats.waiting;
+    const waiting = this.transport.backlog + this.uow.stats.waiting;
     if (waiting > this.config.backlogLimit) {
       this.overloadRefusals++;
       throw new OverloadedError(waiting, this.config.backlogLimit);
@@ -40,34 +38,12 @@ export class MessagingRuntime {
   /** Requests refused by back-pressure since the start. */
   overloadRefusals = 0;
 
-  get usesBroker(): boolean {
-    return this.config.amqpUrl !== '';
-  }
-
-  get brokerState(): 'ok' | 'disconnected' | 'not used' {
-    if (!this.usesBroker) return 'not used';
-    return this.amqp.connected ? 'ok' : 'disconnected';
-  }
-
-  get role(): 'through the broker' | 'delivering' | 'standing by' {
-    if (this.usesBroker) return 'through the broker';
-    return this.dispatcher.delivering ? 'delivering' : 'standing by';
-  }
-
-  async start(): Promise<void> {
-    if (this.usesBroker) await this.amqp.start();
-    else await this.dispatcher.start();
+  start(): Promise<void> {
+    return this.transport.start();
   }
 
   /** Waits up to timeoutMs for deliveries under way; the rest is redelivered after a restart. */
-  async stop(timeoutMs: number): Promise<void> {
-    if (this.usesBroker) await this.amqp.stop(timeoutMs);
-    else await this.dispatcher.stop(timeoutMs);
-  }
-
-  /** Delivers a dead-lettered event to its subscriber again. */
-  async replay(subscriberId: string, event: Parameters<EventDispatcher['replay']>[1]) {
-    if (this.usesBroker) await this.amqp.replay(subscriberId, event);
-    else await this.dispatcher.replay(subscriberId, event);
+  stop(timeoutMs: number): Promise<void> {
+    return this.transport.stop(timeoutMs);
   }
 }

@@ -1,5 +1,11 @@
-import { Global, Module, type BeforeApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { DiscoveryModule } from '@nestjs/core';
+import {
+  Global,
+  Module,
+  type BeforeApplicationShutdown,
+  type OnModuleInit,
+  type Provider,
+} from '@nestjs/common';
+import { DiscoveryModule, ModuleRef } from '@nestjs/core';
 import { EventBus } from '@nestjs/cqrs';
 import { AppConfig } from '../config/app-config.js';
 import { CommitSignal } from './commit-signal.js';
@@ -11,9 +17,21 @@ import { AmqpTransport } from './rabbitmq/amqp-transport.js';
 import { EventDispatcher } from './dispatcher.js';
 import { EventLogPublisher } from './event-log.publisher.js';
 import { EventStore } from './event-store.js';
+import { EventTransport } from './event-transport.js';
 import { DeadLettersController } from './http/dead-letters.controller.js';
 import { SubscriberRegistry } from './subscribers.js';
 import { UnitOfWork } from './unit-of-work.js';
+
+/**
+ * The transport, chosen once: RabbitMQ when AMQP_URL is set, else the in-process dispatcher. Only
+ * the chosen one is built, so the other never listens to commits.
+ */
+const eventTransport: Provider = {
+  provide: EventTransport,
+  inject: [AppConfig, ModuleRef],
+  useFactory: (config: AppConfig, moduleRef: ModuleRef): Promise<EventTransport> =>
+    moduleRef.create<EventTransport>(config.amqpUrl ? AmqpTransport : EventDispatcher),
+};
 
 const providers = [
   CommitSignal,
@@ -21,11 +39,10 @@ const providers = [
   EventStore,
   SubscriberRegistry,
   DispatchLease,
-  EventDispatcher,
+  eventTransport,
   EventLogPublisher,
   DeadLetterStore,
   DeliveryLog,
-  AmqpTransport,
   MessagingRuntime,
 ];
 

@@ -3,7 +3,6 @@ import { DiscoveryService } from '@nestjs/core';
 import { CommandBus, type ICommand, type IEventHandler } from '@nestjs/cqrs';
 import { lastValueFrom, Observable, of, toArray } from 'rxjs';
 import { registeredEventTypes, type DomainEvent } from './domain-event.js';
-import { TracedCommand } from './traced-command.js';
 
 // Metadata keys written by @EventsHandler and @Saga in @nestjs/cqrs (not exported by the package).
 const EVENTS_HANDLER_METADATA = '__eventsHandler__';
@@ -63,13 +62,9 @@ class SagaSubscriber implements Subscriber {
 
   async handle(event: DomainEvent): Promise<void> {
     const commands = await lastValueFrom(this.saga(of(event)).pipe(toArray()));
-    for (const command of commands) {
-      if (command instanceof TracedCommand) {
-        command.correlationId ??= event.meta.correlationId;
-        command.causationId ??= event.meta.eventId;
-      }
-      await this.commandBus.execute(command);
-    }
+    // Each command runs in the delivery's message context: the events it raises carry the
+    // event's correlation and are caused by it.
+    for (const command of commands) await this.commandBus.execute(command);
   }
 }
 

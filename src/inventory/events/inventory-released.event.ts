@@ -11,4 +11,8 @@ export class InventoryReleased extends DomainEvent {
   ) {
     super();
   }
+
+  get streamId(): string {
+    return this.orderId;
+  }
 }

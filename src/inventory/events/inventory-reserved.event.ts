@@ -10,4 +10,8 @@ export class InventoryReserved extends DomainEvent {
   ) {
     super();
   }
+
+  get streamId(): string {
+    return this.orderId;
+  }
 }

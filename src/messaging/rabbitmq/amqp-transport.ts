@@ -1,27 +1,24 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import amqp, {
   type Channel,
   type ChannelModel,
   type ConfirmChannel,
   type ConsumeMessage,
 } from 'amqplib';
-import { crashPoint } from '../../common/crash-points.js';
 import { AppConfig } from '../../config/app-config.js';
-import { DATABASE } from '../../database/database.tokens.js';
-import type { Database } from '../../database/database.js';
 import { CommitSignal } from '../commit-signal.js';
 import { DeliveryLog, describeError } from '../delivery-log.js';
-import type { DomainEvent } from '../domain-event.js';
-import { EventStore, revive } from '../event-store.js';
-import { UnitOfWork } from '../unit-of-work.js';
+import { attachMeta, reviveEvent, type DomainEvent, type EventMeta } from '../domain-event.js';
+import { EventStore } from '../event-store.js';
+import type { BrokerState, EventTransport, TransportRole } from '../event-transport.js';
 import { SubscriberRegistry, type Subscriber } from '../subscribers.js';
 
 const RELAY_BATCH = 200;
 /** Delay queues: a retry waits in the smallest one that is at least its backoff. */
 const DELAY_BUCKETS_MS = [50, 250, 1000, 5000, 30000, 120000];
-/** How long a delivery waits when an earlier event of its order is not done yet. */
-const ORDER_WAIT_MS = 50;
+/** How long a delivery waits when an earlier event of its stream is not done yet. */
+const STREAM_WAIT_MS = 50;
 const RECONNECT_MS = 1000;
 /** Longest wait for publisher confirms before a publish counts as failed (and is retried). */
 const CONFIRM_TIMEOUT_MS = 10_000;
@@ -54,7 +51,7 @@ function topology(prefix: string): Topology {
  *   types it takes; all instances consume from it (competing consumers). A message is acked only
  *   after the subscriber's work and its delivery record have committed.
  * - The inbox (deliveries) drops a redelivered message that was already handled.
- * - Per order, a subscriber handles events in sequence: a delivery whose order has an earlier
+ * - Per stream, a subscriber handles events in sequence: a delivery whose stream has an earlier
  *   event this subscriber takes and has not finished waits (briefly, through a delay queue).
  * - A failure is retried through delay queues (`<prefix>.delay.<ms>`, dead-lettered back to the
  *   subscriber's queue through `<prefix>.requeue`) with exponential backoff and jitter; after
@@ -62,7 +59,7 @@ function topology(prefix: string): Topology {
  * - A lost connection is re-established with the topology; unacked messages are redelivered.
  */
 @Injectable()
-export class AmqpTransport {
+export class AmqpTransport implements EventTransport {
   private readonly logger = new Logger(AmqpTransport.name);
   private readonly names: Topology;
   private model?: ChannelModel;
@@ -79,21 +76,27 @@ export class AmqpTransport {
   private idle: Array<() => void> = [];
 
   constructor(
-    @Inject(DATABASE) private readonly database: Database,
     private readonly config: AppConfig,
     private readonly registry: SubscriberRegistry,
     private readonly log: DeliveryLog,
     private readonly store: EventStore,
-    private readonly uow: UnitOfWork,
     signal: CommitSignal,
   ) {
     this.names = topology(config.amqpPrefix);
     signal.onCommitted(() => this.kickRelay());
   }
 
-  get connected(): boolean {
-    return this.publisher !== undefined;
+  readonly role: TransportRole = 'through the broker';
+
+  get brokerState(): BrokerState {
+    return this.publisher ? 'ok' : 'disconnected';
   }
+
+  /**
+   * Nothing for back-pressure to count: the backlog waits in the broker's queues, and this
+   * instance takes at most AMQP_PREFETCH messages from each at a time.
+   */
+  readonly backlog = 0;
 
   async start(): Promise<void> {
     this.registry.discover();
@@ -241,44 +244,16 @@ export class AmqpTransport {
     })();
   }
 
-  /**
-   * Publishes one batch of unrelayed events with one confirm wait, then marks them relayed. On
-   * PostgreSQL the batch is claimed with FOR UPDATE SKIP LOCKED in a transaction held until the
-   * mark, so instances relay different events; SQLite has one instance and one writer, so the
-   * batch is read, published and then marked in a unit. Returns how many.
-   */
-  private async relayBatch(): Promise<number> {
+  /** Publishes one batch of unrelayed events with one confirm wait; returns how many. */
+  private relayBatch(): Promise<number> {
     const publisher = this.publisher;
-    if (!publisher) return 0;
-    const publish = async (events: DomainEvent[]) => {
+    if (!publisher) return Promise.resolve(0);
+    return this.store.relay(RELAY_BATCH, async (events) => {
       for (const event of events) {
         publisher.publish(this.names.events, event.meta.type, encode(event), properties(event, 0));
       }
       await confirmed(publisher);
-    };
-    if (this.database.dialect === 'postgres') {
-      return this.uow.lockingTransaction(async (tx) => {
-        const events = await this.store.claimUnrelayed(tx, RELAY_BATCH);
-        if (events.length === 0) return 0;
-        await publish(events);
-        crashPoint('tx-before-commit');
-        await this.store.markRelayed(
-          tx,
-          events.map((e) => e.meta.seq),
-        );
-        return events.length;
-      });
-    }
-    const events = await this.store.readUnrelayed(RELAY_BATCH);
-    if (events.length === 0) return 0;
-    await publish(events);
-    await this.uow.transaction((tx) =>
-      this.store.markRelayed(
-        tx,
-        events.map((e) => e.meta.seq),
-      ),
-    );
-    return events.length;
+    });
   }
 
   // ---- consumers ------------------------------------------------------------------------------
@@ -331,7 +306,7 @@ export class AmqpTransport {
   private async handle(subscriber: Subscriber, event: DomainEvent, attempts: number) {
     if (await this.log.isDone(subscriber.id, event.meta.eventId)) return true;
     if (await this.waitsForEarlierEvent(subscriber, event)) {
-      await this.sendLater(subscriber, event, attempts, ORDER_WAIT_MS);
+      await this.sendLater(subscriber, event, attempts, STREAM_WAIT_MS);
       return true;
     }
     const { outcome, recorded } = await this.log.attempt(subscriber, event, attempts);
@@ -363,8 +338,8 @@ export class AmqpTransport {
   }
 
   /**
-   * True when the order has an earlier event that this subscriber takes and has not finished
-   * (not DONE or DEAD): this delivery must wait so the order's events stay in sequence.
+   * True when the stream has an earlier event that this subscriber takes and has not finished
+   * (not DONE or DEAD): this delivery must wait so the stream's events stay in sequence.
    */
   private waitsForEarlierEvent(subscriber: Subscriber, event: DomainEvent): Promise<boolean> {
     return this.log.hasUnfinishedEarlier(subscriber, event);
@@ -431,24 +406,12 @@ function encode(event: DomainEvent): Buffer {
 
 function decode(msg: ConsumeMessage): DomainEvent {
   const { meta, payload } = JSON.parse(msg.content.toString('utf8')) as {
-    meta: DomainEvent['meta'];
+    meta: EventMeta;
     payload: Record<string, unknown>;
   };
-  return revive({
-    seq: meta.seq,
-    event_id: meta.eventId,
-    type: meta.type,
-    stream_id: meta.streamId,
-    aggregate_type: meta.aggregateType,
-    aggregate_id: meta.aggregateId,
-    aggregate_version: meta.aggregateVersion,
-    payload: JSON.stringify(payload),
-    correlation_id: meta.correlationId,
-    causation_id: meta.causationId,
-    occurred_at: meta.occurredAt,
-    schema_version: meta.schemaVersion,
-    dispatched: 1,
-  });
+  const event = reviveEvent(meta.type, payload);
+  attachMeta(event, meta);
+  return event;
 }
 
 function properties(event: DomainEvent, attempts: number) {

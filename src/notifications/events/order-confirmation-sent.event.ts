@@ -10,4 +10,8 @@ export class OrderConfirmationSent extends DomainEvent {
   ) {
     super();
   }
+
+  get streamId(): string {
+    return this.orderId;
+  }
 }

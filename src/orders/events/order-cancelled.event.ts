@@ -12,4 +12,8 @@ export class OrderCancelled extends DomainEvent {
   ) {
     super();
   }
+
+  get streamId(): string {
+    return this.orderId;
+  }
 }

@@ -13,4 +13,8 @@ export class OrderCompleted extends DomainEvent {
   ) {
     super();
   }
+
+  get streamId(): string {
+    return this.orderId;
+  }
 }

@@ -17,4 +17,8 @@ export class OrderCreated extends DomainEvent {
   ) {
     super();
   }
+
+  get streamId(): string {
+    return this.orderId;
+  }
 }

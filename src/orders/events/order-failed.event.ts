@@ -12,4 +12,8 @@ export class OrderFailed extends DomainEvent {
   ) {
     super();
   }
+
+  get streamId(): string {
+    return this.orderId;
+  }
 }

@@ -11,4 +11,8 @@ export class OrderProcessingStarted extends DomainEvent {
   ) {
     super();
   }
+
+  get streamId(): string {
+    return this.orderId;
+  }
 }

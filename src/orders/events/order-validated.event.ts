@@ -20,4 +20,8 @@ export class OrderValidated extends DomainEvent {
   ) {
     super();
   }
+
+  get streamId(): string {
+    return this.orderId;
+  }
 }

@@ -11,4 +11,8 @@ export class PaymentFailed extends DomainEvent {
   ) {
     super();
   }
+
+  get streamId(): string {
+    return this.orderId;
+  }
 }

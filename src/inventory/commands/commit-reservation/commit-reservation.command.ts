@@ -1,7 +1,7 @@
-import { TracedCommand } from '../../../messaging/traced-command.js';
+import { Command } from '@nestjs/cqrs';
 
 /** The order completed: its reserved stock becomes sold. */
-export class CommitReservation extends TracedCommand {
+export class CommitReservation extends Command<void> {
   constructor(readonly orderId: string) {
     super();
   }

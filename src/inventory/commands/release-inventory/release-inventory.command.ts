@@ -1,7 +1,7 @@
-import { TracedCommand } from '../../../messaging/traced-command.js';
+import { Command } from '@nestjs/cqrs';
 
 /** Give back whatever the order has reserved (compensation or cancellation). */
-export class ReleaseInventory extends TracedCommand {
+export class ReleaseInventory extends Command<void> {
   constructor(
     readonly orderId: string,
     readonly reason: string,

@@ -1,8 +1,8 @@
-import { TracedCommand } from '../../../messaging/traced-command.js';
+import { Command } from '@nestjs/cqrs';
 import type { ProductView } from '../../domain/reservation.js';
 
 /** Add a product to the catalog, or set its name, price and available stock. */
-export class UpsertProduct extends TracedCommand<ProductView> {
+export class UpsertProduct extends Command<ProductView> {
   constructor(
     readonly productId: string,
     readonly name: string,

@@ -1,8 +1,8 @@
-import { TracedCommand } from '../../../messaging/traced-command.js';
+import { Command } from '@nestjs/cqrs';
 import type { OrderState } from '../../domain/order.aggregate.js';
 
 /** The customer cancels the order (allowed until payment completes). */
-export class CancelOrder extends TracedCommand<OrderState> {
+export class CancelOrder extends Command<OrderState> {
   constructor(
     readonly orderId: string,
     readonly reason: string,

@@ -1,7 +1,7 @@
-import { TracedCommand } from '../../../messaging/traced-command.js';
+import { Command } from '@nestjs/cqrs';
 
 /** The order's payment succeeded. */
-export class CompleteOrder extends TracedCommand {
+export class CompleteOrder extends Command<void> {
   constructor(
     readonly orderId: string,
     readonly paymentId: string,

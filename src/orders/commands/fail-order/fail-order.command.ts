@@ -1,7 +1,7 @@
-import { TracedCommand } from '../../../messaging/traced-command.js';
+import { Command } from '@nestjs/cqrs';
 
 /** The order cannot be fulfilled. Whatever was reserved has been released before this. */
-export class FailOrder extends TracedCommand {
+export class FailOrder extends Command<void> {
   constructor(
     readonly orderId: string,
     readonly reason: string,

@@ -1,7 +1,7 @@
-import { TracedCommand } from '../../../messaging/traced-command.js';
+import { Command } from '@nestjs/cqrs';
 
 /** The payment for the order has been initiated. */
-export class MarkPaymentProcessing extends TracedCommand {
+export class MarkPaymentProcessing extends Command<void> {
   constructor(readonly orderId: string) {
     super();
   }

@@ -1,4 +1,4 @@
-import { TracedCommand } from '../../../messaging/traced-command.js';
+import { Command } from '@nestjs/cqrs';
 import type { OrderView } from '../../queries/order.view.js';
 
 export interface PlaceOrderResult {
@@ -7,7 +7,7 @@ export interface PlaceOrderResult {
   replayed: boolean;
 }
 
-export class PlaceOrder extends TracedCommand<PlaceOrderResult> {
+export class PlaceOrder extends Command<PlaceOrderResult> {
   constructor(
     readonly customerId: string,
     readonly customerEmail: string | null,

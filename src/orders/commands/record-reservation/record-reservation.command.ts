@@ -1,7 +1,7 @@
-import { TracedCommand } from '../../../messaging/traced-command.js';
+import { Command } from '@nestjs/cqrs';
 
 /** One line of the order is reserved in the inventory. */
-export class RecordReservation extends TracedCommand {
+export class RecordReservation extends Command<void> {
   constructor(
     readonly orderId: string,
     readonly productId: string,

@@ -1,10 +1,10 @@
-import { TracedCommand } from '../../../messaging/traced-command.js';
+import { Command } from '@nestjs/cqrs';
 
 /**
  * The order has stayed in one status past its deadline. It is failed only if it is still exactly
  * as it was seen (same status, same last update); otherwise it moved on meanwhile.
  */
-export class TimeOutOrder extends TracedCommand<boolean> {
+export class TimeOutOrder extends Command<boolean> {
   constructor(
     readonly orderId: string,
     readonly status: string,

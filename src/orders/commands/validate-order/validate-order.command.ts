@@ -1,7 +1,7 @@
-import { TracedCommand } from '../../../messaging/traced-command.js';
+import { Command } from '@nestjs/cqrs';
 
 /** Check the order's lines against the catalog and price them. */
-export class ValidateOrder extends TracedCommand {
+export class ValidateOrder extends Command<void> {
   constructor(readonly orderId: string) {
     super();
   }

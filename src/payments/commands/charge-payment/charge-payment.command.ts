@@ -1,7 +1,7 @@
-import { TracedCommand } from '../../../messaging/traced-command.js';
+import { Command } from '@nestjs/cqrs';
 
 /** Send the pending payment to the gateway and record the outcome. */
-export class ChargePayment extends TracedCommand {
+export class ChargePayment extends Command<void> {
   constructor(
     readonly orderId: string,
     readonly paymentId: string,

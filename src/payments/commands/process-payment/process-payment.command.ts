@@ -1,7 +1,7 @@
-import { TracedCommand } from '../../../messaging/traced-command.js';
+import { Command } from '@nestjs/cqrs';
 
 /** Start paying for the order: record a pending payment for its total. */
-export class ProcessPayment extends TracedCommand {
+export class ProcessPayment extends Command<void> {
   constructor(
     readonly orderId: string,
     /** Two decimals, "175.00". */

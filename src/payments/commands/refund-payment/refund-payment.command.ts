@@ -1,7 +1,7 @@
-import { TracedCommand } from '../../../messaging/traced-command.js';
+import { Command } from '@nestjs/cqrs';
 
 /** Give back a completed charge of an order that was closed before the charge arrived. */
-export class RefundPayment extends TracedCommand {
+export class RefundPayment extends Command<void> {
   constructor(
     readonly orderId: string,
     readonly reason: string,

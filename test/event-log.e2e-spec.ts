@@ -1,0 +1,181 @@
+import { CompiledQuery, Migrator, sql } from 'kysely';
+import {
+  migrateToLatest,
+  migrations,
+  openDatabase,
+  type Database,
+} from '../src/database/database.js';
+import { loadConfig } from '../src/config/app-config.js';
+import { CommitSignal } from '../src/messaging/commit-signal.js';
+import type { DomainEvent } from '../src/messaging/domain-event.js';
+import { EventStore } from '../src/messaging/event-store.js';
+import { UnitOfWork } from '../src/messaging/unit-of-work.js';
+import { OrderConfirmationSent } from '../src/notifications/events/order-confirmation-sent.event.js';
+import { removeTempDatabases, tempDatabaseUrl } from './create-test-app.js';
+
+afterAll(() => removeTempDatabases());
+
+/** Migrations applied to a database that already holds data, on whichever database the suite runs on. */
+describe('migration 005: delivered and relayed in place of dispatched', () => {
+  let database: Database;
+
+  /** An event row as the schema before 005 stored it. */
+  async function insertOldRow(eventId: string, dispatched: number): Promise<void> {
+    await sql`
+      INSERT INTO event_log (event_id, type, stream_id, aggregate_type, aggregate_id, payload,
+                             correlation_id, occurred_at, schema_version, dispatched)
+      VALUES (${eventId}, 'OrderCreated', 'stream-1', 'Order', 'stream-1', '{}', 'c-1',
+              '2025-01-01T00:00:00.000Z', 1, ${dispatched})`.execute(database.writer);
+  }
+
+  async function flags(eventId: string) {
+    const row = await database.reader
+      .selectFrom('event_log')
+      .select(['delivered', 'relayed'])
+      .where('event_id', '=', eventId)
+      .executeTakeFirstOrThrow();
+    return { delivered: Number(row.delivered), relayed: Number(row.relayed) };
+  }
+
+  beforeAll(async () => {
+    database = openDatabase({ url: await tempDatabaseUrl() });
+    const before = Object.fromEntries(
+      Object.entries(migrations(database.dialect)).filter(([name]) => name < '005'),
+    );
+    const { error } = await new Migrator({
+      db: database.writer,
+      provider: { getMigrations: () => Promise.resolve(before) },
+    }).migrateToLatest();
+    if (error) throw error instanceof Error ? error : new Error(JSON.stringify(error));
+    await insertOldRow('old-dispatched', 1);
+    await insertOldRow('old-waiting', 0);
+    await migrateToLatest(database);
+  });
+
+  afterAll(async () => {
+    if (database.reader !== database.writer) await database.reader.destroy();
+    await database.writer.destroy();
+  });
+
+  it('keeps what existing rows meant: a dispatched event needs neither delivery nor relay', async () => {
+    expect(await flags('old-dispatched')).toEqual({ delivered: 1, relayed: 1 });
+    expect(await flags('old-waiting')).toEqual({ delivered: 0, relayed: 0 });
+  });
+
+  it('stores a new event as neither delivered nor relayed', async () => {
+    await database.writer
+      .insertInto('event_log')
+      .values({
+        event_id: 'new',
+        type: 'OrderCreated',
+        stream_id: 'stream-2',
+        aggregate_type: 'Order',
+        aggregate_id: 'stream-2',
+        aggregate_version: null,
+        payload: '{}',
+        correlation_id: 'c-2',
+        causation_id: null,
+        occurred_at: '2025-01-01T00:00:01.000Z',
+        schema_version: 1,
+      })
+      .execute();
+    expect(await flags('new')).toEqual({ delivered: 0, relayed: 0 });
+  });
+
+  it('gives each fact its partial index, which a query with a literal 0 uses', async () => {
+    if (database.dialect === 'postgres') {
+      const { rows } = await sql<{ indexname: string; indexdef: string }>`
+        SELECT indexname, indexdef FROM pg_indexes
+        WHERE tablename = 'event_log' AND indexname LIKE 'event_log_un%' ORDER BY indexname
+      `.execute(database.reader);
+      expect(rows.map((row) => row.indexname)).toEqual([
+        'event_log_undelivered_idx',
+        'event_log_unrelayed_idx',
+      ]);
+      expect(rows[0].indexdef).toMatch(/WHERE \(delivered = 0\)/);
+      expect(rows[1].indexdef).toMatch(/WHERE \(relayed = 0\)/);
+      return;
+    }
+    for (const [column, index] of [
+      ['delivered', 'event_log_undelivered_idx'],
+      ['relayed', 'event_log_unrelayed_idx'],
+    ] as const) {
+      const query = database.reader
+        .selectFrom('event_log')
+        .selectAll()
+        .where(column, '=', sql.lit(0))
+        .orderBy('seq')
+        .limit(10)
+        .compile();
+      const { rows } = await database.reader.executeQuery<{ detail: string }>(
+        CompiledQuery.raw(`EXPLAIN QUERY PLAN ${query.sql}`, [...query.parameters]),
+      );
+      expect(rows.map((row) => row.detail).join('; ')).toContain(index);
+    }
+  });
+});
+
+/** The two facts as the dispatcher and the relay use them, on a database of their own. */
+describe('delivered and relayed', () => {
+  let database: Database;
+  let uow: UnitOfWork;
+  let store: EventStore;
+
+  beforeAll(async () => {
+    database = openDatabase({ url: await tempDatabaseUrl() });
+    await migrateToLatest(database);
+    uow = new UnitOfWork(database, new CommitSignal(), loadConfig({}));
+    store = new EventStore(database, uow);
+  });
+
+  afterAll(async () => {
+    if (database.reader !== database.writer) await database.reader.destroy();
+    await database.writer.destroy();
+  });
+
+  async function append(streamId: string, count: number): Promise<DomainEvent[]> {
+    const events = Array.from(
+      { length: count },
+      (_, n) => new OrderConfirmationSent(streamId, `n-${n}`, 'someone'),
+    );
+    await uow.transaction((tx) =>
+      store.append(tx, events, { streamId, aggregateType: 'Test', aggregateId: streamId }),
+    );
+    return events;
+  }
+
+  it('keeps them apart: delivering marks nothing relayed, relaying marks nothing delivered', async () => {
+    const [delivered, relayed] = await append('facts', 2);
+    await uow.transaction((tx) => store.markDelivered(tx, [delivered.meta.seq]));
+    const undelivered = (await store.readUndelivered(1000)).map((e) => e.meta.eventId);
+    expect(undelivered).not.toContain(delivered.meta.eventId);
+    expect(undelivered).toContain(relayed.meta.eventId);
+
+    const published: string[] = [];
+    while (
+      (await store.relay(100, (events) => {
+        published.push(...events.map((e) => e.meta.eventId));
+        return Promise.resolve();
+      })) > 0
+    );
+    expect(published).toContain(relayed.meta.eventId);
+    // Delivered in-process already: every subscriber has it, so the broker does not get it.
+    expect(published).not.toContain(delivered.meta.eventId);
+    expect((await store.readUndelivered(1000)).map((e) => e.meta.eventId)).toContain(
+      relayed.meta.eventId,
+    );
+  });
+
+  it('leaves a batch unrelayed when publishing it fails, and relays it on the next step', async () => {
+    const events = await append('flaky-broker', 3);
+    const failed = store.relay(100, () => Promise.reject(new Error('no confirm')));
+    await expect(failed).rejects.toThrow('no confirm');
+    const published: string[] = [];
+    await store.relay(100, (batch) => {
+      published.push(...batch.map((e) => e.meta.eventId));
+      return Promise.resolve();
+    });
+    expect(published).toEqual(events.map((e) => e.meta.eventId));
+    expect(await store.relay(100, () => Promise.resolve())).toBe(0);
+  });
+});
