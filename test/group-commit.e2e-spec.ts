@@ -1,3 +1,4 @@
+import { AggregateRoot, EventPublisher } from '@nestjs/cqrs';
 import { DATABASE } from '../src/database/database.tokens.js';
 import type { Database } from '../src/database/database.js';
 import { CommitSignal } from '../src/messaging/commit-signal.js';
@@ -8,6 +9,13 @@ import { EventStore } from '../src/messaging/event-store.js';
 import { createTestApp, removeTempDatabases, type TestApp } from './create-test-app.js';
 
 afterAll(() => removeTempDatabases());
+
+/** An aggregate written the textbook way: apply() events, then commit() them through the bus. */
+class Notice extends AggregateRoot {
+  send(streamId: string): void {
+    this.apply(new OrderConfirmationSent(streamId, 'n-1', 'someone'));
+  }
+}
 
 /** The units of work themselves, on whichever database the suite runs on. */
 describe('units of work', () => {
@@ -131,6 +139,40 @@ describe('units of work', () => {
       .orderBy('stream_id')
       .execute();
     expect(stored.map((row) => row.stream_id)).toEqual(['signal-1', 'signal-3']);
+  });
+
+  it('stores the events an aggregate commit()s inside a unit with that unit, and only then', async () => {
+    const publisher = t.app.get(EventPublisher);
+    const storedStreams = async () =>
+      (
+        await database.reader
+          .selectFrom('event_log')
+          .select('stream_id')
+          .where('stream_id', 'like', 'textbook-%')
+          .orderBy('stream_id')
+          .execute()
+      ).map((row) => row.stream_id);
+    // commit() returns nothing to await: the unit still waits for the events it publishes.
+    await uow.transaction(async (tx) => {
+      const notice = publisher.mergeObjectContext(new Notice());
+      notice.send('textbook-1');
+      notice.commit();
+      await writeKey(tx, 'textbook-key-1');
+    });
+    expect(await storedStreams()).toEqual(['textbook-1']);
+    expect(await storedKeys('textbook-key-')).toEqual(['textbook-key-1']);
+    // A unit that fails after commit() takes its events with it.
+    await expect(
+      uow.transaction(async (tx) => {
+        const notice = publisher.mergeObjectContext(new Notice());
+        notice.send('textbook-2');
+        notice.commit();
+        await writeKey(tx, 'textbook-key-2');
+        throw new Error('the state change fails after all');
+      }),
+    ).rejects.toThrow('the state change fails after all');
+    expect(await storedStreams()).toEqual(['textbook-1']);
+    expect(await storedKeys('textbook-key-')).toEqual(['textbook-key-1']);
   });
 
   if (sqlite) {

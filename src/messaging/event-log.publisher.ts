@@ -5,9 +5,11 @@ import { EventStore } from './event-store.js';
 import { UnitOfWork } from './unit-of-work.js';
 
 /**
- * Replaces the in-memory publisher of the CQRS EventBus: `eventBus.publish(event)` appends the
- * event to the log in its own transaction, and the dispatcher delivers it like any other. Events
- * raised by aggregates are appended by their repositories, in the same transaction as the state.
+ * Replaces the in-memory publisher of the CQRS EventBus: `eventBus.publish(event)` (and so
+ * `AggregateRoot.commit()` after `mergeObjectContext`) appends the event to the log, and the
+ * dispatcher delivers it like any other. Inside a unit of work (a handler, a saga's command) it
+ * joins that unit, so the events commit with the state or not at all; elsewhere it is a unit of
+ * its own.
  */
 @Injectable()
 export class EventLogPublisher implements IEventPublisher {
@@ -20,7 +22,9 @@ export class EventLogPublisher implements IEventPublisher {
     return this.publishAll([event]);
   }
 
-  async publishAll<T extends IEvent>(events: T[]): Promise<void> {
+  async publishAll<T extends IEvent>(given: T[]): Promise<void> {
+    // A copy, taken now: AggregateRoot.commit() empties its array as soon as this returns.
+    const events = [...given];
     await this.uow.transaction(async (tx) => {
       // Every stream of the batch is locked up front, in a fixed order, before any append.
       await this.store.lockStreams(

@@ -43,6 +43,7 @@ export class Tx implements StatementRunner {
   /** Events appended to the log by this unit, handed to the dispatcher once it has committed. */
   readonly appended: DomainEvent[] = [];
   private depth = 0;
+  private readonly open = new Set<Promise<unknown>>();
 
   constructor(
     /** The writer: queries run on the connection that holds the open transaction. */
@@ -64,8 +65,28 @@ export class Tx implements StatementRunner {
     return this.dialect === 'postgres';
   }
 
-  /** Runs work in a savepoint of this unit: if it throws, its writes and events are undone. */
-  async nested<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
+  /**
+   * Runs work in a savepoint of this unit: if it throws, its writes and events are undone. The
+   * unit does not end before it: `AggregateRoot.commit()` publishes without returning a promise,
+   * so a handler may return while the events it committed are still being appended.
+   */
+  nested<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
+    const running = this.runNested(work);
+    this.open.add(running);
+    const done = () => this.open.delete(running);
+    running.then(done, done);
+    return running;
+  }
+
+  /**
+   * Waits for the nested work the unit's own code did not wait for; a failure of it fails the unit
+   * (its state would otherwise commit without its events).
+   */
+  async settle(): Promise<void> {
+    while (this.open.size > 0) await Promise.all([...this.open]);
+  }
+
+  private async runNested<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
     const name = `nested_${++this.depth}`;
     const mark = this.appended.length;
     await this.exec(`SAVEPOINT ${name}`);
@@ -119,8 +140,10 @@ interface Writer {
   readonly stats: GroupCommitStats;
 }
 
-function runIn(unit: Pending, tx: Tx): Promise<unknown> {
-  return messageContext.run({ ...unit.context, tx }, () => unit.work(tx));
+async function runIn(unit: Pending, tx: Tx): Promise<unknown> {
+  const value = await messageContext.run({ ...unit.context, tx }, () => unit.work(tx));
+  await tx.settle();
+  return value;
 }
 
 /**
