@@ -83,7 +83,7 @@ export class Tx implements StatementRunner {
    * (its state would otherwise commit without its events).
    */
   async settle(): Promise<void> {
-    while (this.open.size > 0) await Promise.all([...this.open]);
+    while (this.open.size > 0) await Promise.all(this.open);
   }
 
   private async runNested<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
