@@ -86,6 +86,11 @@ export class Tx implements StatementRunner {
     while (this.open.size > 0) await Promise.all(this.open);
   }
 
+  /** Waits for all nested work under way to end, however it ends. */
+  async settleQuietly(): Promise<void> {
+    while (this.open.size > 0) await Promise.allSettled(this.open);
+  }
+
   private async runNested<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
     const name = `nested_${++this.depth}`;
     const mark = this.appended.length;
@@ -141,7 +146,14 @@ interface Writer {
 }
 
 async function runIn(unit: Pending, tx: Tx): Promise<unknown> {
-  const value = await messageContext.run({ ...unit.context, tx }, () => unit.work(tx));
+  let value: unknown;
+  try {
+    value = await messageContext.run({ ...unit.context, tx }, () => unit.work(tx));
+  } catch (error) {
+    // Let nested work still under way finish before the unit is rolled back under it.
+    await tx.settleQuietly();
+    throw error;
+  }
   await tx.settle();
   return value;
 }
