@@ -47,10 +47,9 @@ export class AppConfig {
   amqpPrefix = 'orders';
 
   /**
-   * Unacknowledged messages one instance takes from each subscriber queue at a time. At least
-   * DISPATCH_CONCURRENCY, so one busy queue can keep every delivery slot of the instance busy;
-   * twice that, so a freed slot finds its next message already here instead of a broker round
-   * trip away. What waits for a slot holds no database connection.
+   * Unacknowledged messages one instance takes from each subscriber queue at a time: enough that
+   * a freed delivery slot (DISPATCH_CONCURRENCY) finds its next message already here instead of a
+   * broker round trip away. What waits for a slot holds no database connection.
    */
   @Transform(toNumber)
   @IsInt()
