@@ -1,4 +1,6 @@
 import request from 'supertest';
+import { DATABASE } from '../src/database/database.tokens.js';
+import type { Database } from '../src/database/database.js';
 import {
   createTestApp,
   eventually,
@@ -224,6 +226,27 @@ describe('cancelling before payment completes (payments take 1.5 s)', () => {
       () => getOrder(t.http, id),
       (o) => o.status === 'PAYMENT_PROCESSING',
       { what: 'payment to start' },
+    );
+    // Cancel only once the gateway has the call (it takes 1.5 s to answer): the charge is under
+    // way, not about to be skipped because the order closed first.
+    const { paymentId } = await eventually(
+      async () => {
+        const response = await request(t.http).get(`/payments?orderId=${id}`).expect(200);
+        return (response.body as Array<{ paymentId: string }>)[0] ?? { paymentId: '' };
+      },
+      (p) => p.paymentId !== '',
+      { what: 'the payment to be recorded' },
+    );
+    const database = t.app.get<Database>(DATABASE);
+    await eventually(
+      () =>
+        database.reader
+          .selectFrom('gateway_calls')
+          .select('attempts')
+          .where('idempotency_key', '=', paymentId)
+          .executeTakeFirst(),
+      (call) => call !== undefined,
+      { what: 'the gateway to receive the charge' },
     );
     await request(t.http).post(`/orders/${id}/cancel`).send({}).expect(200);
     const payment = await eventually(
