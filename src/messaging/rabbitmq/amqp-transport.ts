@@ -65,6 +65,8 @@ export class AmqpTransport implements EventTransport {
   private model?: ChannelModel;
   private publisher?: ConfirmChannel;
   private consumers: Array<{ channel: Channel; tag: string }> = [];
+  /** Consumer channels still open: a message of a closed one can no longer be acked. */
+  private readonly openChannels = new WeakSet<Channel>();
   private connecting?: Promise<void>;
   private stopping = false;
   private relaying = false;
@@ -183,6 +185,8 @@ export class AmqpTransport implements EventTransport {
     this.consumers = [];
     for (const subscriber of this.registry.all()) {
       const channel = await model.createChannel();
+      this.openChannels.add(channel);
+      channel.on('close', () => this.openChannels.delete(channel));
       await channel.prefetch(this.config.amqpPrefetch);
       const { consumerTag } = await channel.consume(this.names.queueOf(subscriber.id), (msg) => {
         if (msg) void this.onMessage(subscriber, channel, msg);
@@ -262,14 +266,22 @@ export class AmqpTransport implements EventTransport {
     this.inFlight++;
     await this.slot();
     try {
+      // Up to AMQP_PREFETCH messages per queue wait here for a slot. One whose channel closed
+      // meanwhile (a lost connection) is given again by RabbitMQ, and one left when the transport
+      // stops is given again once its connection closes: handling either now would be work whose
+      // ack cannot be sent, in a slot that a live message needs (or a shutdown waiting on it).
+      if (this.stopping || !this.openChannels.has(channel)) return;
       const event = decode(msg);
       const attempts = Number(msg.properties.headers?.['x-attempts'] ?? 0);
       const settled = await this.handle(subscriber, event, attempts);
       if (!settled) return;
       channel.ack(msg);
     } catch (error: unknown) {
+      // The channel closed under the delivery: RabbitMQ redelivers the message, and the inbox
+      // makes that delivery a no-op if this one committed. Nothing to give back.
+      if (!this.openChannels.has(channel)) return;
       // Broker or database trouble: give the message back (after a pause, so a database that is
-      // down is not hammered); after a lost connection RabbitMQ redelivers it anyway.
+      // down is not hammered).
       this.logger.warn(`${subscriber.id}: could not settle a message: ${describeError(error)}`);
       await delay(RECONNECT_MS, undefined, { ref: false });
       try {
