@@ -30,13 +30,9 @@ export class MessagingRuntime {
   assertAcceptingWork(): void {
     const waiting = this.transport.backlog + this.uow.stats.waiting;
     if (waiting > this.config.backlogLimit) {
-      this.overloadRefusals++;
       throw new OverloadedError(waiting, this.config.backlogLimit);
     }
   }
-
-  /** Requests refused by back-pressure since the start. */
-  overloadRefusals = 0;
 
   start(): Promise<void> {
     return this.transport.start();
