@@ -175,26 +175,21 @@ async function get(app, path) {
   return closedLoop({ ...load, seconds: SECONDS });
 }
 
+/** A load of POSTs of `body` to `path`, as both POST measurements send them. */
+const postLoad = (app, path, body) => ({
+  url: app.base + path,
+  connections: CONNECTIONS,
+  seconds: SECONDS,
+  method: 'POST',
+  headers: { ...JSON_TYPE, ...app.headers },
+  body,
+});
+
 const post = (app, path, body, maxRequests) =>
-  closedLoop({
-    url: app.base + path,
-    connections: CONNECTIONS,
-    seconds: SECONDS,
-    method: 'POST',
-    headers: { ...JSON_TYPE, ...app.headers },
-    body,
-    maxRequests,
-  });
+  closedLoop({ ...postLoad(app, path, body), maxRequests });
 
 function steady(app, path, body) {
-  const options = {
-    url: app.base + path,
-    connections: CONNECTIONS,
-    seconds: SECONDS,
-    method: 'POST',
-    headers: { ...JSON_TYPE, ...app.headers },
-    body,
-  };
+  const options = postLoad(app, path, body);
   if (STEADY === 'autocannon') {
     return closedLoop({ ...options, overallRate: RATE }).then((f) => ({ ...f, offered: RATE }));
   }
