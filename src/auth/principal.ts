@@ -1,0 +1,29 @@
+import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
+
+export type Role = 'customer' | 'admin';
+
+/** Who sent a request: the `sub` and `role` claims of its bearer token. */
+export interface Principal {
+  readonly sub: string;
+  readonly role: Role;
+}
+
+/** The request as the auth guard leaves it: its principal, once the token is verified. */
+export interface AuthenticatedRequest {
+  principal?: Principal;
+}
+
+/**
+ * The principal of the request, in a controller method: `@CurrentPrincipal() who: Principal`.
+ * The auth guard runs before every handler and refuses a request without a valid token (except
+ * on open routes), so a guarded handler always gets one.
+ */
+export const CurrentPrincipal = createParamDecorator(
+  (_data: unknown, context: ExecutionContext): Principal | undefined =>
+    context.switchToHttp().getRequest<AuthenticatedRequest>().principal,
+);
+
+/** Whether the principal may act for this customer (itself, or any customer for an admin). */
+export function mayActFor(principal: Principal, customerId: string): boolean {
+  return principal.role === 'admin' || principal.sub === customerId;
+}
