@@ -1,6 +1,7 @@
 import { Module, type DynamicModule, type OnApplicationBootstrap } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { configureCrashPoints } from './common/crash-points.js';
+import { AuthModule } from './auth/auth.module.js';
 import { AppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
@@ -24,6 +25,7 @@ export class AppModule implements OnApplicationBootstrap {
       imports: [
         ConfigModule.forRoot(config),
         CqrsModule.forRoot(),
+        AuthModule,
         DatabaseModule,
         MessagingModule,
         OrdersModule,

@@ -15,9 +15,17 @@ try {
 }
 
 const levels = ['error', 'warn', 'log', 'debug'] as const;
-const app = await createApp(config, {
-  logger: levels.slice(0, levels.indexOf(config.logLevel) + 1) as LogLevel[],
-});
+let app;
+try {
+  app = await createApp(config, {
+    logger: levels.slice(0, levels.indexOf(config.logLevel) + 1) as LogLevel[],
+  });
+} catch (error) {
+  // A setting that is valid alone but not together with others (the token keys).
+  if (!(error instanceof ConfigError)) throw error;
+  logger.error(error.message);
+  process.exit(2);
+}
 await app.listen(config.port);
 logger.log(`Order service listening on http://localhost:${config.port} (docs at /docs)`);
 

@@ -10,14 +10,24 @@ import { Test } from '@nestjs/testing';
 import pg from 'pg';
 import request from 'supertest';
 import type { App } from 'supertest/types.js';
+import type { Principal } from '../src/auth/principal.js';
 import { configureApp } from '../src/app.js';
 import { AppModule } from '../src/app.module.js';
 import { loadConfig, type AppConfig } from '../src/config/app-config.js';
 import { SubscriberRegistry } from '../src/messaging/subscribers.js';
+import { mintToken, TEST_JWT_SECRET } from './support/tokens.js';
+
+/** Requests to a test application, every one with the same bearer token. */
+export type Api = ReturnType<typeof request.agent>;
 
 export interface TestApp {
   app: NestExpressApplication;
+  /** The HTTP server: requests without a token. */
   http: App;
+  /** Requests as an admin. */
+  api: Api;
+  /** Requests as this principal (a customer by default: `as('customer-7')`). */
+  as(sub: string, role?: Principal['role']): Promise<Api>;
   config: AppConfig;
   /** Closes the application; the database file stays for a restart. */
   close(): Promise<void>;
@@ -133,6 +143,9 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
       notificationLatencyMs: 1,
       retryBaseDelayMs: 10,
       dispatchPollMs: 50,
+      jwtSecret: TEST_JWT_SECRET,
+      // Tests send bursts from one principal; the rate limit's own test sets a low one.
+      throttleLimit: 1_000_000,
       ...options.config,
     },
   );
@@ -157,7 +170,10 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
         .map((subscriber) => subscriber.id),
     );
   }
-  return { app, http: app.getHttpServer() as App, config, close: () => app.close() };
+  const http = app.getHttpServer() as App;
+  const as = async (sub: string, role: Principal['role'] = 'customer') =>
+    request.agent(http).set('authorization', `Bearer ${await mintToken({ role, sub })}`);
+  return { app, http, api: await as('test-admin', 'admin'), as, config, close: () => app.close() };
 }
 
 /** Polls `read` until `done` holds, or fails after the deadline with the last value seen. */
@@ -188,33 +204,33 @@ export interface OrderBody {
   items: Array<{ productId: string; quantity: number; unitPrice: string | null }>;
 }
 
-export async function getOrder(http: App, id: string): Promise<OrderBody> {
-  const response = await request(http).get(`/orders/${id}`).expect(200);
+export async function getOrder(api: Api, id: string): Promise<OrderBody> {
+  const response = await api.get(`/orders/${id}`).expect(200);
   return response.body as OrderBody;
 }
 
 /** Waits until the order is terminal and its final notification event is in its history. */
-export async function settled(http: App, id: string, timeoutMs = 15_000): Promise<OrderBody> {
+export async function settled(api: Api, id: string, timeoutMs = 15_000): Promise<OrderBody> {
   await eventually(
-    () => orderEventTypes(http, id),
+    () => orderEventTypes(api, id),
     (types) =>
       types.includes('OrderConfirmationSent') || types.includes('OrderFailureNotificationSent'),
     { timeoutMs, what: `order ${id} to be settled` },
   );
-  return getOrder(http, id);
+  return getOrder(api, id);
 }
 
-export async function orderEventTypes(http: App, id: string): Promise<string[]> {
-  const response = await request(http).get(`/orders/${id}/events`).expect(200);
+export async function orderEventTypes(api: Api, id: string): Promise<string[]> {
+  const response = await api.get(`/orders/${id}/events`).expect(200);
   return (response.body as Array<{ type: string }>).map((e) => e.type);
 }
 
 export async function placeOrder(
-  http: App,
+  api: Api,
   items: Array<{ productId: string; quantity: number }>,
   customerId = 'customer-1',
 ): Promise<string> {
-  const response = await request(http)
+  const response = await api
     .post('/orders')
     .send({ customerId, customerEmail: 'ada@example.com', items })
     .expect(202);
@@ -222,9 +238,9 @@ export async function placeOrder(
 }
 
 export async function stockOf(
-  http: App,
+  api: Api,
   productId: string,
 ): Promise<{ available: number; reserved: number; sold: number }> {
-  const response = await request(http).get(`/inventory/${productId}`).expect(200);
+  const response = await api.get(`/inventory/${productId}`).expect(200);
   return response.body as { available: number; reserved: number; sold: number };
 }

@@ -4,7 +4,6 @@ import { ofType, Saga, type ICommand, type IEvent } from '@nestjs/cqrs';
 import { EMPTY, map, mergeMap, type Observable } from 'rxjs';
 import { sql } from 'kysely';
 import pg from 'pg';
-import request from 'supertest';
 import { DATABASE } from '../src/database/database.tokens.js';
 import type { Database } from '../src/database/database.js';
 import { EventStore } from '../src/messaging/event-store.js';
@@ -37,14 +36,14 @@ describe('restart on the same database file', () => {
     const config = { databaseUrl, paymentLatencyMs: 1000, paymentFailureRate: 0.3 };
 
     const first = await createTestApp({ config });
-    const done = await placeOrder(first.http, [{ productId: 'product-1', quantity: 1 }]);
-    const finished = await settled(first.http, done);
+    const done = await placeOrder(first.api, [{ productId: 'product-1', quantity: 1 }]);
+    const finished = await settled(first.api, done);
     const ids = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
-        placeOrder(first.http, [{ productId: `product-${(i % 3) + 1}`, quantity: 1 }], `c-${i}`),
+        placeOrder(first.api, [{ productId: `product-${(i % 3) + 1}`, quantity: 1 }], `c-${i}`),
       ),
     );
-    const beforeClose = await Promise.all(ids.map((id) => getOrder(first.http, id)));
+    const beforeClose = await Promise.all(ids.map((id) => getOrder(first.api, id)));
     expect(beforeClose.some((o) => !TERMINAL.includes(o.status))).toBe(true);
     await first.close();
 
@@ -54,16 +53,16 @@ describe('restart on the same database file', () => {
       config: { ...config, amqpPrefix: first.config.amqpPrefix },
     });
     try {
-      expect(await getOrder(second.http, done)).toEqual(finished);
+      expect(await getOrder(second.api, done)).toEqual(finished);
       for (const id of ids) {
-        const order = await settled(second.http, id, 30_000);
+        const order = await settled(second.api, id, 30_000);
         expect(TERMINAL).toContain(order.status);
-        const types = await orderEventTypes(second.http, id);
+        const types = await orderEventTypes(second.api, id);
         expect(types.filter((t) => FINAL_NOTIFICATIONS.includes(t))).toHaveLength(1);
         expect(types.filter((t) => t === 'OrderCreated')).toHaveLength(1);
         expect(types.filter((t) => t === 'PaymentInitiated').length).toBeLessThanOrEqual(1);
       }
-      const inventory = await request(second.http).get('/inventory').expect(200);
+      const inventory = await second.api.get('/inventory').expect(200);
       const initial: Record<string, number> = {
         'product-1': 100,
         'product-2': 50,
@@ -113,10 +112,10 @@ describe('a saga that throws', () => {
 
   it('is retried, and neither its own later events nor other orders stop', async () => {
     const saga = t.app.get(FlakySaga);
-    const a = await placeOrder(t.http, [{ productId: 'product-1', quantity: 1 }]);
-    expect((await settled(t.http, a)).status).toBe('COMPLETED');
-    const b = await placeOrder(t.http, [{ productId: 'product-2', quantity: 1 }]);
-    expect((await settled(t.http, b)).status).toBe('COMPLETED');
+    const a = await placeOrder(t.api, [{ productId: 'product-1', quantity: 1 }]);
+    expect((await settled(t.api, a)).status).toBe('COMPLETED');
+    const b = await placeOrder(t.api, [{ productId: 'product-2', quantity: 1 }]);
+    expect((await settled(t.api, b)).status).toBe('COMPLETED');
     // Each order failed once in the saga and was delivered to it again: the saga is still alive.
     expect(saga.seen.filter((id) => id === a)).toHaveLength(2);
     expect(saga.seen.filter((id) => id === b)).toHaveLength(2);
@@ -145,11 +144,11 @@ describe('an event handler that throws once', () => {
 
   it('is retried, sends once, and the next orders go through', async () => {
     const ids = await Promise.all(
-      [1, 2, 3].map((n) => placeOrder(t.http, [{ productId: 'product-1', quantity: n }])),
+      [1, 2, 3].map((n) => placeOrder(t.api, [{ productId: 'product-1', quantity: n }])),
     );
     for (const id of ids) {
-      expect((await settled(t.http, id)).status).toBe('COMPLETED');
-      const types = await orderEventTypes(t.http, id);
+      expect((await settled(t.api, id)).status).toBe('COMPLETED');
+      const types = await orderEventTypes(t.api, id);
       expect(types.filter((type) => type === 'OrderConfirmationSent')).toHaveLength(1);
     }
     expect(failures).toBe(1);
@@ -259,7 +258,7 @@ if (process.env.TEST_DATABASE_URL) {
       const key = `outage-${n}-${randomUUID()}`;
       const body = { customerId: `c-${n}`, items: [{ productId: 'product-1', quantity: 1 }] };
       const response = await eventually(
-        () => request(t.http).post('/orders').set('Idempotency-Key', key).send(body),
+        () => t.api.post('/orders').set('Idempotency-Key', key).send(body),
         (r) => {
           if (r.status >= 500) {
             const problem = r.body as { code?: string };
@@ -285,21 +284,21 @@ if (process.env.TEST_DATABASE_URL) {
         closeAllConnections(),
       ]);
       for (const id of [...first, ...second]) {
-        expect((await settled(t.http, id)).status).toBe('COMPLETED');
-        const types = await orderEventTypes(t.http, id);
+        expect((await settled(t.api, id)).status).toBe('COMPLETED');
+        const types = await orderEventTypes(t.api, id);
         expect(types.filter((type) => type === 'OrderConfirmationSent')).toHaveLength(1);
       }
       // Anything refused meanwhile was a 503 saying to try again, never another 5xx.
       for (const refusal of unavailable) {
         expect(refusal).toEqual({ status: 503, retryAfter: '1', code: 'DATABASE_UNAVAILABLE' });
       }
-      const payments = await request(t.http).get('/payments').expect(200);
+      const payments = await t.api.get('/payments').expect(200);
       const charged = (payments.body as Array<{ orderId: string; status: string }>).filter(
         (p) => p.status === 'COMPLETED',
       );
       expect(charged).toHaveLength(20);
       expect(new Set(charged.map((p) => p.orderId)).size).toBe(20);
-      expect((await request(t.http).get('/admin/dead-letters').expect(200)).body).toEqual([]);
+      expect((await t.api.get('/admin/dead-letters').expect(200)).body).toEqual([]);
     });
   });
 }
@@ -327,19 +326,19 @@ if (process.env.TEST_DATABASE_URL && !process.env.TEST_AMQP_URL) {
       try {
         expect(first.app.get(EventTransport).role).toBe('delivering');
         expect(second.app.get(EventTransport).role).toBe('standing by');
-        expect((await request(second.http).get('/health').expect(200)).body).toMatchObject({
+        expect((await second.api.get('/health').expect(200)).body).toMatchObject({
           events: 'standing by',
         });
 
         // Orders taken by both; the events of those taken by the second wait in the log.
         const ids = await Promise.all(
           Array.from({ length: 10 }, (_, n) =>
-            placeOrder((n % 2 === 0 ? first : second).http, [
+            placeOrder((n % 2 === 0 ? first : second).api, [
               { productId: 'product-1', quantity: 1 },
             ]),
           ),
         );
-        for (const id of ids) expect((await settled(second.http, id)).status).toBe('COMPLETED');
+        for (const id of ids) expect((await settled(second.api, id)).status).toBe('COMPLETED');
         expect(sent).toHaveLength(10);
         expect(new Set(sent.map((m) => m.messageId)).size).toBe(10);
 
@@ -352,10 +351,10 @@ if (process.env.TEST_DATABASE_URL && !process.env.TEST_AMQP_URL) {
         );
         const later = await Promise.all(
           Array.from({ length: 4 }, () =>
-            placeOrder(second.http, [{ productId: 'product-2', quantity: 1 }]),
+            placeOrder(second.api, [{ productId: 'product-2', quantity: 1 }]),
           ),
         );
-        for (const id of later) expect((await settled(second.http, id)).status).toBe('COMPLETED');
+        for (const id of later) expect((await settled(second.api, id)).status).toBe('COMPLETED');
         expect(sent).toHaveLength(14);
       } finally {
         if (firstOpen) await first.close();

@@ -1,5 +1,4 @@
 import request from 'supertest';
-import type { App } from 'supertest/types.js';
 import {
   createTestApp,
   eventually,
@@ -7,6 +6,7 @@ import {
   removeTempDatabases,
   settled,
   stockOf,
+  type Api,
   type TestApp,
 } from './create-test-app.js';
 import type {
@@ -44,13 +44,13 @@ function expectProblem(response: request.Response, status: number): Problem {
   return body;
 }
 
-async function listOrders(http: App, query: Record<string, string | number> = {}) {
-  const response = await request(http).get('/orders').query(query).expect(200);
+async function listOrders(api: Api, query: Record<string, string | number> = {}) {
+  const response = await api.get('/orders').query(query).expect(200);
   return response.body as OrderPage;
 }
 
-async function inventory(http: App): Promise<Product[]> {
-  const response = await request(http).get('/inventory').expect(200);
+async function inventory(api: Api): Promise<Product[]> {
+  const response = await api.get('/inventory').expect(200);
   return response.body as Product[];
 }
 
@@ -65,11 +65,11 @@ function isNewestFirst(orders: OrderView[]): boolean {
 }
 
 /** Follows nextCursor from the first page to the last; returns every page. */
-async function allPages(http: App, query: Record<string, string | number>): Promise<OrderPage[]> {
+async function allPages(api: Api, query: Record<string, string | number>): Promise<OrderPage[]> {
   const pages: OrderPage[] = [];
   let cursor: string | null = null;
   do {
-    const page = await listOrders(http, cursor === null ? query : { ...query, cursor });
+    const page = await listOrders(api, cursor === null ? query : { ...query, cursor });
     pages.push(page);
     cursor = page.nextCursor;
     if (pages.length > 50) throw new Error('pagination does not end');
@@ -87,7 +87,7 @@ describe('POST /orders: invalid requests', () => {
 
   beforeAll(async () => {
     t = await createTestApp();
-    catalogBefore = await inventory(t.http);
+    catalogBefore = await inventory(t.api);
   });
 
   afterAll(async () => {
@@ -155,9 +155,7 @@ describe('POST /orders: invalid requests', () => {
   ];
 
   it.each(cases)('answers 400 problem+json naming the field for $name', async (c) => {
-    const response = await request(t.http)
-      .post('/orders')
-      .send(c.body as object);
+    const response = await t.api.post('/orders').send(c.body as object);
     const problem = expectProblem(response, 400);
     expect(problem.errors).toBeInstanceOf(Array);
     const errors = problem.errors ?? [];
@@ -178,7 +176,7 @@ describe('POST /orders: invalid requests', () => {
   it.each([[[1]], ['just a string'], [42]])(
     'answers 400 problem+json when the JSON body is not an object (%j)',
     async (body) => {
-      const response = await request(t.http)
+      const response = await t.api
         .post('/orders')
         .set('content-type', 'application/json')
         .send(JSON.stringify(body));
@@ -188,7 +186,7 @@ describe('POST /orders: invalid requests', () => {
   );
 
   it('answers 400 problem+json for malformed JSON, saying it is not valid JSON', async () => {
-    const response = await request(t.http)
+    const response = await t.api
       .post('/orders')
       .set('Content-Type', 'application/json')
       .send('{"customerId": "c-1", "items": [');
@@ -197,7 +195,7 @@ describe('POST /orders: invalid requests', () => {
   });
 
   it('answers 415 problem+json to a text/plain body', async () => {
-    const response = await request(t.http)
+    const response = await t.api
       .post('/orders')
       .set('Content-Type', 'text/plain')
       .send(JSON.stringify({ customerId: 'c-1', items: validItems }));
@@ -206,15 +204,15 @@ describe('POST /orders: invalid requests', () => {
 
   it('answers 413 problem+json to a body over 100kb', async () => {
     const body = { customerId: 'c-1', items: validItems, padding: 'x'.repeat(101 * 1024) };
-    const response = await request(t.http).post('/orders').send(body);
+    const response = await t.api.post('/orders').send(body);
     const problem = expectProblem(response, 413);
     expect(problem.detail).toMatch(/too large/i);
   });
 
   it('stored no order and left the inventory unchanged', async () => {
-    const page = await listOrders(t.http);
+    const page = await listOrders(t.api);
     expect(page).toEqual({ items: [], nextCursor: null });
-    expect(await inventory(t.http)).toEqual(catalogBefore);
+    expect(await inventory(t.api)).toEqual(catalogBefore);
     expect(catalogBefore).toHaveLength(3);
   });
 });
@@ -237,7 +235,7 @@ describe('unknown resources', () => {
     ['GET', '/inventory/unknown-product'],
     ['GET', '/no-such-route'],
   ])('%s %s answers 404 problem+json', async (method, path) => {
-    const agent = request(t.http);
+    const agent = t.api;
     const response = await (method === 'GET' ? agent.get(path) : agent.post(path));
     const problem = expectProblem(response, 404);
     expect(problem.title).toBe('Not Found');
@@ -245,10 +243,10 @@ describe('unknown resources', () => {
   });
 
   it('names the unknown order and product in the 404 detail', async () => {
-    const order = expectProblem(await request(t.http).get(`/orders/${UNKNOWN_ID}`), 404);
+    const order = expectProblem(await t.api.get(`/orders/${UNKNOWN_ID}`), 404);
     expect(order.code).toBe('ORDER_NOT_FOUND');
     expect(order.detail).toContain(UNKNOWN_ID);
-    const product = expectProblem(await request(t.http).get('/inventory/unknown-product'), 404);
+    const product = expectProblem(await t.api.get('/inventory/unknown-product'), 404);
     expect(product.code).toBe('PRODUCT_NOT_FOUND');
     expect(product.detail).toContain('unknown-product');
   });
@@ -266,7 +264,7 @@ describe('placing an order, payments and notifications', () => {
   });
 
   it('answers 202 with a Location to the PENDING order, then prices it with two decimals', async () => {
-    const response = await request(t.http)
+    const response = await t.api
       .post('/orders')
       .send({
         customerId: 'customer-7',
@@ -294,13 +292,11 @@ describe('placing an order, payments and notifications', () => {
       { productId: 'product-2', quantity: 1, unitPrice: null },
     ]);
 
-    const fetched = await request(t.http)
-      .get(response.headers.location as string)
-      .expect(200);
+    const fetched = await t.api.get(response.headers.location as string).expect(200);
     expect((fetched.body as OrderView).id).toBe(placed.id);
     expect((fetched.body as OrderView).customerId).toBe('customer-7');
 
-    const order = (await settled(t.http, placed.id)) as unknown as OrderView;
+    const order = (await settled(t.api, placed.id)) as unknown as OrderView;
     expect(order.status).toBe('COMPLETED');
     expect(order.items).toEqual([
       { productId: 'product-1', quantity: 2, unitPrice: '50.00' },
@@ -312,14 +308,14 @@ describe('placing an order, payments and notifications', () => {
   });
 
   it('shows one COMPLETED payment and one SENT confirmation for a settled order, and only its own', async () => {
-    const id = await placeOrder(t.http, [{ productId: 'product-3', quantity: 3 }], 'customer-8');
-    const other = await placeOrder(t.http, [{ productId: 'product-1', quantity: 1 }], 'customer-9');
-    const order = await settled(t.http, id);
-    await settled(t.http, other);
+    const id = await placeOrder(t.api, [{ productId: 'product-3', quantity: 3 }], 'customer-8');
+    const other = await placeOrder(t.api, [{ productId: 'product-1', quantity: 1 }], 'customer-9');
+    const order = await settled(t.api, id);
+    await settled(t.api, other);
     expect(order.status).toBe('COMPLETED');
     expect(order.totalAmount).toBe('60.00');
 
-    const payments = (await request(t.http).get('/payments').query({ orderId: id }).expect(200))
+    const payments = (await t.api.get('/payments').query({ orderId: id }).expect(200))
       .body as Payment[];
     expect(payments).toHaveLength(1);
     expect(payments[0]).toMatchObject({
@@ -329,9 +325,8 @@ describe('placing an order, payments and notifications', () => {
       currency: 'USD',
     });
 
-    const notifications = (
-      await request(t.http).get('/notifications').query({ orderId: id }).expect(200)
-    ).body as Notification[];
+    const notifications = (await t.api.get('/notifications').query({ orderId: id }).expect(200))
+      .body as Notification[];
     expect(notifications).toHaveLength(1);
     expect(notifications[0]).toMatchObject({
       orderId: id,
@@ -341,20 +336,18 @@ describe('placing an order, payments and notifications', () => {
     });
 
     // Without the filter both orders show up.
-    const allPayments = (await request(t.http).get('/payments').expect(200)).body as Payment[];
+    const allPayments = (await t.api.get('/payments').expect(200)).body as Payment[];
     expect(allPayments.map((p) => p.orderId)).toEqual(expect.arrayContaining([id, other]));
   });
 
   it('answers 409 problem+json to cancelling a completed order, and leaves it completed', async () => {
-    const id = await placeOrder(t.http, [{ productId: 'product-2', quantity: 1 }]);
-    expect((await settled(t.http, id)).status).toBe('COMPLETED');
-    const response = await request(t.http)
-      .post(`/orders/${id}/cancel`)
-      .send({ reason: 'too late' });
+    const id = await placeOrder(t.api, [{ productId: 'product-2', quantity: 1 }]);
+    expect((await settled(t.api, id)).status).toBe('COMPLETED');
+    const response = await t.api.post(`/orders/${id}/cancel`).send({ reason: 'too late' });
     const problem = expectProblem(response, 409);
     expect(problem.code).toBe('ORDER_NOT_CANCELLABLE');
     expect(problem.detail).toContain(id);
-    const order = (await request(t.http).get(`/orders/${id}`).expect(200)).body as OrderView;
+    const order = (await t.api.get(`/orders/${id}`).expect(200)).body as OrderView;
     expect(order.status).toBe('COMPLETED');
     expect(order.failureReason).toBeNull();
   });
@@ -379,12 +372,12 @@ describe('GET /orders pagination and filters', () => {
     ];
     all = [];
     for (const [customer, productId] of plan) {
-      const id = await placeOrder(t.http, [{ productId, quantity: 1 }], customer);
+      const id = await placeOrder(t.api, [{ productId, quantity: 1 }], customer);
       byCustomer[customer].push(id);
       all.push(id);
       if (productId === 'no-such-product') failedId = id;
     }
-    for (const id of all) await settled(t.http, id);
+    for (const id of all) await settled(t.api, id);
   });
 
   afterAll(async () => {
@@ -392,7 +385,7 @@ describe('GET /orders pagination and filters', () => {
   });
 
   it('pages newest first with limit=3, following nextCursor to the end without gaps or duplicates', async () => {
-    const pages = await allPages(t.http, { limit: 3 });
+    const pages = await allPages(t.api, { limit: 3 });
     expect(pages.map((p) => p.items.length)).toEqual([3, 3, 1]);
     expect(pages.slice(0, -1).every((p) => typeof p.nextCursor === 'string')).toBe(true);
     expect(pages[pages.length - 1].nextCursor).toBeNull();
@@ -402,34 +395,34 @@ describe('GET /orders pagination and filters', () => {
     expect([...ids].sort()).toEqual([...all].sort());
     expect(isNewestFirst(seen)).toBe(true);
     // The pages, joined, are exactly the one-page listing.
-    const single = await listOrders(t.http, { limit: 100 });
+    const single = await listOrders(t.api, { limit: 100 });
     expect(single.nextCursor).toBeNull();
     expect(single.items.map((o) => o.id)).toEqual(ids);
   });
 
   it('filters by customerId, also across pages', async () => {
     for (const [customer, expected] of Object.entries(byCustomer)) {
-      const pages = await allPages(t.http, { customerId: customer, limit: 2 });
+      const pages = await allPages(t.api, { customerId: customer, limit: 2 });
       const orders = pages.flatMap((p) => p.items);
       expect(orders.every((o) => o.customerId === customer)).toBe(true);
       expect(orders.map((o) => o.id).sort()).toEqual([...expected].sort());
       expect(isNewestFirst(orders)).toBe(true);
     }
-    expect(await listOrders(t.http, { customerId: 'nobody' })).toEqual({
+    expect(await listOrders(t.api, { customerId: 'nobody' })).toEqual({
       items: [],
       nextCursor: null,
     });
   });
 
   it('filters by status', async () => {
-    const failed = await listOrders(t.http, { status: 'FAILED' });
+    const failed = await listOrders(t.api, { status: 'FAILED' });
     expect(failed.items.map((o) => o.id)).toEqual([failedId]);
     expect(failed.items[0].failureReason).toContain('no-such-product');
-    const completed = await listOrders(t.http, { status: 'COMPLETED' });
+    const completed = await listOrders(t.api, { status: 'COMPLETED' });
     expect(completed.items).toHaveLength(all.length - 1);
     expect(completed.items.every((o) => o.status === 'COMPLETED')).toBe(true);
     expect(completed.items.map((o) => o.id)).not.toContain(failedId);
-    expect((await listOrders(t.http, { status: 'PENDING' })).items).toEqual([]);
+    expect((await listOrders(t.api, { status: 'PENDING' })).items).toEqual([]);
   });
 
   it.each([
@@ -437,13 +430,13 @@ describe('GET /orders pagination and filters', () => {
     ['limit=101', { limit: 101 }, 'limit'],
     ['status=BOGUS', { status: 'BOGUS' }, 'status'],
   ])('answers 400 problem+json to %s', async (_name, query, field) => {
-    const problem = expectProblem(await request(t.http).get('/orders').query(query), 400);
+    const problem = expectProblem(await t.api.get('/orders').query(query), 400);
     expect(problem.errors?.map((e) => e.field)).toEqual([field]);
   });
 
   it('answers 400 problem+json to a cursor it did not hand out', async () => {
     for (const cursor of ['garbage', Buffer.from('[1,2]').toString('base64url')]) {
-      const response = await request(t.http).get('/orders').query({ cursor });
+      const response = await t.api.get('/orders').query({ cursor });
       const problem = expectProblem(response, 400);
       expect(problem.code).toBe('ORDER_INVALID_CURSOR');
     }
@@ -462,7 +455,7 @@ describe('inventory', () => {
   });
 
   it('lists the seeded catalog', async () => {
-    expect(await inventory(t.http)).toEqual([
+    expect(await inventory(t.api)).toEqual([
       {
         productId: 'product-1',
         name: 'Widget',
@@ -488,11 +481,11 @@ describe('inventory', () => {
         sold: 0,
       },
     ]);
-    expect(await stockOf(t.http, 'product-2')).toMatchObject({ available: 50, reserved: 0 });
+    expect(await stockOf(t.api, 'product-2')).toMatchObject({ available: 50, reserved: 0 });
   });
 
   it('creates a product with PUT, then updates its price and stock', async () => {
-    const created = await request(t.http)
+    const created = await t.api
       .put('/inventory/new-product')
       .send({ name: 'Sprocket', unitPrice: '12.50', available: 7 })
       .expect(200);
@@ -505,29 +498,27 @@ describe('inventory', () => {
       sold: 0,
     };
     expect(created.body).toEqual(expected);
-    expect((await request(t.http).get('/inventory/new-product').expect(200)).body).toEqual(
-      expected,
-    );
-    expect(await inventory(t.http)).toContainEqual(expected);
+    expect((await t.api.get('/inventory/new-product').expect(200)).body).toEqual(expected);
+    expect(await inventory(t.api)).toContainEqual(expected);
 
-    const updated = await request(t.http)
+    const updated = await t.api
       .put('/inventory/new-product')
       .send({ name: 'Sprocket XL', unitPrice: '9.90', available: 3 })
       .expect(200);
     const after = { ...expected, name: 'Sprocket XL', unitPrice: '9.90', available: 3 };
     expect(updated.body).toEqual(after);
-    expect((await request(t.http).get('/inventory/new-product').expect(200)).body).toEqual(after);
-    expect((await inventory(t.http)).filter((p) => p.productId === 'new-product')).toEqual([after]);
+    expect((await t.api.get('/inventory/new-product').expect(200)).body).toEqual(after);
+    expect((await inventory(t.api)).filter((p) => p.productId === 'new-product')).toEqual([after]);
   });
 
   it('prices an order from the catalog as PUT left it', async () => {
-    const id = await placeOrder(t.http, [{ productId: 'new-product', quantity: 2 }]);
-    const order = await settled(t.http, id);
+    const id = await placeOrder(t.api, [{ productId: 'new-product', quantity: 2 }]);
+    const order = await settled(t.api, id);
     expect(order.status).toBe('COMPLETED');
     expect(order.items[0].unitPrice).toBe('9.90');
     expect(order.totalAmount).toBe('19.80');
     await eventually(
-      () => stockOf(t.http, 'new-product'),
+      () => stockOf(t.api, 'new-product'),
       (s) => s.sold === 2 && s.available === 1 && s.reserved === 0,
       { what: 'new-product stock to be sold' },
     );
@@ -556,16 +547,16 @@ describe('inventory', () => {
       'productId',
     ],
   ])('answers 400 to a PUT with %s and changes nothing', async (_name, productId, body, field) => {
-    const before = await inventory(t.http);
-    const response = await request(t.http).put(`/inventory/${productId}`).send(body);
+    const before = await inventory(t.api);
+    const response = await t.api.put(`/inventory/${productId}`).send(body);
     const problem = expectProblem(response, 400);
     expect(problem.errors?.map((e) => e.field)).toEqual([field]);
-    expect(await inventory(t.http)).toEqual(before);
+    expect(await inventory(t.api)).toEqual(before);
   });
 
   it('still does not know the products whose PUT was refused', async () => {
-    expectProblem(await request(t.http).get('/inventory/other-product'), 404);
-    expect((await inventory(t.http)).map((p) => p.productId)).toEqual([
+    expectProblem(await t.api.get('/inventory/other-product'), 404);
+    expect((await inventory(t.api)).map((p) => p.productId)).toEqual([
       'new-product',
       'product-1',
       'product-2',
@@ -586,14 +577,14 @@ describe('API documentation', () => {
   });
 
   it('serves the Swagger UI at /docs', async () => {
-    const response = await request(t.http).get('/docs').expect(200);
+    const response = await t.api.get('/docs').expect(200);
     expect(response.headers['content-type']).toMatch(/^text\/html\b/);
     expect(response.text).toMatch(/<html/i);
     expect(response.text).toContain('swagger-ui');
   });
 
   it('serves an OpenAPI document with every path at /docs-json', async () => {
-    const response = await request(t.http).get('/docs-json').expect(200);
+    const response = await t.api.get('/docs-json').expect(200);
     expect(response.headers['content-type']).toMatch(/^application\/json\b/);
     const document = response.body as { openapi: string; paths: Record<string, object> };
     expect(document.openapi).toMatch(/^3\./);
@@ -628,7 +619,7 @@ describe('X-Correlation-Id', () => {
   });
 
   it('is echoed, and carried by every event of the order the request created', async () => {
-    const response = await request(t.http)
+    const response = await t.api
       .post('/orders')
       .set('X-Correlation-Id', 'test-corr-123')
       .send({ customerId: 'customer-c', items: [{ productId: 'product-1', quantity: 1 }] })
@@ -637,18 +628,17 @@ describe('X-Correlation-Id', () => {
     const id = (response.body as OrderView).id;
 
     // Another order, placed without the header, must not share the correlation.
-    const other = await request(t.http)
+    const other = await t.api
       .post('/orders')
       .send({ customerId: 'customer-d', items: [{ productId: 'product-1', quantity: 1 }] })
       .expect(202);
     const generated = other.headers['x-correlation-id'] as string;
     expect(generated).toMatch(/^[0-9a-f-]{36}$/);
 
-    expect((await settled(t.http, id)).status).toBe('COMPLETED');
-    await settled(t.http, (other.body as OrderView).id);
+    expect((await settled(t.api, id)).status).toBe('COMPLETED');
+    await settled(t.api, (other.body as OrderView).id);
 
-    const events = (await request(t.http).get(`/orders/${id}/events`).expect(200))
-      .body as OrderEvent[];
+    const events = (await t.api.get(`/orders/${id}/events`).expect(200)).body as OrderEvent[];
     const types = events.map((e) => e.type);
     expect(types[0]).toBe('OrderCreated');
     expect(types).toEqual(
@@ -658,16 +648,14 @@ describe('X-Correlation-Id', () => {
     for (const event of events) expect(event.correlationId).toBe('test-corr-123');
 
     const otherEvents = (
-      await request(t.http)
-        .get(`/orders/${(other.body as OrderView).id}/events`)
-        .expect(200)
+      await t.api.get(`/orders/${(other.body as OrderView).id}/events`).expect(200)
     ).body as OrderEvent[];
     expect(otherEvents.length).toBeGreaterThan(0);
     for (const event of otherEvents) expect(event.correlationId).toBe(generated);
   });
 
   it('is echoed on any request', async () => {
-    const response = await request(t.http)
+    const response = await t.api
       .get('/inventory')
       .set('X-Correlation-Id', 'test-corr-123')
       .expect(200);
@@ -683,7 +671,7 @@ describe('GET /health', () => {
   afterAll(() => t.close());
 
   it('answers 200 with the state of the database and the broker, and who delivers events', async () => {
-    const response = await request(t.http).get('/health').expect(200);
+    const response = await t.api.get('/health').expect(200);
     const broker = process.env.TEST_AMQP_URL ? 'ok' : 'not used';
     // Alone on its database, an instance without a broker delivers the events itself.
     const events = process.env.TEST_AMQP_URL ? 'through the broker' : 'delivering';

@@ -1,4 +1,3 @@
-import request from 'supertest';
 import { DATABASE } from '../src/database/database.tokens.js';
 import type { Database } from '../src/database/database.js';
 import {
@@ -25,7 +24,7 @@ interface EventBody {
 }
 
 async function eventsOf(t: TestApp, id: string): Promise<EventBody[]> {
-  const response = await request(t.http).get(`/orders/${id}/events`).expect(200);
+  const response = await t.api.get(`/orders/${id}/events`).expect(200);
   return response.body as EventBody[];
 }
 
@@ -39,11 +38,11 @@ describe('order workflow (payments succeed)', () => {
   afterAll(() => t.close());
 
   it('completes an order with the full event trail in order', async () => {
-    const id = await placeOrder(t.http, [
+    const id = await placeOrder(t.api, [
       { productId: 'product-1', quantity: 2 },
       { productId: 'product-2', quantity: 1 },
     ]);
-    const order = await settled(t.http, id);
+    const order = await settled(t.api, id);
     expect(order.status).toBe('COMPLETED');
     expect(order.totalAmount).toBe('175.00');
     expect(order.items).toEqual([
@@ -76,79 +75,79 @@ describe('order workflow (payments succeed)', () => {
     expect(events[1].payload).toMatchObject({ isValid: true, totalAmount: '175.00' });
 
     const stock = await eventually(
-      () => stockOf(t.http, 'product-1'),
+      () => stockOf(t.api, 'product-1'),
       (s) => s.reserved === 0,
       { what: 'reservation to be sold' },
     );
     expect(stock).toMatchObject({ available: 98, reserved: 0, sold: 2 });
-    const payments = await request(t.http).get(`/payments?orderId=${id}`).expect(200);
+    const payments = await t.api.get(`/payments?orderId=${id}`).expect(200);
     expect(payments.body).toEqual([
       expect.objectContaining({ status: 'COMPLETED', amount: '175.00' }),
     ]);
   });
 
   it('fails an order for an unknown product and changes no stock', async () => {
-    const before = await stockOf(t.http, 'product-3');
-    const id = await placeOrder(t.http, [
+    const before = await stockOf(t.api, 'product-3');
+    const id = await placeOrder(t.api, [
       { productId: 'product-3', quantity: 1 },
       { productId: 'no-such-product', quantity: 1 },
     ]);
-    const order = await settled(t.http, id);
+    const order = await settled(t.api, id);
     expect(order.status).toBe('FAILED');
     expect(order.failureReason).toContain('no-such-product');
-    expect(await orderEventTypes(t.http, id)).toEqual([
+    expect(await orderEventTypes(t.api, id)).toEqual([
       'OrderCreated',
       'OrderValidated',
       'OrderFailed',
       'OrderFailureNotificationSent',
     ]);
-    expect(await stockOf(t.http, 'product-3')).toEqual(before);
+    expect(await stockOf(t.api, 'product-3')).toEqual(before);
   });
 
   it('fails an order whose stock is insufficient, reserving none of its lines', async () => {
-    const product1 = await stockOf(t.http, 'product-1');
-    const id = await placeOrder(t.http, [
+    const product1 = await stockOf(t.api, 'product-1');
+    const id = await placeOrder(t.api, [
       { productId: 'product-1', quantity: 1 },
       { productId: 'product-3', quantity: 26 },
     ]);
-    const order = await settled(t.http, id);
+    const order = await settled(t.api, id);
     expect(order.status).toBe('FAILED');
     expect(order.failureReason).toMatch(/Insufficient stock for product-3/);
-    const types = await orderEventTypes(t.http, id);
+    const types = await orderEventTypes(t.api, id);
     expect(types).toContain('InventoryInsufficient');
     expect(types).not.toContain('InventoryReserved');
     expect(types).not.toContain('PaymentInitiated');
-    expect(await stockOf(t.http, 'product-1')).toEqual(product1);
+    expect(await stockOf(t.api, 'product-1')).toEqual(product1);
   });
 
   it('refuses to cancel a completed order with 409', async () => {
-    const id = await placeOrder(t.http, [{ productId: 'product-1', quantity: 1 }]);
-    await settled(t.http, id);
-    const response = await request(t.http).post(`/orders/${id}/cancel`).send({}).expect(409);
+    const id = await placeOrder(t.api, [{ productId: 'product-1', quantity: 1 }]);
+    await settled(t.api, id);
+    const response = await t.api.post(`/orders/${id}/cancel`).send({}).expect(409);
     expect(response.headers['content-type']).toMatch(/application\/problem\+json/);
     expect(response.body).toMatchObject({ status: 409, code: 'ORDER_NOT_CANCELLABLE' });
-    expect((await getOrder(t.http, id)).status).toBe('COMPLETED');
+    expect((await getOrder(t.api, id)).status).toBe('COMPLETED');
   });
 
   it('sells exactly the stock there is to 40 concurrent orders for 25 units', async () => {
-    await request(t.http)
+    await t.api
       .put('/inventory/scarce')
       .send({ name: 'Scarce', unitPrice: '9.99', available: 25 })
       .expect(200);
     const ids = await Promise.all(
       Array.from({ length: 40 }, (_, i) =>
-        placeOrder(t.http, [{ productId: 'scarce', quantity: 1 }], `buyer-${i}`),
+        placeOrder(t.api, [{ productId: 'scarce', quantity: 1 }], `buyer-${i}`),
       ),
     );
     expect(new Set(ids).size).toBe(40);
-    const orders = await Promise.all(ids.map((id) => settled(t.http, id, 30_000)));
+    const orders = await Promise.all(ids.map((id) => settled(t.api, id, 30_000)));
     const completed = orders.filter((o) => o.status === 'COMPLETED');
     const failed = orders.filter((o) => o.status === 'FAILED');
     expect(completed).toHaveLength(25);
     expect(failed).toHaveLength(15);
     failed.forEach((o) => expect(o.failureReason).toMatch(/Insufficient stock/));
     const stock = await eventually(
-      () => stockOf(t.http, 'scarce'),
+      () => stockOf(t.api, 'scarce'),
       (s) => s.reserved === 0,
       { what: 'scarce stock to settle' },
     );
@@ -164,12 +163,12 @@ describe('order workflow (payments declined)', () => {
   afterAll(() => t.close());
 
   it('releases the reservation before failing the order, and stock is back where it was', async () => {
-    const before = await stockOf(t.http, 'product-2');
-    const id = await placeOrder(t.http, [{ productId: 'product-2', quantity: 4 }]);
-    const order = await settled(t.http, id);
+    const before = await stockOf(t.api, 'product-2');
+    const id = await placeOrder(t.api, [{ productId: 'product-2', quantity: 4 }]);
+    const order = await settled(t.api, id);
     expect(order.status).toBe('FAILED');
     expect(order.failureReason).toMatch(/Payment failed/);
-    const types = await orderEventTypes(t.http, id);
+    const types = await orderEventTypes(t.api, id);
     expect(types).toEqual([
       'OrderCreated',
       'OrderValidated',
@@ -181,8 +180,8 @@ describe('order workflow (payments declined)', () => {
       'OrderFailed',
       'OrderFailureNotificationSent',
     ]);
-    expect(await stockOf(t.http, 'product-2')).toEqual(before);
-    const payments = await request(t.http).get(`/payments?orderId=${id}`).expect(200);
+    expect(await stockOf(t.api, 'product-2')).toEqual(before);
+    const payments = await t.api.get(`/payments?orderId=${id}`).expect(200);
     expect(payments.body).toEqual([expect.objectContaining({ status: 'FAILED' })]);
   });
 });
@@ -195,23 +194,23 @@ describe('cancelling before payment completes (payments take 1.5 s)', () => {
   afterAll(() => t.close());
 
   it('cancels an order right after it was placed: nothing stays reserved or charged', async () => {
-    const before = await stockOf(t.http, 'product-2');
-    const id = await placeOrder(t.http, [{ productId: 'product-2', quantity: 3 }]);
-    const cancelled = await request(t.http)
+    const before = await stockOf(t.api, 'product-2');
+    const id = await placeOrder(t.api, [{ productId: 'product-2', quantity: 3 }]);
+    const cancelled = await t.api
       .post(`/orders/${id}/cancel`)
       .send({ reason: 'changed my mind' })
       .expect(200);
     expect(cancelled.body).toMatchObject({ id, status: 'CANCELLED' });
-    await settled(t.http, id);
-    const types = await orderEventTypes(t.http, id);
+    await settled(t.api, id);
+    const types = await orderEventTypes(t.api, id);
     expect(types.filter((type) => type === 'OrderFailureNotificationSent')).toHaveLength(1);
     expect(types).not.toContain('OrderConfirmationSent');
-    expect(await stockOf(t.http, 'product-2')).toEqual(before);
-    expect((await getOrder(t.http, id)).status).toBe('CANCELLED');
+    expect(await stockOf(t.api, 'product-2')).toEqual(before);
+    expect((await getOrder(t.api, id)).status).toBe('CANCELLED');
     // A charge already under way when the order was cancelled is refunded once it lands.
     await eventually(
       async () => {
-        const response = await request(t.http).get(`/payments?orderId=${id}`).expect(200);
+        const response = await t.api.get(`/payments?orderId=${id}`).expect(200);
         return (response.body as Array<{ status: string }>).map((p) => p.status);
       },
       (statuses) => statuses.every((status) => status === 'FAILED' || status === 'REFUNDED'),
@@ -220,10 +219,10 @@ describe('cancelling before payment completes (payments take 1.5 s)', () => {
   });
 
   it('cancels, releases the stock and refunds the charge that succeeds afterwards', async () => {
-    const before = await stockOf(t.http, 'product-1');
-    const id = await placeOrder(t.http, [{ productId: 'product-1', quantity: 5 }]);
+    const before = await stockOf(t.api, 'product-1');
+    const id = await placeOrder(t.api, [{ productId: 'product-1', quantity: 5 }]);
     await eventually(
-      () => getOrder(t.http, id),
+      () => getOrder(t.api, id),
       (o) => o.status === 'PAYMENT_PROCESSING',
       { what: 'payment to start' },
     );
@@ -231,7 +230,7 @@ describe('cancelling before payment completes (payments take 1.5 s)', () => {
     // way, not about to be skipped because the order closed first.
     const { paymentId } = await eventually(
       async () => {
-        const response = await request(t.http).get(`/payments?orderId=${id}`).expect(200);
+        const response = await t.api.get(`/payments?orderId=${id}`).expect(200);
         return (response.body as Array<{ paymentId: string }>)[0] ?? { paymentId: '' };
       },
       (p) => p.paymentId !== '',
@@ -248,22 +247,22 @@ describe('cancelling before payment completes (payments take 1.5 s)', () => {
       (call) => call !== undefined,
       { what: 'the gateway to receive the charge' },
     );
-    await request(t.http).post(`/orders/${id}/cancel`).send({}).expect(200);
+    await t.api.post(`/orders/${id}/cancel`).send({}).expect(200);
     const payment = await eventually(
       async () => {
-        const response = await request(t.http).get(`/payments?orderId=${id}`).expect(200);
+        const response = await t.api.get(`/payments?orderId=${id}`).expect(200);
         return (response.body as Array<{ status: string }>)[0];
       },
       (p) => p?.status === 'REFUNDED',
       { what: 'late charge to be refunded' },
     );
     expect(payment.status).toBe('REFUNDED');
-    const order = await settled(t.http, id);
+    const order = await settled(t.api, id);
     expect(order.status).toBe('CANCELLED');
     expect(TERMINAL).toContain(order.status);
-    const types = await orderEventTypes(t.http, id);
+    const types = await orderEventTypes(t.api, id);
     expect(types).toContain('InventoryReleased');
     expect(types).not.toContain('OrderCompleted');
-    expect(await stockOf(t.http, 'product-1')).toEqual(before);
+    expect(await stockOf(t.api, 'product-1')).toEqual(before);
   });
 });

@@ -48,7 +48,7 @@ async function deliverNow(t: TestApp, event: DomainEvent, subscriberId: string):
 }
 
 async function paymentsOf(t: TestApp, orderId: string): Promise<Array<{ status: string }>> {
-  const response = await request(t.http).get(`/payments?orderId=${orderId}`).expect(200);
+  const response = await t.api.get(`/payments?orderId=${orderId}`).expect(200);
   return response.body as Array<{ status: string }>;
 }
 
@@ -97,14 +97,14 @@ describe('retries, dead letters and replay', () => {
 
   it('dead-letters a poison delivery after the last attempt while everything else flows', async () => {
     PoisonHandler.broken = true;
-    const a = await placeOrder(t.http, [{ productId: 'product-1', quantity: 1 }]);
-    const b = await placeOrder(t.http, [{ productId: 'product-2', quantity: 1 }]);
-    expect((await settled(t.http, a)).status).toBe('COMPLETED');
-    expect((await settled(t.http, b)).status).toBe('COMPLETED');
+    const a = await placeOrder(t.api, [{ productId: 'product-1', quantity: 1 }]);
+    const b = await placeOrder(t.api, [{ productId: 'product-2', quantity: 1 }]);
+    expect((await settled(t.api, a)).status).toBe('COMPLETED');
+    expect((await settled(t.api, b)).status).toBe('COMPLETED');
 
     const letters = await eventually(
       async () =>
-        (await request(t.http).get('/admin/dead-letters').expect(200)).body as Array<{
+        (await t.api.get('/admin/dead-letters').expect(200)).body as Array<{
           id: string;
           subscriber: string;
           eventType: string;
@@ -124,30 +124,26 @@ describe('retries, dead letters and replay', () => {
     ).toHaveLength(3);
 
     PoisonHandler.broken = false;
-    const replayed = await request(t.http)
-      .post(`/admin/dead-letters/${created.id}/replay`)
-      .expect(202);
+    const replayed = await t.api.post(`/admin/dead-letters/${created.id}/replay`).expect(202);
     expect(replayed.body).toMatchObject({ id: created.id, replayedAt: expect.any(String) });
     await eventually(
       () => Promise.resolve(PoisonHandler.handled),
       (handled) => handled.some((h) => h.orderId === a && h.type === 'OrderCreated' && h.ok),
       { what: 'the replayed delivery to succeed' },
     );
-    const open = (await request(t.http).get('/admin/dead-letters').expect(200)).body as Array<{
+    const open = (await t.api.get('/admin/dead-letters').expect(200)).body as Array<{
       id: string;
     }>;
     expect(open.map((d) => d.id)).not.toContain(created.id);
-    const all = (await request(t.http).get('/admin/dead-letters?includeReplayed=true').expect(200))
+    const all = (await t.api.get('/admin/dead-letters?includeReplayed=true').expect(200))
       .body as Array<{ id: string }>;
     expect(all.map((d) => d.id)).toContain(created.id);
 
-    const again = await request(t.http)
-      .post(`/admin/dead-letters/${created.id}/replay`)
-      .expect(409);
+    const again = await t.api.post(`/admin/dead-letters/${created.id}/replay`).expect(409);
     expect(again.body).toMatchObject({ code: 'DEAD_LETTER_ALREADY_REPLAYED' });
-    await request(t.http).post('/admin/dead-letters/no-such-letter/replay').expect(404);
+    await t.api.post('/admin/dead-letters/no-such-letter/replay').expect(404);
     // The order itself never noticed.
-    expect((await getOrder(t.http, a)).status).toBe('COMPLETED');
+    expect((await getOrder(t.api, a)).status).toBe('COMPLETED');
   });
 
   it('retries with backoff and keeps one order’s events in order for the failing subscriber', async () => {
@@ -155,10 +151,10 @@ describe('retries, dead letters and replay', () => {
     PoisonHandler.failFirst = 2;
     try {
       const ids = await Promise.all(
-        [1, 2, 3].map((n) => placeOrder(t.http, [{ productId: 'product-3', quantity: n }])),
+        [1, 2, 3].map((n) => placeOrder(t.api, [{ productId: 'product-3', quantity: n }])),
       );
       for (const id of ids) {
-        await settled(t.http, id);
+        await settled(t.api, id);
         const seen = await eventually(
           () => Promise.resolve(PoisonHandler.handled.filter((h) => h.orderId === id)),
           (list) => list.some((h) => h.type === 'OrderCompleted'),
@@ -197,8 +193,8 @@ describe('dead-lettering happens once', () => {
   }
 
   it('stores one dead letter however many copies of a delivery fail for the last time', async () => {
-    const id = await placeOrder(t.http, [{ productId: 'product-1', quantity: 1 }]);
-    await settled(t.http, id);
+    const id = await placeOrder(t.api, [{ productId: 'product-1', quantity: 1 }]);
+    await settled(t.api, id);
     const event = (await t.app.get(EventStore).readStream(id))[0];
     const log = t.app.get(DeliveryLog);
     const dead = { status: 'DEAD' as const, attempts: 3, error: 'Error: copy failed' };
@@ -235,8 +231,8 @@ describe('dead-lettering happens once', () => {
     };
     try {
       RaceHandler.runs = 0;
-      const id = await placeOrder(t.http, [{ productId: 'product-3', quantity: 1 }]);
-      await settled(t.http, id);
+      const id = await placeOrder(t.api, [{ productId: 'product-3', quantity: 1 }]);
+      await settled(t.api, id);
       const created = (await t.app.get(EventStore).readStream(id))[0];
       const letters = await eventually(
         () => lettersOf(created.meta.eventId, 'RaceHandler'),
@@ -267,8 +263,8 @@ describe('dead-lettering happens once', () => {
       };
       try {
         RaceHandler.runs = 0;
-        const id = await placeOrder(t.http, [{ productId: 'product-2', quantity: 1 }]);
-        await settled(t.http, id);
+        const id = await placeOrder(t.api, [{ productId: 'product-2', quantity: 1 }]);
+        await settled(t.api, id);
         const created = (await t.app.get(EventStore).readStream(id))[0];
         await eventually(
           async () => ({
@@ -305,22 +301,22 @@ describe('duplicate delivery', () => {
   afterAll(() => t.close());
 
   it('delivering every stored event of an order 10 more times, concurrently, changes nothing', async () => {
-    const id = await placeOrder(t.http, [
+    const id = await placeOrder(t.api, [
       { productId: 'product-1', quantity: 2 },
       { productId: 'product-2', quantity: 1 },
     ]);
-    expect((await settled(t.http, id)).status).toBe('COMPLETED');
+    expect((await settled(t.api, id)).status).toBe('COMPLETED');
     await eventually(
-      () => stockOf(t.http, 'product-1'),
+      () => stockOf(t.api, 'product-1'),
       (s) => s.reserved === 0,
       { what: 'stock to be sold' },
     );
     const store = t.app.get(EventStore);
     const subscribers = t.app.get(SubscriberRegistry).all();
     const before = {
-      events: await orderEventTypes(t.http, id),
-      p1: await stockOf(t.http, 'product-1'),
-      p2: await stockOf(t.http, 'product-2'),
+      events: await orderEventTypes(t.api, id),
+      p1: await stockOf(t.api, 'product-1'),
+      p2: await stockOf(t.api, 'product-2'),
       charges: await db(t).selectFrom('gateway_charges').selectAll().execute(),
       notifications: await db(t).selectFrom('notifications').selectAll().execute(),
     };
@@ -333,9 +329,9 @@ describe('duplicate delivery', () => {
     }
     await Promise.all(deliveries);
 
-    expect(await orderEventTypes(t.http, id)).toEqual(before.events);
-    expect(await stockOf(t.http, 'product-1')).toEqual(before.p1);
-    expect(await stockOf(t.http, 'product-2')).toEqual(before.p2);
+    expect(await orderEventTypes(t.api, id)).toEqual(before.events);
+    expect(await stockOf(t.api, 'product-1')).toEqual(before.p1);
+    expect(await stockOf(t.api, 'product-2')).toEqual(before.p2);
     expect(await db(t).selectFrom('gateway_charges').selectAll().execute()).toEqual(before.charges);
     expect(await db(t).selectFrom('notifications').selectAll().execute()).toEqual(
       before.notifications,
@@ -344,8 +340,8 @@ describe('duplicate delivery', () => {
   });
 
   it('reserves once when the validation event is delivered again while the order is in flight', async () => {
-    const before = await stockOf(t.http, 'product-3');
-    const id = await placeOrder(t.http, [{ productId: 'product-3', quantity: 2 }]);
+    const before = await stockOf(t.api, 'product-3');
+    const id = await placeOrder(t.api, [{ productId: 'product-3', quantity: 2 }]);
     const store = t.app.get(EventStore);
     const validated = await eventually(
       async () => (await store.readStream(id)).find((e) => e.meta.type === 'OrderValidated'),
@@ -357,15 +353,15 @@ describe('duplicate delivery', () => {
         deliverNow(t, validated!, 'OrderFulfilmentSaga.orderValidated'),
       ),
     );
-    expect((await settled(t.http, id)).status).toBe('COMPLETED');
+    expect((await settled(t.api, id)).status).toBe('COMPLETED');
     const after = await eventually(
-      () => stockOf(t.http, 'product-3'),
+      () => stockOf(t.api, 'product-3'),
       (s) => s.reserved === 0,
       { what: 'stock to settle' },
     );
     expect(after.sold - before.sold).toBe(2);
     expect(after.available).toBe(before.available - 2);
-    const types = await orderEventTypes(t.http, id);
+    const types = await orderEventTypes(t.api, id);
     expect(types.filter((type) => type === 'InventoryReserved')).toHaveLength(1);
   });
 });
@@ -378,10 +374,10 @@ describe('payment gateway failures', () => {
     try {
       const ids = await Promise.all(
         Array.from({ length: 12 }, (_, i) =>
-          placeOrder(t.http, [{ productId: 'product-1', quantity: 1 }], `c-${i}`),
+          placeOrder(t.api, [{ productId: 'product-1', quantity: 1 }], `c-${i}`),
         ),
       );
-      for (const id of ids) expect((await settled(t.http, id)).status).toBe('COMPLETED');
+      for (const id of ids) expect((await settled(t.api, id)).status).toBe('COMPLETED');
       const charges = await db(t).selectFrom('gateway_charges').selectAll().execute();
       const payments = await db(t).selectFrom('payments').selectAll().execute();
       expect(charges).toHaveLength(12);
@@ -406,8 +402,8 @@ describe('payment gateway failures', () => {
       config: { paymentHangRate: 1, paymentTimeoutMs: 200, retryBaseDelayMs: 5 },
     });
     try {
-      const id = await placeOrder(t.http, [{ productId: 'product-2', quantity: 1 }]);
-      expect((await settled(t.http, id)).status).toBe('COMPLETED');
+      const id = await placeOrder(t.api, [{ productId: 'product-2', quantity: 1 }]);
+      expect((await settled(t.api, id)).status).toBe('COMPLETED');
       const charges = await db(t).selectFrom('gateway_charges').selectAll().execute();
       expect(charges).toHaveLength(1);
       expect(charges[0].status).toBe('SUCCEEDED');
@@ -425,8 +421,8 @@ describe('payment gateway failures', () => {
   it('declines are final: the order fails without retrying the charge', async () => {
     const t = await createTestApp({ config: { paymentFailureRate: 1 } });
     try {
-      const id = await placeOrder(t.http, [{ productId: 'product-2', quantity: 1 }]);
-      const order = await settled(t.http, id);
+      const id = await placeOrder(t.api, [{ productId: 'product-2', quantity: 1 }]);
+      const order = await settled(t.api, id);
       expect(order.status).toBe('FAILED');
       expect(order.failureReason).toMatch(/declined/);
       const retried = await db(t)
@@ -447,9 +443,9 @@ describe('saga deadlines', () => {
       config: { paymentHangRate: 1, paymentTimeoutMs: 800, orderStepTimeoutMs: 300 },
     });
     try {
-      const before = await stockOf(t.http, 'product-1');
-      const id = await placeOrder(t.http, [{ productId: 'product-1', quantity: 3 }]);
-      const order = await settled(t.http, id);
+      const before = await stockOf(t.api, 'product-1');
+      const id = await placeOrder(t.api, [{ productId: 'product-1', quantity: 3 }]);
+      const order = await settled(t.api, id);
       expect(order.status).toBe('FAILED');
       expect(order.failureReason).toMatch(/Timed out: no progress in PAYMENT_PROCESSING/);
       const payments = await eventually(
@@ -460,12 +456,12 @@ describe('saga deadlines', () => {
       expect(payments).toHaveLength(1);
       const charges = await db(t).selectFrom('gateway_charges').selectAll().execute();
       expect(charges.map((c) => c.status)).toEqual(['REFUNDED']);
-      expect(await stockOf(t.http, 'product-1')).toEqual(before);
-      const types = await orderEventTypes(t.http, id);
+      expect(await stockOf(t.api, 'product-1')).toEqual(before);
+      const types = await orderEventTypes(t.api, id);
       expect(types).not.toContain('OrderCompleted');
       expect(types.indexOf('OrderFailed')).toBeLessThan(types.indexOf('PaymentCompleted'));
       expect(types.filter((type) => type === 'OrderFailureNotificationSent')).toHaveLength(1);
-      expect((await getOrder(t.http, id)).status).toBe('FAILED');
+      expect((await getOrder(t.api, id)).status).toBe('FAILED');
     } finally {
       await t.close();
     }
@@ -485,18 +481,18 @@ describe('idempotent POST /orders', () => {
   });
 
   async function ordersOf(customerId: string): Promise<string[]> {
-    const response = await request(t.http).get(`/orders?customerId=${customerId}`).expect(200);
+    const response = await t.api.get(`/orders?customerId=${customerId}`).expect(200);
     return (response.body as { items: Array<{ id: string }> }).items.map((o) => o.id);
   }
 
   it('returns the first response again for the same key and body', async () => {
-    const first = await request(t.http)
+    const first = await t.api
       .post('/orders')
       .set('Idempotency-Key', 'key-1')
       .send(body('idem-1'))
       .expect(202);
     // Same JSON with its keys in another order is the same request.
-    const second = await request(t.http)
+    const second = await t.api
       .post('/orders')
       .set('Idempotency-Key', 'key-1')
       .send({ items: [{ quantity: 1, productId: 'product-1' }], customerId: 'idem-1' })
@@ -508,12 +504,8 @@ describe('idempotent POST /orders', () => {
   });
 
   it('answers 422 when the key comes back with another body, and stores nothing', async () => {
-    await request(t.http)
-      .post('/orders')
-      .set('Idempotency-Key', 'key-2')
-      .send(body('idem-2'))
-      .expect(202);
-    const response = await request(t.http)
+    await t.api.post('/orders').set('Idempotency-Key', 'key-2').send(body('idem-2')).expect(202);
+    const response = await t.api
       .post('/orders')
       .set('Idempotency-Key', 'key-2')
       .send(body('idem-2', 2))
@@ -540,11 +532,7 @@ describe('idempotent POST /orders', () => {
         .execute(),
     );
     // The in-flight check comes after the body check: same body or not, it is not stored twice.
-    await request(t.http)
-      .post('/orders')
-      .set('Idempotency-Key', 'key-3')
-      .send(body('idem-3'))
-      .expect(422);
+    await t.api.post('/orders').set('Idempotency-Key', 'key-3').send(body('idem-3')).expect(422);
     const hash = (await hashOf(body('idem-3')))!;
     await write(t, (tx) =>
       tx.db
@@ -553,7 +541,7 @@ describe('idempotent POST /orders', () => {
         .where('key', '=', 'key-3')
         .execute(),
     );
-    const response = await request(t.http)
+    const response = await t.api
       .post('/orders')
       .set('Idempotency-Key', 'key-3')
       .send(body('idem-3'))
@@ -565,7 +553,7 @@ describe('idempotent POST /orders', () => {
   it('places one order for 20 concurrent requests with the same key', async () => {
     const responses = await Promise.all(
       Array.from({ length: 20 }, () =>
-        request(t.http).post('/orders').set('Idempotency-Key', 'key-4').send(body('idem-4')),
+        t.api.post('/orders').set('Idempotency-Key', 'key-4').send(body('idem-4')),
       ),
     );
     const statuses = responses.map((r) => r.status);
@@ -577,7 +565,7 @@ describe('idempotent POST /orders', () => {
 
   it('rejects a malformed key with 400', async () => {
     for (const key of ['has space', 'x'.repeat(256)]) {
-      const response = await request(t.http)
+      const response = await t.api
         .post('/orders')
         .set('Idempotency-Key', key)
         .send(body('idem-5'))
@@ -628,7 +616,7 @@ if (!process.env.TEST_AMQP_URL) {
       // Concurrent clients, as real ones are, until the service refuses one.
       for (let round = 0; round < 20 && !refused; round++) {
         const answers = await Promise.all(
-          Array.from({ length: 20 }, () => request(t.http).post('/orders').send(ORDER)),
+          Array.from({ length: 20 }, () => t.api.post('/orders').send(ORDER)),
         );
         for (const answer of answers) {
           if (answer.status === 202) accepted.push((answer.body as { id: string }).id);
@@ -649,10 +637,10 @@ if (!process.env.TEST_AMQP_URL) {
         (backlog) => backlog < 100,
         { what: 'the backlog to drain', timeoutMs: 30_000 },
       );
-      await request(t.http).post('/orders').send(ORDER).expect(202);
+      await t.api.post('/orders').send(ORDER).expect(202);
       // Every order accepted before the refusal still finishes.
       for (const id of accepted) {
-        expect((await settled(t.http, id, 30_000)).status).toMatch(/COMPLETED|FAILED/);
+        expect((await settled(t.api, id, 30_000)).status).toMatch(/COMPLETED|FAILED/);
       }
     });
   });

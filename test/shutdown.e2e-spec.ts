@@ -2,6 +2,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { eventually, removeTempDatabases, tempDatabaseUrl, TERMINAL } from './create-test-app.js';
+import { mintToken, TEST_JWT_SECRET } from './support/tokens.js';
+
+/** Every request is an admin's. */
+const headers = async () => ({ authorization: `Bearer ${await mintToken({ role: 'admin' })}` });
+const get = async (url: string) => fetch(url, { headers: await headers() });
 
 /** The built service (npm test builds it first), started as `npm start` would. */
 interface Service {
@@ -31,6 +36,7 @@ async function start(databaseUrl: string): Promise<Service> {
       PAYMENT_FAILURE_RATE: '0',
       NOTIFICATION_LATENCY_MS: '50',
       SHUTDOWN_TIMEOUT_MS: '4000',
+      JWT_SECRET: TEST_JWT_SECRET,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -40,7 +46,7 @@ async function start(databaseUrl: string): Promise<Service> {
   const base = `http://127.0.0.1:${port}`;
   await eventually(
     () =>
-      fetch(`${base}/inventory`).then(
+      get(`${base}/inventory`).then(
         (r) => r.status,
         () => 0,
       ),
@@ -61,7 +67,7 @@ async function stop(service: Service): Promise<{ code: number | null; ms: number
 async function post(base: string, customerId: string): Promise<string> {
   const response = await fetch(`${base}/orders`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...(await headers()) },
     body: JSON.stringify({ customerId, items: [{ productId: 'product-1', quantity: 1 }] }),
   });
   expect(response.status).toBe(202);
@@ -83,7 +89,7 @@ describe('graceful shutdown (SIGTERM)', () => {
     const ids = await Promise.all(Array.from({ length: 8 }, (_, i) => post(first.base, `c-${i}`)));
     // Let the workflow get under way: the charges (400 ms each) are in flight now.
     await eventually(
-      () => fetch(`${first.base}/orders?status=PAYMENT_PROCESSING`).then((r) => r.json()),
+      () => get(`${first.base}/orders?status=PAYMENT_PROCESSING`).then((r) => r.json()),
       (page) => (page as { items: unknown[] }).items.length > 0,
       { what: 'a payment to be in flight' },
     );
@@ -99,7 +105,7 @@ describe('graceful shutdown (SIGTERM)', () => {
     for (const id of ids) {
       const events = await eventually(
         async () => {
-          const response = await fetch(`${second.base}/orders/${id}/events`);
+          const response = await get(`${second.base}/orders/${id}/events`);
           return ((await response.json()) as Array<{ type: string }>).map((e) => e.type);
         },
         (types) => types.includes('OrderConfirmationSent'),
@@ -107,7 +113,7 @@ describe('graceful shutdown (SIGTERM)', () => {
       );
       expect(events.filter((type) => type === 'OrderConfirmationSent')).toHaveLength(1);
       expect(events.filter((type) => type === 'PaymentCompleted')).toHaveLength(1);
-      const order = (await (await fetch(`${second.base}/orders/${id}`)).json()) as {
+      const order = (await (await get(`${second.base}/orders/${id}`)).json()) as {
         status: string;
       };
       expect(TERMINAL).toContain(order.status);

@@ -8,6 +8,7 @@ import {
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { isConnectionError } from '../database/connection-errors.js';
+import { AuthError } from '../auth/auth.errors.js';
 import { DomainError } from './domain-error.js';
 import { RequestValidationError, type ProblemDetails } from './problem.js';
 
@@ -23,16 +24,22 @@ const STATUS_BY_CODE: Record<string, number> = {
   IDEMPOTENCY_KEY_REUSED: HttpStatus.UNPROCESSABLE_ENTITY,
   IDEMPOTENCY_KEY_IN_FLIGHT: HttpStatus.CONFLICT,
   SERVICE_OVERLOADED: HttpStatus.SERVICE_UNAVAILABLE,
+  UNAUTHENTICATED: HttpStatus.UNAUTHORIZED,
+  FORBIDDEN: HttpStatus.FORBIDDEN,
+  RATE_LIMITED: HttpStatus.TOO_MANY_REQUESTS,
 };
 
 const TITLES: Record<number, string> = {
   400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
   409: 'Conflict',
   413: 'Content Too Large',
   415: 'Unsupported Media Type',
   422: 'Unprocessable Content',
+  429: 'Too Many Requests',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };
@@ -56,6 +63,9 @@ export class ProblemDetailsFilter implements ExceptionFilter {
   respond(exception: unknown, request: Request, response: Response): void {
     const problem = this.toProblem(exception);
     problem.instance = request.originalUrl ?? request.url;
+    if (exception instanceof AuthError && problem.status === 401) {
+      response.setHeader('WWW-Authenticate', exception.challenge);
+    }
     if (problem.status === 503) {
       // Not a bug: the database went away (restart, failover), or the service is at its backlog
       // limit. Nothing was done; ask again. Overload is counted, not logged per request.

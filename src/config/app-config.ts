@@ -1,5 +1,15 @@
 import { plainToInstance, Transform } from 'class-transformer';
-import { IsIn, IsInt, IsNumber, IsString, Matches, Max, Min, validateSync } from 'class-validator';
+import {
+  IsIn,
+  IsInt,
+  IsNumber,
+  IsString,
+  Length,
+  Matches,
+  Max,
+  Min,
+  validateSync,
+} from 'class-validator';
 
 const toNumber = ({ value }: { value: unknown }): unknown =>
   value === undefined || value === '' ? undefined : Number(value);
@@ -151,6 +161,62 @@ export class AppConfig {
   @Min(100)
   backlogLimit = 5000;
 
+  /**
+   * HS256 key of the bearer tokens (at least 32 characters). Without it and without a public key,
+   * outside production the service creates a random one in JWT_SECRET_FILE on first start.
+   */
+  @IsString()
+  @Matches(/^(.{32,})?$/s, { message: 'JWT_SECRET must be at least 32 characters' })
+  jwtSecret = '';
+
+  /** Where the generated development secret is kept (and where `npm run token` reads it). */
+  @IsString()
+  @Length(1, 4096)
+  jwtSecretFile = './data/jwt-secret';
+
+  /** PEM file of the identity provider's public key (RS256 or ES256, see JWT_ALGORITHM). */
+  @IsString()
+  jwtPublicKeyFile = '';
+
+  /** JWKS file (a JSON key set) of the identity provider, instead of JWT_PUBLIC_KEY_FILE. */
+  @IsString()
+  jwtJwksFile = '';
+
+  /** The one algorithm tokens are accepted in: HS256 with JWT_SECRET, RS256/ES256 with a key. */
+  @IsIn(['HS256', 'RS256', 'ES256'])
+  jwtAlgorithm: 'HS256' | 'RS256' | 'ES256' = 'HS256';
+
+  /** Required `iss` claim, when set. */
+  @IsString()
+  jwtIssuer = '';
+
+  /** Required `aud` claim, when set. */
+  @IsString()
+  jwtAudience = '';
+
+  /** Clock difference tolerated on `exp` and `nbf`, in seconds. */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(0)
+  @Max(300)
+  jwtClockSkewSeconds = 30;
+
+  /** `production` refuses to start without a configured key. */
+  @IsString()
+  nodeEnv = '';
+
+  /** Requests one principal (or, without a token, one IP address) may make per THROTTLE_TTL_MS. */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1)
+  throttleLimit = 100;
+
+  /** The window of THROTTLE_LIMIT, in milliseconds. */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(100)
+  throttleTtlMs = 1000;
+
   /** On SIGTERM: longest wait for in-flight requests and deliveries before exiting. */
   @Transform(toNumber)
   @IsInt()
@@ -195,9 +261,23 @@ const ENV_NAMES: Record<keyof AppConfig, string> = {
   dispatchPollMs: 'DISPATCH_POLL_MS',
   shutdownTimeoutMs: 'SHUTDOWN_TIMEOUT_MS',
   backlogLimit: 'BACKLOG_LIMIT',
+  jwtSecret: 'JWT_SECRET',
+  jwtSecretFile: 'JWT_SECRET_FILE',
+  jwtPublicKeyFile: 'JWT_PUBLIC_KEY_FILE',
+  jwtJwksFile: 'JWT_JWKS_FILE',
+  jwtAlgorithm: 'JWT_ALGORITHM',
+  jwtIssuer: 'JWT_ISSUER',
+  jwtAudience: 'JWT_AUDIENCE',
+  jwtClockSkewSeconds: 'JWT_CLOCK_SKEW_SECONDS',
+  nodeEnv: 'NODE_ENV',
+  throttleLimit: 'THROTTLE_LIMIT',
+  throttleTtlMs: 'THROTTLE_TTL_MS',
   crashPoints: 'CRASH_POINTS',
   crashProbability: 'CRASH_PROBABILITY',
 };
+
+/** Settings whose values are never logged. */
+const SECRETS = new Set<string>(['jwtSecret']);
 
 export class ConfigError extends Error {}
 
@@ -220,7 +300,9 @@ export function loadConfig(
   if (errors.length > 0) {
     const lines = errors.map((e) => {
       const name = ENV_NAMES[e.property as keyof AppConfig] ?? e.property;
-      return `${name}=${String(e.value)}: ${Object.values(e.constraints ?? {}).join(', ')}`;
+      // A secret is never written out, not even a wrong one.
+      const value = SECRETS.has(e.property) ? '(hidden)' : String(e.value);
+      return `${name}=${value}: ${Object.values(e.constraints ?? {}).join(', ')}`;
     });
     throw new ConfigError(`Invalid configuration:\n  ${lines.join('\n  ')}`);
   }

@@ -1,3 +1,4 @@
+import { Public } from '../auth/auth.guards.js';
 import { Controller, Get, HttpStatus, Inject, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
@@ -23,6 +24,7 @@ export interface Health {
 
 /** Readiness for load balancers and orchestrators: 200 when the database (and broker) answer. */
 @ApiTags('health')
+@Public()
 @Controller('health')
 export class HealthController {
   constructor(

@@ -1,3 +1,4 @@
+import { Roles } from '../../auth/auth.guards.js';
 import { Body, Controller, Get, Param, Put } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
@@ -31,6 +32,7 @@ export class InventoryController {
   }
 
   @Put(':productId')
+  @Roles('admin')
   @ApiOperation({ summary: 'Add a product, or set its name, price and available stock' })
   @ApiOkResponse({ type: ProductDto })
   upsert(

@@ -1,3 +1,4 @@
+import { Roles } from '../../auth/auth.guards.js';
 import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
@@ -19,6 +20,7 @@ export class DeadLetterIdParam {
 }
 
 @ApiTags('admin')
+@Roles('admin')
 @Controller('admin/dead-letters')
 export class DeadLettersController {
   constructor(private readonly deadLetters: DeadLetterStore) {}

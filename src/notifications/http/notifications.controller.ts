@@ -1,3 +1,5 @@
+import { CurrentPrincipal, type Principal } from '../../auth/principal.js';
+import { mayList } from '../../orders/queries/get-order/visible-order.js';
 import { Controller, Get, Query } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
@@ -14,7 +16,11 @@ export class NotificationsController {
   @ApiOperation({
     summary: 'Notifications sent through the (simulated) e-mail sender, newest first',
   })
-  list(@Query() { orderId }: OrderIdFilterDto): Promise<NotificationView[]> {
+  async list(
+    @Query() { orderId }: OrderIdFilterDto,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<NotificationView[]> {
+    await mayList(this.queryBus, principal, orderId);
     return this.queryBus.execute(new ListNotifications(orderId));
   }
 }

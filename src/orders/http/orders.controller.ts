@@ -15,10 +15,12 @@ import {
 import type { Response } from 'express';
 import { canonicalJson, sha256 } from '../../common/canonical-json.js';
 import { RequestValidationError } from '../../common/problem.js';
+import { AuthError } from '../../auth/auth.errors.js';
+import { CurrentPrincipal, type Principal } from '../../auth/principal.js';
 import { CancelOrder } from '../commands/cancel-order/cancel-order.command.js';
 import { PlaceOrder } from '../commands/place-order/place-order.command.js';
 import { GetOrderEvents } from '../queries/get-order-events/get-order-events.query.js';
-import { GetOrder } from '../queries/get-order/get-order.query.js';
+import { visibleOrder } from '../queries/get-order/visible-order.js';
 import type { OrderPage } from '../queries/list-orders/list-orders.query.js';
 import { ListOrders } from '../queries/list-orders/list-orders.query.js';
 import { toOrderView, type OrderEventView, type OrderView } from '../queries/order.view.js';
@@ -59,7 +61,9 @@ export class OrdersController {
     @Body() body: PlaceOrderDto,
     @Headers('idempotency-key') idempotencyKey: string | undefined,
     @Res({ passthrough: true }) response: Response,
+    @CurrentPrincipal() principal: Principal,
   ): Promise<OrderView> {
+    const customerId = customerOf(principal, body.customerId);
     if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
       throw new RequestValidationError([
         {
@@ -70,7 +74,7 @@ export class OrdersController {
     }
     const { order, replayed } = await this.commandBus.execute(
       new PlaceOrder(
-        body.customerId,
+        customerId,
         body.customerEmail ?? null,
         body.items,
         idempotencyKey === undefined
@@ -86,9 +90,15 @@ export class OrdersController {
   @Get()
   @ApiOperation({ summary: 'Orders, newest first, with cursor pagination' })
   @ApiOkResponse({ type: OrderPageDto })
-  list(@Query() query: ListOrdersDto): Promise<OrderPage> {
+  list(
+    @Query() query: ListOrdersDto,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<OrderPage> {
+    // A customer sees its own orders only; asking for another customer's is refused.
+    const customerId =
+      principal.role === 'admin' ? query.customerId : customerOf(principal, query.customerId);
     return this.queryBus.execute(
-      new ListOrders(query.limit ?? 20, query.status, query.customerId, query.cursor),
+      new ListOrders(query.limit ?? 20, query.status, customerId, query.cursor),
     );
   }
 
@@ -96,15 +106,19 @@ export class OrdersController {
   @ApiOperation({ summary: 'One order and its status' })
   @ApiOkResponse({ type: OrderDto })
   @ApiNotFoundResponse({ description: 'Unknown order' })
-  get(@Param() { id }: OrderIdParam): Promise<OrderView> {
-    return this.queryBus.execute(new GetOrder(id));
+  get(@Param() { id }: OrderIdParam, @CurrentPrincipal() principal: Principal): Promise<OrderView> {
+    return visibleOrder(this.queryBus, id, principal);
   }
 
   @Get(':id/events')
   @ApiOperation({ summary: "The order's events, in the order they happened" })
   @ApiOkResponse({ type: OrderEventDto, isArray: true })
   @ApiNotFoundResponse({ description: 'Unknown order' })
-  events(@Param() { id }: OrderIdParam): Promise<OrderEventView[]> {
+  async events(
+    @Param() { id }: OrderIdParam,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<OrderEventView[]> {
+    await visibleOrder(this.queryBus, id, principal);
     return this.queryBus.execute(new GetOrderEvents(id));
   }
 
@@ -114,10 +128,35 @@ export class OrdersController {
   @ApiOkResponse({ type: OrderDto })
   @ApiNotFoundResponse({ description: 'Unknown order' })
   @ApiConflictResponse({ description: 'The order is completed, failed or already cancelled' })
-  async cancel(@Param() { id }: OrderIdParam, @Body() body: CancelOrderDto): Promise<OrderView> {
+  async cancel(
+    @Param() { id }: OrderIdParam,
+    @Body() body: CancelOrderDto,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<OrderView> {
+    // An order's customer never changes, so checking it before the command is enough.
+    await visibleOrder(this.queryBus, id, principal);
     const state = await this.commandBus.execute(
       new CancelOrder(id, body.reason ?? 'cancelled by the customer'),
     );
     return toOrderView(state);
   }
+}
+
+/**
+ * The customer a request acts for: a customer's own id (its token's sub; naming another is
+ * refused), or, for an admin, the customer it names.
+ */
+function customerOf(principal: Principal, named: string | undefined): string {
+  if (principal.role === 'admin') {
+    if (named === undefined) {
+      throw new RequestValidationError([
+        { field: 'customerId', message: 'customerId is required when an admin places an order' },
+      ]);
+    }
+    return named;
+  }
+  if (named !== undefined && named !== principal.sub) {
+    throw AuthError.forbidden(`act for customer ${named}`);
+  }
+  return principal.sub;
 }

@@ -1,3 +1,5 @@
+import { CurrentPrincipal, type Principal } from '../../auth/principal.js';
+import { mayList } from '../../orders/queries/get-order/visible-order.js';
 import { Controller, Get, Query } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
@@ -12,7 +14,11 @@ export class PaymentsController {
 
   @Get()
   @ApiOperation({ summary: 'Payments made through the (simulated) gateway, newest first' })
-  list(@Query() { orderId }: OrderIdFilterDto): Promise<PaymentView[]> {
+  async list(
+    @Query() { orderId }: OrderIdFilterDto,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<PaymentView[]> {
+    await mayList(this.queryBus, principal, orderId);
     return this.queryBus.execute(new ListPayments(orderId));
   }
 }

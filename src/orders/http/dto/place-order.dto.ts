@@ -14,6 +14,7 @@ import {
   Max,
   MaxLength,
   Min,
+  ValidateIf,
   ValidateNested,
 } from 'class-validator';
 
@@ -35,10 +36,18 @@ export class OrderItemDto {
  * workflow, and shows as a FAILED order with a failureReason.
  */
 export class PlaceOrderDto {
-  @ApiProperty({ example: 'customer-42', minLength: 1, maxLength: 100 })
+  @ApiPropertyOptional({
+    example: 'customer-42',
+    minLength: 1,
+    maxLength: 100,
+    description:
+      "A customer's own token names the customer (its sub); an admin places an order for any customer and must name it",
+  })
   @Length(1, 100)
   @IsString()
-  customerId: string;
+  // Left out is fine (a customer's token names it); null is not a customer id.
+  @ValidateIf((_dto, value) => value !== undefined)
+  customerId?: string;
 
   @ApiPropertyOptional({ example: 'ada@example.com' })
   @IsEmail()

@@ -1,0 +1,127 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Logger } from '@nestjs/common';
+import {
+  createLocalJWKSet,
+  errors,
+  importSPKI,
+  jwtVerify,
+  type JSONWebKeySet,
+  type JWTVerifyGetKey,
+} from 'jose';
+import { ConfigError, type AppConfig } from '../config/app-config.js';
+import type { Principal, Role } from './principal.js';
+
+const ROLES: readonly Role[] = ['customer', 'admin'];
+
+/** Verified tokens remembered at most (a cache of verifications, not a session store). */
+const VERIFIED_TOKENS_KEPT = 10_000;
+
+/** A subject is stored and compared as a customer id: visible ASCII only, no spaces. */
+const SUBJECT = /^[\x21-\x7e]{1,100}$/;
+
+/** Why a token was refused; `reason` goes into the 401 answer, never the token itself. */
+export class InvalidToken extends Error {
+  override name = 'InvalidToken';
+}
+
+export type VerifyToken = (token: string) => Promise<Principal>;
+
+type Key = Uint8Array | Awaited<ReturnType<typeof importSPKI>> | JWTVerifyGetKey;
+
+/**
+ * Builds the verifier of bearer tokens from the configuration: one pinned algorithm, `exp`
+ * required, JWT_CLOCK_SKEW_SECONDS of tolerance, `iss` and `aud` checked when configured.
+ * Keys: an RS256/ES256 public key (PEM) or key set (JWKS) file, else JWT_SECRET (HS256), else,
+ * outside production only, a random secret kept in JWT_SECRET_FILE (created on first start).
+ */
+export async function createTokenVerifier(config: AppConfig, logger: Logger): Promise<VerifyToken> {
+  const key = await loadKey(config, logger);
+  const options = {
+    algorithms: [config.jwtAlgorithm],
+    clockTolerance: config.jwtClockSkewSeconds,
+    requiredClaims: ['exp', 'sub'],
+    ...(config.jwtIssuer ? { issuer: config.jwtIssuer } : {}),
+    ...(config.jwtAudience ? { audience: config.jwtAudience } : {}),
+  };
+  // Verified tokens, kept until they expire: a client sends the same token again and again.
+  const verified = new Map<string, { principal: Principal; expiresAt: number }>();
+  return async (token) => {
+    const known = verified.get(token);
+    if (known && known.expiresAt > Date.now()) return known.principal;
+    let payload;
+    try {
+      ({ payload } =
+        typeof key === 'function'
+          ? await jwtVerify(token, key, options)
+          : await jwtVerify(token, key, options));
+    } catch (error) {
+      throw new InvalidToken(reasonOf(error));
+    }
+    const { sub, role } = payload as { sub?: unknown; role?: unknown };
+    if (typeof sub !== 'string' || !SUBJECT.test(sub)) {
+      throw new InvalidToken('the token has no usable "sub" claim');
+    }
+    if (!ROLES.includes(role as Role)) {
+      throw new InvalidToken('the token\'s "role" claim must be "customer" or "admin"');
+    }
+    const principal: Principal = { sub, role: role as Role };
+    if (verified.size >= VERIFIED_TOKENS_KEPT) verified.clear();
+    verified.set(token, { principal, expiresAt: payload.exp! * 1000 });
+    return principal;
+  };
+}
+
+function reasonOf(error: unknown): string {
+  if (error instanceof errors.JWTExpired) return 'the token has expired';
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    return `the token's "${error.claim}" claim is not accepted`;
+  }
+  if (error instanceof errors.JOSEAlgNotAllowed) return 'the token is not signed as required';
+  if (error instanceof errors.JWSSignatureVerificationFailed) {
+    return 'the token signature is not valid';
+  }
+  return 'the token is not valid';
+}
+
+async function loadKey(config: AppConfig, logger: Logger): Promise<Key> {
+  if (config.jwtAlgorithm !== 'HS256') {
+    if (config.jwtJwksFile) {
+      return createLocalJWKSet(
+        JSON.parse(readFileSync(config.jwtJwksFile, 'utf8')) as JSONWebKeySet,
+      );
+    }
+    if (config.jwtPublicKeyFile) {
+      return importSPKI(readFileSync(config.jwtPublicKeyFile, 'utf8'), config.jwtAlgorithm);
+    }
+    throw new ConfigError(
+      `JWT_ALGORITHM=${config.jwtAlgorithm} needs JWT_PUBLIC_KEY_FILE or JWT_JWKS_FILE`,
+    );
+  }
+  if (config.jwtPublicKeyFile || config.jwtJwksFile) {
+    throw new ConfigError('A public key file needs JWT_ALGORITHM=RS256 or ES256');
+  }
+  if (config.jwtSecret) return new TextEncoder().encode(config.jwtSecret);
+  if (config.nodeEnv === 'production') {
+    throw new ConfigError(
+      'NODE_ENV=production needs a token key: JWT_SECRET, JWT_PUBLIC_KEY_FILE or JWT_JWKS_FILE',
+    );
+  }
+  return new TextEncoder().encode(developmentSecret(config.jwtSecretFile, logger));
+}
+
+/** The secret kept in `file`, created (readable by this user only) when there is none. */
+function developmentSecret(file: string, logger: Logger): string {
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dirname(file), { recursive: true });
+  const secret = randomBytes(32).toString('base64url');
+  writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
+  chmodSync(file, 0o600);
+  logger.warn(
+    `No JWT key configured: created a development secret in ${file}. ` +
+      'Mint a token with `npm run token -- --role admin` ' +
+      '(or --role customer --sub <customer id>). Set JWT_SECRET or a public key in production.',
+  );
+  return secret;
+}
