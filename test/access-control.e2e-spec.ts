@@ -38,7 +38,7 @@ type Outcome = 'allowed' | 401 | 403 | 404;
 
 interface Row {
   endpoint: string;
-  send: (api: ReturnType<typeof request> | Api, ids: Ids) => request.Test;
+  send: (api: Api, ids: Ids) => request.Test;
   expected: Record<Who, Outcome>;
 }
 
@@ -160,26 +160,26 @@ function outcomeOf(response: request.Response): Outcome {
 
 describe('Who may do what: every role on every endpoint', () => {
   let t: TestApp;
-  let clients: Record<Who, ReturnType<typeof request> | Api>;
+  let clients: Record<Who, Api>;
   let ids: Ids;
 
   beforeAll(async () => {
     t = await createTestApp();
     clients = {
-      anonymous: request(t.http),
+      anonymous: request.agent(t.http),
       owner: await t.as('customer-A'),
       'other customer': await t.as('customer-B'),
       admin: t.api,
     };
     const order = await placeOrder(
-      clients.owner as Api,
+      clients.owner,
       [{ productId: 'product-1', quantity: 1 }],
       'customer-A',
     );
     await settled(t.api, order);
     // An unknown product fails the order at once: a cancel of it is allowed and answered 409.
     const cancellable = await placeOrder(
-      clients.owner as Api,
+      clients.owner,
       [{ productId: 'no-such-product', quantity: 1 }],
       'customer-A',
     );
