@@ -3,6 +3,10 @@ import type { CanActivate, ExecutionContext } from '@nestjs/common';
 import request from 'supertest';
 import type { App } from 'supertest/types.js';
 import type { AuthenticatedRequest } from '../src/auth/principal.js';
+import type {
+  CatalogChangeView as CatalogChange,
+  CatalogFields,
+} from '../src/inventory/domain/catalog.js';
 import type { Product } from './api-types.js';
 import {
   createTestApp,
@@ -16,25 +20,6 @@ import {
 } from './create-test-app.js';
 
 /** Catalog writes: ETags and If-Match on PUT, stock adjustments by a delta, and their audit. */
-
-interface CatalogFields {
-  name: string;
-  unitPrice: string;
-  available: number;
-}
-
-interface CatalogChange {
-  id: string;
-  productId: string;
-  version: number;
-  kind: 'put' | 'adjust';
-  actor: string;
-  changedAt: string;
-  before: CatalogFields | null;
-  after: CatalogFields;
-  delta: number | null;
-  reason: string | null;
-}
 
 /** Stands in for the authentication guard: the principal named by X-Test-Sub, if any. */
 class TestPrincipalGuard implements CanActivate {
@@ -156,12 +141,13 @@ describe('ETag and If-Match', () => {
   it('lets exactly one of concurrent PUTs holding the same ETag through', async () => {
     await put(t.http, 'etag-race', sprocket).expect(200);
     const etag = await etagOf(t.http, 'etag-race');
-    const names = Array.from({ length: 8 }, (_, i) => `Racer ${i}`);
+    const names = Array.from({ length: 30 }, (_, i) => `Racer ${i}`);
     const responses = await Promise.all(
       names.map((name) => put(t.http, 'etag-race', { ...sprocket, name }, etag)),
     );
-    const statuses = responses.map((r) => r.status).sort((a, b) => a - b);
-    expect(statuses).toEqual([200, 412, 412, 412, 412, 412, 412, 412]);
+    const statuses = responses.map((r) => r.status);
+    expect(statuses.filter((status) => status === 200)).toHaveLength(1);
+    expect(statuses.filter((status) => status === 412)).toHaveLength(names.length - 1);
     for (const r of responses.filter((r) => r.status === 412)) expectProblem(r, 412);
     const winner = responses.find((r) => r.status === 200)!;
     const winnerName = (winner.body as Product).name;
