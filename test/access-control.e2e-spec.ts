@@ -7,6 +7,7 @@ import { ConfigError, loadConfig } from '../src/config/app-config.js';
 import type { OrderPage, OrderView, Problem } from './api-types.js';
 import {
   createTestApp,
+  expectProblem,
   placeOrder,
   removeTempDatabases,
   settled,
@@ -18,12 +19,6 @@ import { mintToken } from './support/tokens.js';
 afterAll(() => removeTempDatabases());
 
 const PROBLEM_JSON = /^application\/problem\+json/;
-
-function expectProblem(response: request.Response, status: number): Problem {
-  expect(response.status).toBe(status);
-  expect(response.headers['content-type']).toMatch(PROBLEM_JSON);
-  return response.body as Problem;
-}
 
 type Who = 'anonymous' | 'owner' | 'other customer' | 'admin';
 const EVERYONE: Who[] = ['anonymous', 'owner', 'other customer', 'admin'];
@@ -136,6 +131,16 @@ const TABLE: Row[] = [
   {
     endpoint: 'PUT /inventory/acl-product',
     send: (a) => a.put('/inventory/acl-product').send(PRODUCT_PUT),
+    expected: { anonymous: 401, owner: 403, 'other customer': 403, admin: 'allowed' },
+  },
+  {
+    endpoint: 'POST /inventory/product-3/adjustments',
+    send: (a) => a.post('/inventory/product-3/adjustments').send({ delta: 1, reason: 'recount' }),
+    expected: { anonymous: 401, owner: 403, 'other customer': 403, admin: 'allowed' },
+  },
+  {
+    endpoint: 'GET /inventory/product-3/audit',
+    send: (a) => a.get('/inventory/product-3/audit'),
     expected: { anonymous: 401, owner: 403, 'other customer': 403, admin: 'allowed' },
   },
   {

@@ -56,7 +56,28 @@ export interface ProductsTable {
   available: number;
   reserved: number;
   sold: number;
+  /** Raised by every change of the row; the product's ETag. */
+  version: Generated<number>;
   updated_at: string;
+}
+
+export type CatalogChangeKind = 'put' | 'adjust';
+
+export interface CatalogChangesTable {
+  id: string;
+  product_id: string;
+  /** The product's version this change produced. */
+  version: number;
+  kind: CatalogChangeKind;
+  /** The `sub` of the principal who made the change, or `anonymous`. */
+  actor: string;
+  changed_at: string;
+  /** JSON of the catalog fields before (null: the change created the product) and after. */
+  before: string | null;
+  after: string;
+  /** An adjustment's delta and reason; null for a put. */
+  delta: number | null;
+  reason: string | null;
 }
 
 export interface ReservationsTable {
@@ -137,4 +158,5 @@ export interface DB {
   dead_letters: DeadLettersTable;
   idempotency_keys: IdempotencyKeysTable;
   gateway_calls: GatewayCallsTable;
+  catalog_changes: CatalogChangesTable;
 }

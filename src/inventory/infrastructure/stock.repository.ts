@@ -44,29 +44,6 @@ export class StockRepository {
     return (await query.execute()).map(toView);
   }
 
-  async upsert(productId: string, name: string, unitPrice: number, available: number) {
-    const updatedAt = new Date().toISOString();
-    await this.uow.transaction(async (tx) => {
-      await tx.db
-        .insertInto('products')
-        .values({
-          product_id: productId,
-          name,
-          unit_price: unitPrice,
-          available,
-          reserved: 0,
-          sold: 0,
-          updated_at: updatedAt,
-        })
-        .onConflict((oc) =>
-          oc
-            .column('product_id')
-            .doUpdateSet({ name, unit_price: unitPrice, available, updated_at: updatedAt }),
-        )
-        .execute();
-    });
-  }
-
   /** All lines or none. Raises InventoryReserved per line, or one InventoryInsufficient. */
   async reserve(orderId: string, lines: StockLine[]): Promise<void> {
     try {
@@ -128,6 +105,7 @@ export class StockRepository {
           .set((eb) => ({
             available: eb('available', '+', line.quantity),
             reserved: eb('reserved', '-', line.quantity),
+            version: eb('version', '+', 1),
           }))
           .where('product_id', '=', line.productId)
           .execute();
@@ -192,13 +170,16 @@ export class StockRepository {
   }
 }
 
-// The statements of the workflow's path, prepared once (see Statement).
+// The statements of the workflow's path, prepared once (see Statement). Each raises the product's
+// version: its ETag must change with its stock, or a PUT based on an older reading would pass
+// If-Match and undo the reservation.
 const takeStock = new Statement<[string, number]>(2, (db, productId, quantity) =>
   db
     .updateTable('products')
     .set((eb) => ({
       available: eb('available', '-', quantity),
       reserved: eb('reserved', '+', quantity),
+      version: eb('version', '+', 1),
     }))
     .where('product_id', '=', productId)
     .where('available', '>=', quantity),
@@ -209,6 +190,7 @@ const sellStock = new Statement<[string, number]>(2, (db, productId, quantity) =
     .set((eb) => ({
       reserved: eb('reserved', '-', quantity),
       sold: eb('sold', '+', quantity),
+      version: eb('version', '+', 1),
     }))
     .where('product_id', '=', productId),
 );
@@ -242,7 +224,7 @@ function byProduct(lines: StockLine[]): StockLine[] {
   );
 }
 
-function toView(row: Selectable<ProductsTable>): ProductView {
+export function toView(row: Selectable<ProductsTable>): ProductView {
   return {
     productId: row.product_id,
     name: row.name,

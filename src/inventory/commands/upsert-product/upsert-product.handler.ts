@@ -1,21 +1,23 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { toMinor } from '../../../common/money.js';
-import type { ProductView } from '../../domain/reservation.js';
-import { StockRepository } from '../../infrastructure/stock.repository.js';
+import type { ProductState } from '../../domain/catalog.js';
+import { CatalogRepository } from '../../infrastructure/catalog.repository.js';
 import { UpsertProduct } from './upsert-product.command.js';
 
 @CommandHandler(UpsertProduct)
-export class UpsertProductHandler implements ICommandHandler<UpsertProduct, ProductView> {
-  constructor(private readonly stock: StockRepository) {}
+export class UpsertProductHandler implements ICommandHandler<UpsertProduct, ProductState> {
+  constructor(private readonly catalog: CatalogRepository) {}
 
-  async execute(command: UpsertProduct): Promise<ProductView> {
-    await this.stock.upsert(
-      command.productId,
-      command.name,
-      toMinor(command.unitPrice),
-      command.available,
+  execute(command: UpsertProduct): Promise<ProductState> {
+    return this.catalog.put(
+      {
+        productId: command.productId,
+        name: command.name,
+        unitPrice: toMinor(command.unitPrice),
+        available: command.available,
+      },
+      command.condition,
+      command.actor,
     );
-    const [product] = await this.stock.products([command.productId]);
-    return product;
   }
 }

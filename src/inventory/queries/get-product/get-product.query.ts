@@ -1,7 +1,7 @@
 import { Query } from '@nestjs/cqrs';
-import type { ProductView } from '../../domain/reservation.js';
+import type { ProductState } from '../../domain/catalog.js';
 
-export class GetProduct extends Query<ProductView> {
+export class GetProduct extends Query<ProductState> {
   constructor(readonly productId: string) {
     super();
   }
