@@ -14,6 +14,7 @@ import { configureApp } from '../src/app.js';
 import { AppModule } from '../src/app.module.js';
 import { loadConfig, type AppConfig } from '../src/config/app-config.js';
 import { SubscriberRegistry } from '../src/messaging/subscribers.js';
+import type { Problem } from './api-types.js';
 
 export interface TestApp {
   app: NestExpressApplication;
@@ -227,4 +228,26 @@ export async function stockOf(
 ): Promise<{ available: number; reserved: number; sold: number }> {
   const response = await request(http).get(`/inventory/${productId}`).expect(200);
   return response.body as { available: number; reserved: number; sold: number };
+}
+
+const PROBLEM_JSON = /^application\/problem\+json\b/;
+
+/** Asserts an RFC 9457 answer with the given status and returns its body. */
+export function expectProblem(response: request.Response, status: number): Problem {
+  expect(response.status).toBe(status);
+  expect(response.headers['content-type']).toMatch(PROBLEM_JSON);
+  // problem+json is not parsed by supertest: read the raw text.
+  const body = JSON.parse(response.text) as Problem;
+  expect(body).toEqual(
+    expect.objectContaining({
+      type: expect.any(String) as unknown,
+      title: expect.any(String) as unknown,
+      status,
+      detail: expect.any(String) as unknown,
+    }),
+  );
+  expect(body.type.length).toBeGreaterThan(0);
+  expect(body.title.length).toBeGreaterThan(0);
+  expect(body.detail.length).toBeGreaterThan(0);
+  return body;
 }

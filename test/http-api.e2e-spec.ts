@@ -3,6 +3,7 @@ import type { App } from 'supertest/types.js';
 import {
   createTestApp,
   eventually,
+  expectProblem,
   placeOrder,
   removeTempDatabases,
   settled,
@@ -10,7 +11,6 @@ import {
   type TestApp,
 } from './create-test-app.js';
 import type {
-  Problem,
   OrderView,
   OrderPage,
   OrderEvent,
@@ -21,28 +21,7 @@ import type {
 
 /** End-to-end tests of the public HTTP API, through supertest, on the real application. */
 
-const PROBLEM_JSON = /^application\/problem\+json\b/;
 const UNKNOWN_ID = '00000000-0000-4000-8000-000000000000';
-
-/** Asserts an RFC 9457 answer with the given status and returns its body. */
-function expectProblem(response: request.Response, status: number): Problem {
-  expect(response.status).toBe(status);
-  expect(response.headers['content-type']).toMatch(PROBLEM_JSON);
-  // problem+json is not parsed by supertest: read the raw text.
-  const body = JSON.parse(response.text) as Problem;
-  expect(body).toEqual(
-    expect.objectContaining({
-      type: expect.any(String) as unknown,
-      title: expect.any(String) as unknown,
-      status,
-      detail: expect.any(String) as unknown,
-    }),
-  );
-  expect(body.type.length).toBeGreaterThan(0);
-  expect(body.title.length).toBeGreaterThan(0);
-  expect(body.detail.length).toBeGreaterThan(0);
-  return body;
-}
 
 async function listOrders(http: App, query: Record<string, string | number> = {}) {
   const response = await request(http).get('/orders').query(query).expect(200);
