@@ -10,17 +10,16 @@ import {
   IsObject,
   IsOptional,
   IsString,
-  Length,
   Max,
   MaxLength,
   Min,
   ValidateNested,
 } from 'class-validator';
+import { IsIdentifier } from '../../../common/identifier.js';
 
 export class OrderItemDto {
   @ApiProperty({ example: 'product-1', minLength: 1, maxLength: 64 })
-  @Length(1, 64)
-  @IsString()
+  @IsIdentifier(64)
   productId: string;
 
   @ApiProperty({ example: 2, minimum: 1, maximum: 1000 })
@@ -36,8 +35,7 @@ export class OrderItemDto {
  */
 export class PlaceOrderDto {
   @ApiProperty({ example: 'customer-42', minLength: 1, maxLength: 100 })
-  @Length(1, 100)
-  @IsString()
+  @IsIdentifier(100)
   customerId: string;
 
   @ApiPropertyOptional({ example: 'ada@example.com' })
