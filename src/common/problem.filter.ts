@@ -9,7 +9,7 @@ import {
 import type { Request, Response } from 'express';
 import { isConnectionError } from '../database/connection-errors.js';
 import { DomainError } from './domain-error.js';
-import { RequestValidationError, type ProblemDetails } from './problem.js';
+import { MAX_LISTED_PROBLEMS, RequestValidationError, type ProblemDetails } from './problem.js';
 
 /** Every module's error codes and the HTTP status each one means. */
 const STATUS_BY_CODE: Record<string, number> = {
@@ -75,12 +75,15 @@ export class ProblemDetailsFilter implements ExceptionFilter {
 
   toProblem(exception: unknown): ProblemDetails {
     if (exception instanceof RequestValidationError) {
+      const listed = exception.fieldProblems.slice(0, MAX_LISTED_PROBLEMS);
+      const unlisted = exception.fieldProblems.length - listed.length;
+      const detail = listed.map((p) => `${p.field}: ${p.message}`).join('; ');
       return {
         type: 'urn:problem:validation-error',
         title: 'Your request is not valid',
         status: 400,
-        detail: exception.fieldProblems.map((p) => `${p.field}: ${p.message}`).join('; '),
-        errors: exception.fieldProblems,
+        detail: unlisted > 0 ? `${detail}; and ${unlisted} more not listed` : detail,
+        errors: listed,
       };
     }
     if (exception instanceof DomainError) {
