@@ -1,6 +1,12 @@
 import request from 'supertest';
 import { StockRepository } from '../src/inventory/infrastructure/stock.repository.js';
-import type { OrderEvent } from './api-types.js';
+import { callingOut } from '../src/messaging/unit-of-work.js';
+import {
+  EMAIL_SENDER,
+  type EmailMessage,
+  type EmailSender,
+} from '../src/notifications/domain/email-sender.port.js';
+import type { Notification, OrderEvent, Problem } from './api-types.js';
 import {
   createTestApp,
   expectProblem,
@@ -14,8 +20,21 @@ import {
 /** The limits the service keeps to whatever a caller sends: money, identifiers, errors, headers. */
 
 let t: TestApp;
+/** Every e-mail the service sent, as the provider would receive it. */
+const sent: EmailMessage[] = [];
+const recordingSender: EmailSender = {
+  send(message) {
+    callingOut('the e-mail sender');
+    sent.push(message);
+    return Promise.resolve();
+  },
+};
 beforeAll(async () => {
-  t = await createTestApp();
+  t = await createTestApp({
+    // Slow enough that a cancel sent right after the order always comes before the charge.
+    config: { paymentLatencyMs: 1_000 },
+    overrides: [{ token: EMAIL_SENDER, useValue: recordingSender }],
+  });
 });
 afterAll(async () => {
   await t.close();
@@ -84,5 +103,149 @@ describe('money limits', () => {
     const order = await settled(t.http, id);
     expect(order).toMatchObject({ status: 'COMPLETED', totalAmount: '10000000.00' });
     expect(await getOrder(t.http, id)).toMatchObject({ failureReason: null });
+  });
+});
+
+describe('e-mails to customers', () => {
+  const PHISHING = 'Re-enter your card at https://evil.example';
+
+  it('never carry a cancel reason: fixed wording, while the history keeps the reason', async () => {
+    await request(t.http)
+      .put('/inventory/mail-test')
+      .send({ name: 'Mail', unitPrice: '1.00', available: 10 })
+      .expect(200);
+    const id = await placeOrder(t.http, [{ productId: 'mail-test', quantity: 1 }]);
+    await request(t.http).post(`/orders/${id}/cancel`).send({ reason: PHISHING }).expect(200);
+    const order = await settled(t.http, id);
+    expect(order.status).toBe('CANCELLED');
+    expect(order.failureReason).toBe(PHISHING);
+
+    const events = (await request(t.http).get(`/orders/${id}/events`).expect(200))
+      .body as OrderEvent[];
+    expect(events.find((e) => e.type === 'OrderCancelled')?.payload).toMatchObject({
+      reason: PHISHING,
+    });
+    const notice = events.find((e) => e.type === 'OrderFailureNotificationSent');
+    expect(JSON.stringify(notice?.payload)).not.toContain('evil.example');
+
+    const [stored] = (
+      await request(t.http).get('/notifications').query({ orderId: id }).expect(200)
+    ).body as Notification[];
+    expect(stored.status).toBe('SENT');
+    expect(JSON.stringify(stored)).not.toContain('evil.example');
+    const mail = sent.filter((m) => m.messageId === stored.notificationId);
+    expect(mail).toHaveLength(1);
+    expect(mail[0].body).toBe(
+      'Your order was cancelled. Nothing was charged, or the charge was refunded.',
+    );
+    expect(`${mail[0].subject} ${mail[0].body}`).not.toContain('evil.example');
+  });
+
+  it('say which kind of failure it was in fixed words, never the failure reason', async () => {
+    const id = await placeOrder(t.http, [{ productId: 'no-such-product', quantity: 1 }]);
+    const order = await settled(t.http, id);
+    expect(order.failureReason).toBe('Unknown product: no-such-product');
+    const [stored] = (
+      await request(t.http).get('/notifications').query({ orderId: id }).expect(200)
+    ).body as Notification[];
+    const mail = sent.find((m) => m.messageId === stored.notificationId);
+    expect(mail?.body).toBe(
+      'Your order could not be completed. Your order names a product we do not sell.',
+    );
+  });
+});
+
+describe('identifiers', () => {
+  // Right-to-left override, first strong isolate, left-to-right mark, Arabic letter mark, NUL,
+  // escape, DEL and a C1 control: each can make an id print as something it is not.
+  const HOSTILE = ['\u202E', '\u2066', '\u200E', '\u061C', '\u0000', '\u001B', '\u007F', '\u0085'];
+  const named = (c: string) => `evil${c}gpj.exe`;
+
+  it.each(HOSTILE.map((c) => [c.codePointAt(0)!.toString(16), c]))(
+    'refuses U+%s in productId, customerId, order ids and filters, naming the field',
+    async (_code, c) => {
+      const order = (items: unknown, customerId = 'customer-1') =>
+        request(t.http).post('/orders').send({ customerId, items });
+      const cases: Array<[request.Test, string]> = [
+        [order([{ productId: named(c), quantity: 1 }]), 'items.0.productId'],
+        [order([{ productId: 'product-1', quantity: 1 }], named(c)), 'customerId'],
+        [
+          request(t.http)
+            .get('/orders')
+            .query({ customerId: named(c) }),
+          'customerId',
+        ],
+        [request(t.http).get(`/orders/${encodeURIComponent(named(c))}`), 'id'],
+        [request(t.http).get(`/orders/${encodeURIComponent(named(c))}/events`), 'id'],
+        [
+          request(t.http)
+            .post(`/orders/${encodeURIComponent(named(c))}/cancel`)
+            .send({}),
+          'id',
+        ],
+        [
+          request(t.http)
+            .get('/notifications')
+            .query({ orderId: named(c) }),
+          'orderId',
+        ],
+        [
+          request(t.http)
+            .get('/payments')
+            .query({ orderId: named(c) }),
+          'orderId',
+        ],
+      ];
+      for (const [pending, field] of cases) {
+        const problem = expectProblem(await pending, 400);
+        expect(problem.errors).toEqual([
+          {
+            field,
+            message: `${field.split('.').pop()} must not contain control or bidirectional formatting characters`,
+          },
+        ]);
+      }
+    },
+  );
+
+  it('takes printable ids in any script', async () => {
+    const id = await placeOrder(t.http, [{ productId: 'produit-été', quantity: 1 }], 'клиент 42');
+    const order = await settled(t.http, id);
+    expect(order.failureReason).toBe('Unknown product: produit-été');
+    const page = await request(t.http)
+      .get('/orders')
+      .query({ customerId: 'клиент 42' })
+      .expect(200);
+    expect((page.body as { items: Array<{ id: string }> }).items.map((o) => o.id)).toEqual([id]);
+  });
+});
+
+describe('validation answers', () => {
+  it('list at most 20 problems and say how many more there were', async () => {
+    // 100 bad items (the most an order may have) and 400 unknown fields: 500 problems.
+    const body: Record<string, unknown> = {
+      customerId: 'customer-1',
+      items: Array.from({ length: 100 }, (_, i) => ({ productId: `p-${i}`, quantity: 0 })),
+    };
+    for (let i = 0; i < 400; i++) body[`extra${i}`] = i;
+    const problem = expectProblem(await request(t.http).post('/orders').send(body), 400);
+    expect(problem.errors).toHaveLength(20);
+    expect(problem.detail).toMatch(/; and 480 more not listed$/);
+    expect(problem.detail.split('; ')).toHaveLength(21);
+    expect(problem.errors?.[0]).toEqual({ field: 'extra0', message: 'extra0 should not exist' });
+    const page = await request(t.http).get('/orders').query({ customerId: 'customer-1' });
+    expect((page.body as { items: Array<{ items: unknown[] }> }).items).not.toContainEqual(
+      expect.objectContaining({ items: expect.arrayContaining([{ productId: 'p-0' }]) }),
+    );
+  });
+
+  it('list every problem when there are 20 or fewer', async () => {
+    const items = Array.from({ length: 3 }, (_, i) => ({ productId: `p-${i}`, quantity: 0 }));
+    const problem: Problem = expectProblem(
+      await request(t.http).post('/orders').send({ customerId: 'customer-1', items }),
+      400,
+    );
+    expect(problem.errors).toHaveLength(3);
+    expect(problem.detail).not.toContain('more not listed');
   });
 });
