@@ -1,3 +1,4 @@
+import type { Server } from 'node:http';
 import request from 'supertest';
 import { StockRepository } from '../src/inventory/infrastructure/stock.repository.js';
 import { callingOut } from '../src/messaging/unit-of-work.js';
@@ -247,5 +248,46 @@ describe('validation answers', () => {
     );
     expect(problem.errors).toHaveLength(3);
     expect(problem.detail).not.toContain('more not listed');
+  });
+});
+
+describe('security headers and timeouts', () => {
+  it('sends the security headers on answers and on errors, and no X-Powered-By', async () => {
+    for (const response of [
+      await request(t.http).get('/inventory').expect(200),
+      await request(t.http).get('/orders/unknown').expect(404),
+      await request(t.http).post('/orders').set('content-type', 'text/plain').send('x').expect(415),
+    ]) {
+      expect(response.headers).toMatchObject({
+        'x-content-type-options': 'nosniff',
+        'x-frame-options': 'SAMEORIGIN',
+        'strict-transport-security': expect.stringContaining('max-age=') as unknown,
+        'content-security-policy': expect.stringContaining("default-src 'self'") as unknown,
+      });
+      expect(response.headers['x-powered-by']).toBeUndefined();
+    }
+  });
+
+  it('still serves the Swagger UI: its scripts are files the policy allows', async () => {
+    const page = await request(t.http).get('/docs').redirects(1).expect(200);
+    expect(page.headers['content-type']).toMatch(/^text\/html/);
+    const csp = page.headers['content-security-policy'] as string;
+    expect(csp).toContain("script-src 'self'");
+    // No inline script, which script-src 'self' would block: every one is loaded from /docs.
+    const scripts = [...page.text.matchAll(/<script([^>]*)>/g)].map((m) => m[1]);
+    expect(scripts.length).toBeGreaterThan(0);
+    for (const attributes of scripts) {
+      const src = /src="([^"]+)"/.exec(attributes)?.[1];
+      expect(src).toBeDefined();
+      await request(t.http).get(new URL(src!, 'http://host/docs').pathname).expect(200);
+    }
+    await request(t.http).get('/docs-json').expect(200);
+  });
+
+  it('bounds how long a client may take to send a request', () => {
+    const server = t.app.getHttpServer() as Server;
+    expect(server.requestTimeout).toBe(30_000);
+    expect(server.headersTimeout).toBe(20_000);
+    expect(server.keepAliveTimeout).toBe(5_000);
   });
 });
