@@ -4,6 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import helmet from 'helmet';
 import { AppModule } from './app.module.js';
 import { answerUnparsableRequests } from './common/client-errors.js';
 import { MessagingRuntime } from './messaging/messaging-runtime.js';
@@ -15,6 +16,17 @@ import type { AppConfig } from './config/app-config.js';
 
 /** Largest accepted request body. */
 export const BODY_LIMIT = '100kb';
+
+/**
+ * How long a client may take to send what it sends. Past REQUEST_TIMEOUT_MS for the whole request
+ * (headers and body) it is answered 408; past HEADERS_TIMEOUT_MS for the headers alone, the same.
+ * A client that opens connections and then trickles bytes holds no socket for longer than this.
+ * An idle keep-alive connection is closed after KEEP_ALIVE_TIMEOUT_MS. They bound the receiving
+ * only: the time the service takes to answer is not limited by them.
+ */
+export const REQUEST_TIMEOUT_MS = 30_000;
+export const HEADERS_TIMEOUT_MS = 20_000;
+export const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 
 export interface CreateAppOptions {
   logger?: LoggerService | LogLevel[] | false;
@@ -39,8 +51,16 @@ export async function createApp(
  */
 export function configureApp(app: NestExpressApplication): void {
   const filter = new ProblemDetailsFilter();
-  answerUnparsableRequests(app.getHttpServer() as Server);
+  const server = app.getHttpServer() as Server;
+  answerUnparsableRequests(server);
+  server.requestTimeout = REQUEST_TIMEOUT_MS;
+  server.headersTimeout = HEADERS_TIMEOUT_MS;
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   app.disable('x-powered-by');
+  // Security headers on every answer, errors included, so first. Helmet's default
+  // Content-Security-Policy suits the Swagger UI at /docs: its scripts are files of its own
+  // ('self'), and its inline styles are allowed by the default style-src.
+  app.use(helmet());
   app.use(correlationMiddleware);
   // Back-pressure before any parsing, so a refused order costs next to nothing.
   const messaging = app.get(MessagingRuntime);

@@ -1,4 +1,4 @@
-import { formatMinor, isDecimalAmount, toMinor } from './money.js';
+import { formatMinor, isDecimalAmount, toMinor, totalOf } from './money.js';
 
 describe('money', () => {
   it('parses two-decimal strings into minor units exactly', () => {
@@ -27,5 +27,14 @@ describe('money', () => {
       expect(() => toMinor(value)).toThrow('Not an amount');
     }
     expect(() => formatMinor(1.5)).toThrow('Not an amount');
+  });
+
+  it('totals lines exactly past Number.MAX_SAFE_INTEGER', () => {
+    const line = { unitPrice: toMinor('9999999999.99'), quantity: 1000 };
+    const total = totalOf(Array.from({ length: 10 }, () => line));
+    expect(total).toBe(9_999_999_999_990_000n);
+    expect(total > BigInt(Number.MAX_SAFE_INTEGER)).toBe(true);
+    expect(formatMinor(total)).toBe('99999999999900.00');
+    expect(totalOf([])).toBe(0n);
   });
 });

@@ -10,7 +10,7 @@ import type { Request, Response } from 'express';
 import { isConnectionError } from '../database/connection-errors.js';
 import { AuthError } from '../auth/auth.errors.js';
 import { DomainError } from './domain-error.js';
-import { RequestValidationError, type ProblemDetails } from './problem.js';
+import { MAX_LISTED_PROBLEMS, RequestValidationError, type ProblemDetails } from './problem.js';
 
 /** Every module's error codes and the HTTP status each one means. */
 const STATUS_BY_CODE: Record<string, number> = {
@@ -21,6 +21,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   PRODUCT_NOT_FOUND: HttpStatus.NOT_FOUND,
   PRODUCT_PRECONDITION_FAILED: HttpStatus.PRECONDITION_FAILED,
   PRODUCT_STOCK_TOO_LOW: HttpStatus.CONFLICT,
+  PRODUCT_PRICE_ABOVE_MAXIMUM: HttpStatus.BAD_REQUEST,
   DEAD_LETTER_NOT_FOUND: HttpStatus.NOT_FOUND,
   DEAD_LETTER_ALREADY_REPLAYED: HttpStatus.CONFLICT,
   IDEMPOTENCY_KEY_REUSED: HttpStatus.UNPROCESSABLE_ENTITY,
@@ -87,12 +88,15 @@ export class ProblemDetailsFilter implements ExceptionFilter {
 
   toProblem(exception: unknown): ProblemDetails {
     if (exception instanceof RequestValidationError) {
+      const listed = exception.fieldProblems.slice(0, MAX_LISTED_PROBLEMS);
+      const unlisted = exception.fieldProblems.length - listed.length;
+      const detail = listed.map((p) => `${p.field}: ${p.message}`).join('; ');
       return {
         type: 'urn:problem:validation-error',
         title: 'Your request is not valid',
         status: 400,
-        detail: exception.fieldProblems.map((p) => `${p.field}: ${p.message}`).join('; '),
-        errors: exception.fieldProblems,
+        detail: unlisted > 0 ? `${detail}; and ${unlisted} more not listed` : detail,
+        errors: listed,
       };
     }
     if (exception instanceof DomainError) {

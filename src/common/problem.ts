@@ -6,6 +6,12 @@ export interface FieldProblem {
   message: string;
 }
 
+/**
+ * Field problems listed in one answer at most. A body of 10,000 bad items would otherwise be
+ * answered with 10,000 entries: an answer far larger than the request, built for free.
+ */
+export const MAX_LISTED_PROBLEMS = 20;
+
 /** Thrown by the global ValidationPipe: the request's shape is wrong (400). */
 export class RequestValidationError extends BadRequestException {
   constructor(readonly fieldProblems: FieldProblem[]) {

@@ -11,6 +11,8 @@ import {
   validateSync,
 } from 'class-validator';
 
+import { DECIMAL_AMOUNT_PATTERN } from '../common/money.js';
+
 const toNumber = ({ value }: { value: unknown }): unknown =>
   value === undefined || value === '' ? undefined : Number(value);
 
@@ -217,6 +219,26 @@ export class AppConfig {
   @Min(100)
   throttleTtlMs = 1000;
 
+  /**
+   * Highest unit price a catalog write may set, a decimal string ("1000000.00"). A higher one is
+   * refused with 400; an order priced above it (a row written before the limit) fails.
+   */
+  @Matches(DECIMAL_AMOUNT_PATTERN, {
+    message: 'MAX_UNIT_PRICE must be an amount like "1000000.00"',
+  })
+  @IsString()
+  maxUnitPrice = '1000000.00';
+
+  /**
+   * Highest total of one order, a decimal string. An order over it fails at validation with a
+   * reason; the total is computed exactly, so no order is large enough to overflow it.
+   */
+  @Matches(DECIMAL_AMOUNT_PATTERN, {
+    message: 'MAX_ORDER_TOTAL must be an amount like "10000000.00"',
+  })
+  @IsString()
+  maxOrderTotal = '10000000.00';
+
   /** On SIGTERM: longest wait for in-flight requests and deliveries before exiting. */
   @Transform(toNumber)
   @IsInt()
@@ -272,6 +294,8 @@ const ENV_NAMES: Record<keyof AppConfig, string> = {
   nodeEnv: 'NODE_ENV',
   throttleLimit: 'THROTTLE_LIMIT',
   throttleTtlMs: 'THROTTLE_TTL_MS',
+  maxUnitPrice: 'MAX_UNIT_PRICE',
+  maxOrderTotal: 'MAX_ORDER_TOTAL',
   crashPoints: 'CRASH_POINTS',
   crashProbability: 'CRASH_PROBABILITY',
 };

@@ -23,4 +23,12 @@ export class InventoryError extends DomainError {
       { available },
     );
   }
+
+  static priceAboveMaximum(unitPrice: string, maxUnitPrice: string): InventoryError {
+    return new InventoryError(
+      'PRODUCT_PRICE_ABOVE_MAXIMUM',
+      `unitPrice ${unitPrice} is above the maximum unit price of ${maxUnitPrice}`,
+      { maxUnitPrice },
+    );
+  }
 }

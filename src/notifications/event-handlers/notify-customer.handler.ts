@@ -4,6 +4,7 @@ import { crashPoint } from '../../common/crash-points.js';
 import { OrderCancelled } from '../../orders/events/order-cancelled.event.js';
 import { OrderCompleted } from '../../orders/events/order-completed.event.js';
 import { OrderFailed } from '../../orders/events/order-failed.event.js';
+import { CANCELLED_NOTICE, failureNotice } from '../domain/customer-notice.js';
 import { EMAIL_SENDER, type EmailSender } from '../domain/email-sender.port.js';
 import { NotificationRepository } from '../infrastructure/notification.repository.js';
 
@@ -12,7 +13,8 @@ type FinalOrderEvent = OrderCompleted | OrderFailed | OrderCancelled;
 /**
  * Every order ends with exactly one notification: a confirmation when it completed, a failure
  * notice when it failed or was cancelled. It is addressed to the customer's e-mail when the order
- * gave one, else to the customer id (the simulated sender accepts both).
+ * gave one, else to the customer id (the simulated sender accepts both). Its words are fixed
+ * (see customer-notice.ts): nothing a caller wrote goes into it.
  */
 @EventsHandler(OrderCompleted, OrderFailed, OrderCancelled)
 export class NotifyCustomerHandler implements IEventHandler<FinalOrderEvent> {
@@ -23,7 +25,11 @@ export class NotifyCustomerHandler implements IEventHandler<FinalOrderEvent> {
 
   async handle(event: FinalOrderEvent): Promise<void> {
     const completed = event instanceof OrderCompleted;
-    const reason = completed ? null : event.reason;
+    const body = completed
+      ? `Thank you. We received ${event.totalAmount} ${event.currency}.`
+      : event instanceof OrderCancelled
+        ? CANCELLED_NOTICE
+        : failureNotice(event.reason);
     const subject = completed
       ? `Your order ${event.orderId} is confirmed`
       : event instanceof OrderCancelled
@@ -40,11 +46,9 @@ export class NotifyCustomerHandler implements IEventHandler<FinalOrderEvent> {
       messageId: notification.notification_id,
       to: notification.recipient,
       subject: notification.subject,
-      body: completed
-        ? `Thank you. We received ${event.totalAmount} ${event.currency}.`
-        : `Reason: ${reason}`,
+      body,
     });
     crashPoint('notification-after-send');
-    await this.notifications.markSent(notification, reason);
+    await this.notifications.markSent(notification, completed ? null : body);
   }
 }

@@ -7,6 +7,7 @@ export class OrderFailureNotificationSent extends DomainEvent {
     readonly orderId: string,
     readonly notificationId: string,
     readonly recipient: string,
+    /** What the customer was told: fixed wording, never the order's own reason. */
     readonly reason: string,
   ) {
     super();

@@ -72,8 +72,11 @@ export class NotificationRepository {
     });
   }
 
-  /** PENDING to SENT, raising the notification event; a second call does nothing. */
-  async markSent(notification: NotificationRow, reason: string | null): Promise<void> {
+  /**
+   * PENDING to SENT, raising the notification event (with `notice`, what a failure notice told
+   * the customer); a second call does nothing.
+   */
+  async markSent(notification: NotificationRow, notice: string | null): Promise<void> {
     await this.uow.transaction(async (tx) => {
       const sent = await markPendingSent.run(
         tx,
@@ -85,7 +88,7 @@ export class NotificationRepository {
       const event =
         notification.kind === 'CONFIRMATION'
           ? new OrderConfirmationSent(orderId, id, recipient)
-          : new OrderFailureNotificationSent(orderId, id, recipient, reason ?? 'order failed');
+          : new OrderFailureNotificationSent(orderId, id, recipient, notice ?? 'order failed');
       await this.events.append(tx, [event], {
         streamId: orderId,
         aggregateType: 'Notification',

@@ -1,5 +1,5 @@
 import { AggregateRoot } from '@nestjs/cqrs';
-import { formatMinor } from '../../common/money.js';
+import { formatMinor, totalOf } from '../../common/money.js';
 import type { DomainEvent } from '../../messaging/domain-event.js';
 import { OrderCancelled } from '../events/order-cancelled.event.js';
 import { OrderCompleted } from '../events/order-completed.event.js';
@@ -39,6 +39,12 @@ export interface PlaceOrderInput {
   customerEmail: string | null;
   items: Array<{ productId: string; quantity: number }>;
   currency: string;
+}
+
+/** Limits on money, in minor units, that an order must keep to. */
+export interface OrderLimits {
+  maxUnitPrice: number;
+  maxOrderTotal: number;
 }
 
 /** What `complete` found. A payment that arrives for a closed order must be refunded. */
@@ -93,24 +99,46 @@ export class Order extends AggregateRoot<DomainEvent> {
     return this.state.status;
   }
 
-  /** Prices the lines from the catalog; an unknown product fails the order at once. */
-  validate(catalog: ReadonlyMap<string, { unitPrice: number }>, now: string): void {
+  /**
+   * Prices the lines from the catalog. An unknown product, a total over the limit or a price over
+   * the limit (a catalog row written before the limit existed) fails the order at once: these
+   * never get better by trying again.
+   */
+  validate(
+    catalog: ReadonlyMap<string, { unitPrice: number }>,
+    limits: OrderLimits,
+    now: string,
+  ): void {
     if (this.state.status !== OrderStatus.PENDING) return;
     const unknown = this.state.items.filter((line) => !catalog.has(line.productId));
     if (unknown.length > 0) {
-      const reason = `Unknown product: ${unknown.map((l) => l.productId).join(', ')}`;
-      this.apply(new OrderValidated(this.id, false, reason, [], null, this.state.currency));
-      this.fail(reason, now);
+      this.reject(`Unknown product: ${unknown.map((l) => l.productId).join(', ')}`, now);
       return;
     }
     const items = this.state.items.map((line) => ({
       ...line,
       unitPrice: catalog.get(line.productId)!.unitPrice,
     }));
-    const total = items.reduce((sum, line) => sum + line.unitPrice * line.quantity, 0);
+    const total = totalOf(items);
+    if (total > BigInt(limits.maxOrderTotal)) {
+      this.reject(
+        `Order total ${formatMinor(total)} exceeds the maximum of ${formatMinor(limits.maxOrderTotal)}`,
+        now,
+      );
+      return;
+    }
+    const overpriced = items.filter((line) => line.unitPrice > limits.maxUnitPrice);
+    if (overpriced.length > 0) {
+      this.reject(
+        `Unit price exceeds the maximum of ${formatMinor(limits.maxUnitPrice)}: ` +
+          overpriced.map((l) => l.productId).join(', '),
+        now,
+      );
+      return;
+    }
     this.move(OrderStatus.VALIDATED, now);
     this.state.items = items;
-    this.state.totalAmount = total;
+    this.state.totalAmount = Number(total);
     this.apply(
       new OrderValidated(
         this.id,
@@ -121,6 +149,11 @@ export class Order extends AggregateRoot<DomainEvent> {
         this.state.currency,
       ),
     );
+  }
+
+  private reject(reason: string, now: string): void {
+    this.apply(new OrderValidated(this.id, false, reason, [], null, this.state.currency));
+    this.fail(reason, now);
   }
 
   /** Notes one reserved line; once every line is reserved, processing (payment) starts. */

@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsInt, IsString, Length, Matches, Max, Min } from 'class-validator';
+import { DECIMAL_AMOUNT_PATTERN } from '../../../common/money.js';
 
 export const PRODUCT_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -17,8 +18,11 @@ export class UpsertProductDto {
   @IsString()
   name: string;
 
-  @ApiProperty({ example: '20.00', description: 'Price with at most two decimals, as a string' })
-  @Matches(/^\d{1,10}(\.\d{1,2})?$/, {
+  @ApiProperty({
+    example: '20.00',
+    description: 'Price with at most two decimals, as a string; at most MAX_UNIT_PRICE',
+  })
+  @Matches(DECIMAL_AMOUNT_PATTERN, {
     message: 'unitPrice must be a decimal string with at most two decimals, like "20.00"',
   })
   @IsString()

@@ -1,6 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Length, Max, MaxLength, Min } from 'class-validator';
+import { IsIdentifier } from '../../../common/identifier.js';
 import { ORDER_STATUSES, type OrderStatus } from '../../domain/order-status.js';
 
 export class ListOrdersDto {
@@ -11,8 +12,7 @@ export class ListOrdersDto {
 
   @ApiPropertyOptional()
   @IsOptional()
-  @Length(1, 100)
-  @IsString()
+  @IsIdentifier(100)
   customerId?: string;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
@@ -33,8 +33,7 @@ export class ListOrdersDto {
 }
 
 export class OrderIdParam {
-  @IsString()
-  @Length(1, 100)
+  @IsIdentifier(100)
   id: string;
 }
 

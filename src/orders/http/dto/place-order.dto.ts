@@ -10,18 +10,17 @@ import {
   IsObject,
   IsOptional,
   IsString,
-  Length,
   Max,
   MaxLength,
   Min,
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
+import { IsIdentifier } from '../../../common/identifier.js';
 
 export class OrderItemDto {
   @ApiProperty({ example: 'product-1', minLength: 1, maxLength: 64 })
-  @Length(1, 64)
-  @IsString()
+  @IsIdentifier(64)
   productId: string;
 
   @ApiProperty({ example: 2, minimum: 1, maximum: 1000 })
@@ -43,8 +42,7 @@ export class PlaceOrderDto {
     description:
       "A customer's own token names the customer (its sub); an admin places an order for any customer and must name it",
   })
-  @Length(1, 100)
-  @IsString()
+  @IsIdentifier(100)
   // Left out is fine (a customer's token names it); null is not a customer id.
   @ValidateIf((_dto, value) => value !== undefined)
   customerId?: string;
