@@ -56,7 +56,7 @@
  * crash points (SERVICE_ENV in scripts/lib/bench-apps.mjs). Its other variables (DISPATCH_*,
  * RETRY_*, DATABASE_POOL_SIZE, AMQP_PREFETCH, SQLITE_SYNCHRONOUS, ORDER_STEP_TIMEOUT_MS, ...)
  * come from the environment, so `DISPATCH_CONCURRENCY=64 npm run bench` measures that setting.
- * If the service answers 401, requests carry `Authorization: Bearer $BENCH_TOKEN`.
+ * Access control is on: every request carries an admin token of the run's own JWT_SECRET.
  *
  * Servers: BENCH_DATABASE_URL (else TEST_DATABASE_URL, else postgres://postgres@127.0.0.1:5432/
  * test) names the PostgreSQL server where a database is created and dropped; BENCH_AMQP_URL
@@ -117,7 +117,6 @@ const STEADY = env.BENCH_STEADY ?? 'open';
 const PG_URL =
   env.BENCH_DATABASE_URL ?? env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const AMQP_URL = env.BENCH_AMQP_URL ?? env.TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
-const TOKEN = env.BENCH_TOKEN || undefined;
 
 const PARTS = ['ceiling', 'naive', 'sqlite', 'pg', 'amqp', 'scale'];
 const ONLY = (env.BENCH_ONLY ?? PARTS.join(','))
@@ -223,7 +222,7 @@ async function waitFinished(app, counter, before, since, seconds) {
 /** Steps 1 to 5 of the header on a started application. */
 async function measureWorkflow(app, counter, cap, servers) {
   const cpu = cpuWindow(() => [app.process.pid], servers);
-  await putProduct(app, PRODUCT, TOKEN);
+  await putProduct(app, PRODUCT);
   const before = await counter.read();
   const id = await placeOrder(app, ORDER);
   const first = await waitFinished(app, counter, before, Date.now(), 60);
@@ -427,15 +426,13 @@ async function scalePart() {
       const file = join(dir, 'orders.db');
       const url = `sqlite:${file}`;
       let app = await startService(ROOT, url);
-      let headers;
       let id;
       let small;
       let stored;
       await withCleanup(
         () => app.process.stop(),
         async () => {
-          await putProduct(app, PRODUCT, TOKEN);
-          headers = app.headers;
+          await putProduct(app, PRODUCT);
           const counter = sqliteCounter(file);
           await withCleanup(
             () => counter.close(),
@@ -457,7 +454,6 @@ async function scalePart() {
       const seedSeconds = (Date.now() - seedStart) / 1000;
       log(`  ${total} orders stored (${seedSeconds.toFixed(1)} s)`);
       app = await startService(ROOT, url);
-      app.headers = headers;
       const large = await withCleanup(
         () => app.process.stop(),
         () => readsAt(app, id),

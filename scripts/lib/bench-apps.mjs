@@ -1,5 +1,6 @@
 // The applications the benchmark measures (framework ceiling, naive reference, the service), how
 // to start and stop them, and how to count orders that have their final notification.
+import { ADMIN_HEADERS, SCRIPT_JWT_SECRET } from './auth.mjs';
 import { deleteQueuesAndExchanges } from './broker.mjs';
 import { execFile, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -42,6 +43,8 @@ export const SERVICE_ENV = {
   CRASH_POINTS: '',
   CRASH_PROBABILITY: '0',
   AMQP_URL: '',
+  // The bench's load comes from one principal: the rate limit is set out of its way.
+  THROTTLE_LIMIT: '1000000000',
 };
 
 /** The service's other variables (src/config/app-config.ts): taken from the environment. */
@@ -178,31 +181,24 @@ export async function startService(root, databaseUrl, env = {}) {
       ...env,
       PORT: String(port),
       DATABASE_URL: databaseUrl,
+      // Access control as deployed: the bench is an admin with a token of the run's own secret
+      // (kept out of SERVICE_ENV, which the results file records).
+      JWT_SECRET: SCRIPT_JWT_SECRET,
     },
     root,
   );
   const base = `http://127.0.0.1:${port}`;
   await waitReady(app, base, '/health');
-  return { process: app, base, headers: {} };
+  return { process: app, base, headers: ADMIN_HEADERS };
 }
 
-/**
- * Adds or refills the bench product through PUT /inventory/{id}. When the service answers 401,
- * the requests of this application carry `Authorization: Bearer $BENCH_TOKEN` from then on.
- */
-export async function putProduct(app, productId, token) {
-  const put = (headers) =>
-    fetch(`${app.base}/inventory/${productId}`, {
-      method: 'PUT',
-      headers: { 'content-type': 'application/json', ...headers },
-      body: JSON.stringify({ name: 'Bench product', unitPrice: '1.00', available: 1_000_000_000 }),
-    });
-  let response = await put(app.headers);
-  if (response.status === 401) {
-    if (!token) throw new Error('the service answered 401: set BENCH_TOKEN to a token it accepts');
-    app.headers = { ...app.headers, authorization: `Bearer ${token}` };
-    response = await put(app.headers);
-  }
+/** Adds or refills the bench product through PUT /inventory/{id}. */
+export async function putProduct(app, productId) {
+  const response = await fetch(`${app.base}/inventory/${productId}`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json', ...app.headers },
+    body: JSON.stringify({ name: 'Bench product', unitPrice: '1.00', available: 1_000_000_000 }),
+  });
   if (!response.ok) {
     throw new Error(
       `PUT /inventory/${productId} answered ${response.status}: ${await response.text()}`,

@@ -3,13 +3,21 @@
  * deadline, and the random orders their clients place.
  */
 import { setTimeout as delay } from 'node:timers/promises';
+import { ADMIN_HEADERS } from './auth.mjs';
 
 /**
- * One request to `base` (http://host:port); { status, json, text, headers }, json null when the
- * body is not JSON, or null when there was no answer (refused, reset, timed out: the service died,
- * is dying or is busy).
+ * One request to `base` (http://host:port), as an admin; { status, json, text, headers }, json
+ * null when the body is not JSON, or null when there was no answer (refused, reset, timed out: the
+ * service died, is dying or is busy).
  */
-export async function send(base, method, path, body, { headers = {}, timeoutMs = 10_000 } = {}) {
+export async function send(
+  base,
+  method,
+  path,
+  body,
+  { headers: given = {}, timeoutMs = 10_000 } = {},
+) {
+  const headers = { ...ADMIN_HEADERS, ...given };
   const init = { method, headers, signal: AbortSignal.timeout(timeoutMs) };
   if (body !== undefined) {
     init.headers = { 'content-type': 'application/json', ...headers };

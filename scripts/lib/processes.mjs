@@ -4,6 +4,7 @@
  * ports, its environment, a stable copy of the build, starting, signalling and stopping it, its
  * readiness, its logs, and the handlers that kill it when the script ends.
  */
+import { SCRIPT_JWT_SECRET } from './auth.mjs';
 import { spawn } from 'node:child_process';
 import {
   closeSync,
@@ -70,17 +71,34 @@ export const SERVICE_VARS = [
   'SHUTDOWN_TIMEOUT_MS',
   'CRASH_POINTS',
   'CRASH_PROBABILITY',
+  'BACKLOG_LIMIT',
+  'JWT_SECRET',
+  'JWT_SECRET_FILE',
+  'JWT_PUBLIC_KEY_FILE',
+  'JWT_JWKS_FILE',
+  'JWT_ALGORITHM',
+  'JWT_ISSUER',
+  'JWT_AUDIENCE',
+  'JWT_CLOCK_SKEW_SECONDS',
+  'NODE_ENV',
+  'THROTTLE_LIMIT',
+  'THROTTLE_TTL_MS',
 ];
 
 /**
  * The environment of a service: the script's own, with every variable the service reads set to
- * empty (its default), so nothing leaks in from the environment the script runs in; then
- * `settings`.
+ * empty (its default), so nothing leaks in from the environment the script runs in; access
+ * control on, with the run's secret (scripts/lib/auth.mjs), and a rate limit its clients do not
+ * reach (they are one admin sending as fast as they can); then `settings`.
  */
 export function serviceEnv(settings) {
   const env = { ...process.env, NO_COLOR: '1' };
   for (const name of SERVICE_VARS) env[name] = '';
-  return Object.assign(env, settings);
+  return Object.assign(
+    env,
+    { JWT_SECRET: SCRIPT_JWT_SECRET, THROTTLE_LIMIT: '1000000000' },
+    settings,
+  );
 }
 
 /** Names, sizes and times of every file in dist/; null while dist/main.js is missing. */
