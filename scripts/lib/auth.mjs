@@ -8,13 +8,13 @@ import { SignJWT } from 'jose';
 /** The HS256 secret of the services this run starts. */
 export const SCRIPT_JWT_SECRET = randomBytes(32).toString('base64url');
 
-/** A token of `role` for `sub`, valid for a day (longer than any run). */
-export function mintToken(role, sub, secret = SCRIPT_JWT_SECRET) {
+/** A token of `role` for `sub`, valid for `ttl` (a day by default: longer than any run). */
+export function mintToken(role, sub, secret = SCRIPT_JWT_SECRET, ttl = '24h') {
   return new SignJWT({ role })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject(sub)
     .setIssuedAt()
-    .setExpirationTime('24h')
+    .setExpirationTime(ttl)
     .sign(new TextEncoder().encode(secret));
 }
 
