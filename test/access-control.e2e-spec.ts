@@ -244,6 +244,23 @@ describe('A customer acts for itself', () => {
     expect(expectProblem(response, 400).errors?.[0].field).toBe('customerId');
   });
 
+  it('cannot set a price to 0.00 and then buy for nothing', async () => {
+    const mallory = await t.as('mallory');
+    const before = (
+      (await t.api.get('/inventory/product-1').expect(200)).body as { unitPrice: string }
+    ).unitPrice;
+    for (const client of [mallory, request.agent(t.http)]) {
+      const response = await client
+        .put('/inventory/product-1')
+        .send({ name: 'Widget', unitPrice: '0.00', available: 1000 });
+      expect([401, 403]).toContain(expectProblem(response, response.status).status);
+    }
+    const id = await placeOrder(mallory, [{ productId: 'product-1', quantity: 10 }], 'mallory');
+    const order = await settled(t.api, id);
+    expect(order.items[0].unitPrice).toBe(before);
+    expect(order.totalAmount).not.toBe('0.00');
+  });
+
   it("cannot cancel another customer's order: 404, and the order is untouched", async () => {
     const victim = await placeOrder(
       t.api,
