@@ -6,6 +6,7 @@ import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthController } from './health/health.controller.js';
 import { InventoryModule } from './inventory/inventory.module.js';
+import { LifecycleModule } from './lifecycle/lifecycle.module.js';
 import { MessagingRuntime } from './messaging/messaging-runtime.js';
 import { MessagingModule } from './messaging/messaging.module.js';
 import { NotificationsModule } from './notifications/notifications.module.js';
@@ -30,6 +31,7 @@ export class AppModule implements OnApplicationBootstrap {
         InventoryModule,
         PaymentsModule,
         NotificationsModule,
+        LifecycleModule,
       ],
     };
   }

@@ -18,6 +18,7 @@ import { reliability } from './migrations/003-reliability.js';
 import { gatewayCalls } from './migrations/004-gateway-calls.js';
 import { deliveredAndRelayed } from './migrations/005-delivered-and-relayed.js';
 import { leanDeliveries } from './migrations/006-lean-deliveries.js';
+import { dataLifecycle } from './migrations/008-data-lifecycle.js';
 import type { DB } from './schema.js';
 import type { StatementRunner } from './statement.js';
 
@@ -190,6 +191,7 @@ export function migrations(dialect: SqlDialectName): Record<string, Migration> {
     '004-gateway-calls': gatewayCalls,
     '005-delivered-and-relayed': deliveredAndRelayed,
     '006-lean-deliveries': leanDeliveries(dialect),
+    '008-data-lifecycle': dataLifecycle,
   };
 }
 

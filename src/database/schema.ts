@@ -95,6 +95,13 @@ export interface NotificationsTable {
   status: string;
   created_at: string;
   sent_at: string | null;
+  /** Why a notification was not sent (status SKIPPED). */
+  skip_reason: string | null;
+}
+
+export interface CustomerErasuresTable {
+  customer_id: string;
+  erased_at: string;
 }
 
 export interface DeadLettersTable {
@@ -111,6 +118,8 @@ export interface DeadLettersTable {
 }
 
 export interface IdempotencyKeysTable {
+  /** Who the key belongs to: the `sub` of the request's principal, or `anonymous`. */
+  principal: string;
   key: string;
   request_hash: string;
   state: 'IN_FLIGHT' | 'DONE';
@@ -137,4 +146,5 @@ export interface DB {
   dead_letters: DeadLettersTable;
   idempotency_keys: IdempotencyKeysTable;
   gateway_calls: GatewayCallsTable;
+  customer_erasures: CustomerErasuresTable;
 }

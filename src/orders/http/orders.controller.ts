@@ -13,10 +13,11 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { Response } from 'express';
+import { CurrentPrincipal, type Principal } from '../../auth/principal.js';
 import { canonicalJson, sha256 } from '../../common/canonical-json.js';
 import { RequestValidationError } from '../../common/problem.js';
 import { CancelOrder } from '../commands/cancel-order/cancel-order.command.js';
-import { PlaceOrder } from '../commands/place-order/place-order.command.js';
+import { ANONYMOUS, PlaceOrder } from '../commands/place-order/place-order.command.js';
 import { GetOrderEvents } from '../queries/get-order-events/get-order-events.query.js';
 import { GetOrder } from '../queries/get-order/get-order.query.js';
 import type { OrderPage } from '../queries/list-orders/list-orders.query.js';
@@ -44,7 +45,8 @@ export class OrdersController {
     required: false,
     description:
       'Repeat a request safely: the same key and body return the first response again; ' +
-      'another body gets 422; while the first is in flight, 409.',
+      'another body gets 422; while the first is in flight, 409. A key belongs to the caller ' +
+      'and replays for IDEMPOTENCY_KEY_TTL_MS (24 h by default); after that it places a new order.',
   })
   @ApiAcceptedResponse({ type: OrderDto, description: 'Accepted; follow Location for its status' })
   @ApiBadRequestResponse({ description: 'The request is not valid (problem+json)' })
@@ -58,6 +60,7 @@ export class OrdersController {
   async place(
     @Body() body: PlaceOrderDto,
     @Headers('idempotency-key') idempotencyKey: string | undefined,
+    @CurrentPrincipal() principal: Principal | undefined,
     @Res({ passthrough: true }) response: Response,
   ): Promise<OrderView> {
     if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
@@ -76,6 +79,7 @@ export class OrdersController {
         idempotencyKey === undefined
           ? undefined
           : { key: idempotencyKey, requestHash: sha256(canonicalJson(body)) },
+        principal?.sub ?? ANONYMOUS,
       ),
     );
     response.location(`/orders/${order.id}`);
