@@ -7,6 +7,7 @@ import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthController } from './health/health.controller.js';
 import { InventoryModule } from './inventory/inventory.module.js';
+import { LifecycleModule } from './lifecycle/lifecycle.module.js';
 import { MessagingRuntime } from './messaging/messaging-runtime.js';
 import { MessagingModule } from './messaging/messaging.module.js';
 import { NotificationsModule } from './notifications/notifications.module.js';
@@ -32,6 +33,7 @@ export class AppModule implements OnApplicationBootstrap {
         InventoryModule,
         PaymentsModule,
         NotificationsModule,
+        LifecycleModule,
       ],
     };
   }

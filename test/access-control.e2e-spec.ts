@@ -144,6 +144,11 @@ const TABLE: Row[] = [
     expected: { anonymous: 401, owner: 403, 'other customer': 403, admin: 'allowed' },
   },
   {
+    endpoint: 'POST /admin/customers/nobody/erasure',
+    send: (a) => a.post('/admin/customers/nobody/erasure'),
+    expected: { anonymous: 401, owner: 403, 'other customer': 403, admin: 'allowed' },
+  },
+  {
     endpoint: 'GET /admin/dead-letters',
     send: (a) => a.get('/admin/dead-letters'),
     expected: { anonymous: 401, owner: 403, 'other customer': 403, admin: 'allowed' },
@@ -259,6 +264,22 @@ describe('A customer acts for itself', () => {
     const order = await settled(t.api, id);
     expect(order.items[0].unitPrice).toBe(before);
     expect(order.totalAmount).not.toBe('0.00');
+  });
+
+  it('has Idempotency-Keys of its own: the same key of two customers places two orders', async () => {
+    const body = { items: [{ productId: 'product-2', quantity: 1 }] };
+    const post = async (client: Api) =>
+      (await client.post('/orders').set('idempotency-key', 'order-1').send(body).expect(202))
+        .body as OrderView;
+    const [alice, bob] = [await t.as('key-alice'), await t.as('key-bob')];
+    const first = await post(alice);
+    const squatted = await post(bob);
+    expect(squatted.id).not.toBe(first.id);
+    expect(squatted.customerId).toBe('key-bob');
+    const again = await alice.post('/orders').set('idempotency-key', 'order-1').send(body);
+    expect(again.status).toBe(202);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect((again.body as OrderView).id).toBe(first.id);
   });
 
   it("cannot cancel another customer's order: 404, and the order is untouched", async () => {

@@ -37,6 +37,7 @@ describe('units of work', () => {
     return tx.db
       .insertInto('idempotency_keys')
       .values({
+        principal: 'anonymous',
         key,
         request_hash: 'test',
         state: 'DONE',

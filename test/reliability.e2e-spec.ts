@@ -521,6 +521,7 @@ describe('idempotent POST /orders', () => {
       tx.db
         .insertInto('idempotency_keys')
         .values({
+          principal: 'anonymous',
           key: 'key-3',
           request_hash: 'whatever',
           state: 'IN_FLIGHT',

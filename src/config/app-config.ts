@@ -245,6 +245,39 @@ export class AppConfig {
   @Min(100)
   shutdownTimeoutMs = 10000;
 
+  /** An Idempotency-Key replays its first response for this long; after it, it starts anew. */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1)
+  idempotencyKeyTtlMs = 86_400_000;
+
+  /** How often the retention job removes what is no longer needed (see README, Data lifecycle). */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1000)
+  retentionIntervalMs = 3_600_000;
+
+  /** Finished deliveries (inbox rows) and replayed dead letters are kept this many days. */
+  @Transform(toNumber)
+  @IsNumber()
+  @Min(0)
+  retentionDeliveriesDays = 7;
+
+  /** The gateway's call records of a finished order are kept this many days after it ended. */
+  @Transform(toNumber)
+  @IsNumber()
+  @Min(0)
+  retentionGatewayCallsDays = 30;
+
+  /**
+   * The event log (and inbox) of a finished order is removed this many days after it ended;
+   * 0 keeps it forever (it is the orders' audit trail).
+   */
+  @Transform(toNumber)
+  @IsNumber()
+  @Min(0)
+  retentionEventLogDays = 0;
+
   /**
    * For crash testing only: comma-separated crash points at which the process kills itself
    * (SIGKILL) with probability CRASH_PROBABILITY. Empty (the default) switches them off.
@@ -296,6 +329,11 @@ const ENV_NAMES: Record<keyof AppConfig, string> = {
   throttleTtlMs: 'THROTTLE_TTL_MS',
   maxUnitPrice: 'MAX_UNIT_PRICE',
   maxOrderTotal: 'MAX_ORDER_TOTAL',
+  idempotencyKeyTtlMs: 'IDEMPOTENCY_KEY_TTL_MS',
+  retentionIntervalMs: 'RETENTION_INTERVAL_MS',
+  retentionDeliveriesDays: 'RETENTION_DELIVERIES_DAYS',
+  retentionGatewayCallsDays: 'RETENTION_GATEWAY_CALLS_DAYS',
+  retentionEventLogDays: 'RETENTION_EVENT_LOG_DAYS',
   crashPoints: 'CRASH_POINTS',
   crashProbability: 'CRASH_PROBABILITY',
 };

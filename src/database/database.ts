@@ -19,6 +19,7 @@ import { gatewayCalls } from './migrations/004-gateway-calls.js';
 import { deliveredAndRelayed } from './migrations/005-delivered-and-relayed.js';
 import { leanDeliveries } from './migrations/006-lean-deliveries.js';
 import { catalogAudit } from './migrations/007-catalog-audit.js';
+import { dataLifecycle } from './migrations/008-data-lifecycle.js';
 import type { DB } from './schema.js';
 import type { StatementRunner } from './statement.js';
 
@@ -192,6 +193,7 @@ export function migrations(dialect: SqlDialectName): Record<string, Migration> {
     '005-delivered-and-relayed': deliveredAndRelayed,
     '006-lean-deliveries': leanDeliveries(dialect),
     '007-catalog-audit': catalogAudit,
+    '008-data-lifecycle': dataLifecycle,
   };
 }
 

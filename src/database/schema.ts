@@ -116,6 +116,13 @@ export interface NotificationsTable {
   status: string;
   created_at: string;
   sent_at: string | null;
+  /** Why a notification was not sent (status SKIPPED). */
+  skip_reason: string | null;
+}
+
+export interface CustomerErasuresTable {
+  customer_id: string;
+  erased_at: string;
 }
 
 export interface DeadLettersTable {
@@ -132,6 +139,8 @@ export interface DeadLettersTable {
 }
 
 export interface IdempotencyKeysTable {
+  /** Who the key belongs to: the `sub` of the request's principal, or `anonymous`. */
+  principal: string;
   key: string;
   request_hash: string;
   state: 'IN_FLIGHT' | 'DONE';
@@ -159,4 +168,5 @@ export interface DB {
   idempotency_keys: IdempotencyKeysTable;
   gateway_calls: GatewayCallsTable;
   catalog_changes: CatalogChangesTable;
+  customer_erasures: CustomerErasuresTable;
 }

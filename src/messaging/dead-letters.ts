@@ -6,7 +6,7 @@ import type { DeadLettersTable } from '../database/schema.js';
 import type { Selectable } from 'kysely';
 import { EventStore } from './event-store.js';
 import { EventTransport } from './event-transport.js';
-import { UnitOfWork } from './unit-of-work.js';
+import { UnitOfWork, type Tx } from './unit-of-work.js';
 
 export interface DeadLetterView {
   id: string;
@@ -40,6 +40,29 @@ export class DeadLetterStore {
     if (!includeReplayed) query = query.where('replayed_at', 'is', null);
     const rows = await query.orderBy('failed_at', 'desc').limit(limit).execute();
     return rows.map(toView);
+  }
+
+  /**
+   * Removes up to `limit` dead letters replayed before `before` (the replay made a new delivery,
+   * and a new dead letter if it failed again), in the given unit. Returns how many.
+   */
+  async purgeReplayed(tx: Tx, before: string, limit: number): Promise<number> {
+    const ids = await tx.db
+      .selectFrom('dead_letters')
+      .select('id')
+      .where('replayed_at', '<', before)
+      .limit(limit)
+      .execute();
+    if (ids.length === 0) return 0;
+    const result = await tx.db
+      .deleteFrom('dead_letters')
+      .where(
+        'id',
+        'in',
+        ids.map((row) => row.id),
+      )
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
   }
 
   async replay(id: string): Promise<DeadLetterView> {

@@ -125,6 +125,28 @@ export class DeliveryLog {
     return Math.round(step / 2 + Math.random() * (step / 2));
   }
 
+  /**
+   * Removes, in the given unit, the DONE inbox rows older than `before` of these streams' events
+   * that every subscriber has finished with (delivered): such an event is never delivered again,
+   * so its inbox rows guard nothing. Returns how many.
+   */
+  async purgeFinished(tx: Tx, streamIds: readonly string[], before: string): Promise<number> {
+    if (streamIds.length === 0) return 0;
+    const result = await tx.db
+      .deleteFrom('deliveries')
+      .where('status', '=', 'DONE')
+      .where('updated_at', '<', before)
+      .where('event_id', 'in', (eb) =>
+        eb
+          .selectFrom('event_log')
+          .select('event_id')
+          .where('stream_id', 'in', streamIds)
+          .where('delivered', '=', 1),
+      )
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
   async isDone(subscriberId: string, eventId: string): Promise<boolean> {
     const row = await this.database.reader
       .selectFrom('deliveries')

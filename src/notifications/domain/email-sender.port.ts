@@ -20,7 +20,14 @@ export interface NotificationView {
   kind: NotificationKind;
   recipient: string;
   subject: string;
-  status: 'PENDING' | 'SENT';
+  /** SKIPPED: never sent, for the reason in `skipReason` (the customer's data was erased). */
+  status: 'PENDING' | 'SENT' | 'SKIPPED';
   createdAt: string;
   sentAt: string | null;
+  skipReason: string | null;
 }
+
+/** What an erased e-mail address reads as wherever it was stored. */
+export const ERASED_RECIPIENT = '[erased]';
+/** Why a notification not sent before its customer's erasure is never sent. */
+export const SKIPPED_FOR_ERASURE = "the customer's personal data was erased before it was sent";

@@ -14,7 +14,8 @@ type FinalOrderEvent = OrderCompleted | OrderFailed | OrderCancelled;
  * Every order ends with exactly one notification: a confirmation when it completed, a failure
  * notice when it failed or was cancelled. It is addressed to the customer's e-mail when the order
  * gave one, else to the customer id (the simulated sender accepts both). Its words are fixed
- * (see customer-notice.ts): nothing a caller wrote goes into it.
+ * (see customer-notice.ts): nothing a caller wrote goes into it. A notification whose customer's
+ * data was erased before it went out is not sent (status SKIPPED, with the reason).
  */
 @EventsHandler(OrderCompleted, OrderFailed, OrderCancelled)
 export class NotifyCustomerHandler implements IEventHandler<FinalOrderEvent> {
@@ -40,8 +41,10 @@ export class NotifyCustomerHandler implements IEventHandler<FinalOrderEvent> {
       completed ? 'CONFIRMATION' : 'FAILURE',
       event.customerEmail ?? event.customerId,
       subject,
+      { customerId: event.customerId, raisedAt: event.meta.occurredAt },
     );
-    if (notification.status === 'SENT') return;
+    // SENT: done before; SKIPPED: its address was erased, it is never sent.
+    if (notification.status !== 'PENDING') return;
     await this.sender.send({
       messageId: notification.notification_id,
       to: notification.recipient,

@@ -7,28 +7,43 @@ import { Statement } from '../../database/statement.js';
 import type { NotificationsTable } from '../../database/schema.js';
 import { EventStore } from '../../messaging/event-store.js';
 import { UnitOfWork } from '../../messaging/unit-of-work.js';
-import type { NotificationKind, NotificationView } from '../domain/email-sender.port.js';
+import {
+  ERASED_RECIPIENT,
+  SKIPPED_FOR_ERASURE,
+  type NotificationKind,
+  type NotificationView,
+} from '../domain/email-sender.port.js';
 import { OrderConfirmationSent } from '../events/order-confirmation-sent.event.js';
 import { OrderFailureNotificationSent } from '../events/order-failure-notification-sent.event.js';
 
 export type NotificationRow = Selectable<NotificationsTable>;
 
-const insertPending = new Statement<[string, string, string, string, string, string]>(
-  6,
-  (db, id, orderId, kind, recipient, subject, now) =>
+const insertNotification = new Statement<
+  [string, string, string, string, string, string, string, string | null]
+>(8, (db, id, orderId, kind, recipient, subject, now, status, skipReason) =>
+  db
+    .insertInto('notifications')
+    .values({
+      notification_id: id,
+      order_id: orderId,
+      kind,
+      recipient,
+      subject,
+      status,
+      created_at: now,
+      sent_at: null,
+      skip_reason: skipReason,
+    })
+    .onConflict((oc) => oc.column('order_id').doNothing()),
+);
+const erasedSince = new Statement<[string, string], { erased_at: string }>(
+  2,
+  (db, customerId, at) =>
     db
-      .insertInto('notifications')
-      .values({
-        notification_id: id,
-        order_id: orderId,
-        kind,
-        recipient,
-        subject,
-        status: 'PENDING',
-        created_at: now,
-        sent_at: null,
-      })
-      .onConflict((oc) => oc.column('order_id').doNothing()),
+      .selectFrom('customer_erasures')
+      .select('erased_at')
+      .where('customer_id', '=', customerId)
+      .where('erased_at', '>=', at),
 );
 const ofOrder = new Statement<[string], NotificationRow>(1, (db, orderId) =>
   db.selectFrom('notifications').selectAll().where('order_id', '=', orderId),
@@ -50,22 +65,32 @@ export class NotificationRepository {
     private readonly events: EventStore,
   ) {}
 
-  /** The order's notification, created PENDING if it does not exist yet. */
+  /**
+   * The order's notification, created PENDING if it does not exist yet. An address taken from an
+   * event raised before its customer's data was erased is erased data: the notification is then
+   * created SKIPPED, never to be sent, with the reason.
+   */
   async prepare(
     orderId: string,
     kind: NotificationKind,
     recipient: string,
     subject: string,
+    source: { customerId: string; raisedAt: string },
   ): Promise<NotificationRow> {
     return this.uow.transaction(async (tx) => {
-      await insertPending.run(
+      const erased =
+        recipient !== source.customerId &&
+        (await erasedSince.run(tx, source.customerId, source.raisedAt)).rows.length > 0;
+      await insertNotification.run(
         tx,
         newId(),
         orderId,
         kind,
-        recipient,
+        erased ? ERASED_RECIPIENT : recipient,
         subject,
         new Date().toISOString(),
+        erased ? 'SKIPPED' : 'PENDING',
+        erased ? SKIPPED_FOR_ERASURE : null,
       );
       const { rows } = await ofOrder.run(tx, orderId);
       return rows[0];
@@ -107,9 +132,10 @@ export class NotificationRepository {
       kind: row.kind as NotificationKind,
       recipient: row.recipient,
       subject: row.subject,
-      status: row.status as 'PENDING' | 'SENT',
+      status: row.status as NotificationView['status'],
       createdAt: row.created_at,
       sentAt: row.sent_at,
+      skipReason: row.skip_reason,
     }));
   }
 }

@@ -46,7 +46,8 @@ export class OrdersController {
     required: false,
     description:
       'Repeat a request safely: the same key and body return the first response again; ' +
-      'another body gets 422; while the first is in flight, 409.',
+      'another body gets 422; while the first is in flight, 409. A key belongs to the caller ' +
+      'and replays for IDEMPOTENCY_KEY_TTL_MS (24 h by default); after that it places a new order.',
   })
   @ApiAcceptedResponse({ type: OrderDto, description: 'Accepted; follow Location for its status' })
   @ApiBadRequestResponse({ description: 'The request is not valid (problem+json)' })
@@ -80,6 +81,7 @@ export class OrdersController {
         idempotencyKey === undefined
           ? undefined
           : { key: idempotencyKey, requestHash: sha256(canonicalJson(body)) },
+        principal.sub,
       ),
     );
     response.location(`/orders/${order.id}`);

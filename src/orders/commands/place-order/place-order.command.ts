@@ -7,6 +7,9 @@ export interface PlaceOrderResult {
   replayed: boolean;
 }
 
+/** The owner of the idempotency keys of requests without a principal. */
+export const ANONYMOUS = 'anonymous';
+
 export class PlaceOrder extends Command<PlaceOrderResult> {
   constructor(
     readonly customerId: string,
@@ -14,6 +17,11 @@ export class PlaceOrder extends Command<PlaceOrderResult> {
     readonly items: Array<{ productId: string; quantity: number }>,
     /** Idempotency-Key header and a hash of the request body, when the client sent one. */
     readonly idempotency?: { key: string; requestHash: string },
+    /**
+     * Who sent the request (the `sub` of its principal): idempotency keys are scoped to it, so
+     * two principals using the same key place two orders.
+     */
+    readonly principal: string = ANONYMOUS,
   ) {
     super();
   }

@@ -22,8 +22,9 @@ export class PlaceOrderHandler implements ICommandHandler<PlaceOrder, PlaceOrder
   async execute(command: PlaceOrder): Promise<PlaceOrderResult> {
     this.messaging.assertAcceptingWork();
     const { idempotency } = command;
-    if (idempotency) {
-      const claim = await this.keys.claim(idempotency.key, idempotency.requestHash);
+    const scoped = idempotency && { principal: command.principal, key: idempotency.key };
+    if (scoped) {
+      const claim = await this.keys.claim(scoped, idempotency.requestHash);
       if (claim.kind === 'replay') return { order: claim.body as OrderView, replayed: true };
     }
     const order = Order.place(
@@ -39,10 +40,10 @@ export class PlaceOrderHandler implements ICommandHandler<PlaceOrder, PlaceOrder
     const view = toOrderView(order.snapshot);
     try {
       await this.orders.add(order, async (tx) => {
-        if (idempotency) await this.keys.complete(tx, idempotency.key, ACCEPTED, view);
+        if (scoped) await this.keys.complete(tx, scoped, ACCEPTED, view);
       });
     } catch (error) {
-      if (idempotency) await this.keys.release(idempotency.key);
+      if (scoped) await this.keys.release(scoped);
       throw error;
     }
     return { order: view, replayed: false };
