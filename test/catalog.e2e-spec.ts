@@ -13,6 +13,7 @@ import {
   stockOf,
   type Api,
   type TestApp,
+  ADMIN_SUB,
 } from './create-test-app.js';
 
 /** Catalog writes: ETags and If-Match on PUT, stock adjustments by a delta, and their audit. */
@@ -254,7 +255,7 @@ describe('audit', () => {
       }),
       expect.objectContaining({
         kind: 'put',
-        actor: 'test-admin',
+        actor: ADMIN_SUB,
         before: nut,
         after: { ...nut, unitPrice: '0.75' },
         delta: null,

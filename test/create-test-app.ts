@@ -18,6 +18,9 @@ import { SubscriberRegistry } from '../src/messaging/subscribers.js';
 import type { Problem } from './api-types.js';
 import { mintToken, TEST_JWT_SECRET } from './support/tokens.js';
 
+/** The `sub` of the admin that `TestApp.api` sends requests as. */
+export const ADMIN_SUB = 'test-admin';
+
 /** Requests to a test application, every one with the same bearer token. */
 export type Api = ReturnType<typeof request.agent>;
 
@@ -174,7 +177,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const http = app.getHttpServer() as App;
   const as = async (sub: string, role: Principal['role'] = 'customer') =>
     request.agent(http).set('authorization', `Bearer ${await mintToken({ role, sub })}`);
-  return { app, http, api: await as('test-admin', 'admin'), as, config, close: () => app.close() };
+  return { app, http, api: await as(ADMIN_SUB, 'admin'), as, config, close: () => app.close() };
 }
 
 /** Polls `read` until `done` holds, or fails after the deadline with the last value seen. */

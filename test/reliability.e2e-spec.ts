@@ -20,6 +20,7 @@ import {
   settled,
   stockOf,
   type TestApp,
+  ADMIN_SUB,
 } from './create-test-app.js';
 
 afterAll(() => removeTempDatabases());
@@ -521,7 +522,8 @@ describe('idempotent POST /orders', () => {
       tx.db
         .insertInto('idempotency_keys')
         .values({
-          principal: 'anonymous',
+          // The principal of t.api's requests: keys are scoped to it.
+          principal: ADMIN_SUB,
           key: 'key-3',
           request_hash: 'whatever',
           state: 'IN_FLIGHT',
