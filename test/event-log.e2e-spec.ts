@@ -124,8 +124,9 @@ describe('delivered and relayed', () => {
   beforeAll(async () => {
     database = openDatabase({ url: await tempDatabaseUrl() });
     await migrateToLatest(database);
-    uow = new UnitOfWork(database, new CommitSignal(), loadConfig({}));
-    store = new EventStore(database, uow);
+    const config = loadConfig({});
+    uow = new UnitOfWork(database, new CommitSignal(), config);
+    store = new EventStore(database, uow, config);
   });
 
   afterAll(async () => {

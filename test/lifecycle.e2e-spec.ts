@@ -1,3 +1,4 @@
+import { handedOn } from '../src/messaging/event-store.js';
 import { CommandBus } from '@nestjs/cqrs';
 import { DATABASE } from '../src/database/database.tokens.js';
 import type { Database } from '../src/database/database.js';
@@ -152,6 +153,18 @@ describe('retention and erasure', () => {
       .expect(202);
     const finished = (finishedResponse.body as { id: string }).id;
     expect((await settled(t.api, finished)).status).toBe('COMPLETED');
+    // Its last events are handed on (delivered, or relayed to the broker) just after they commit.
+    await eventually(
+      () =>
+        db.reader
+          .selectFrom('event_log')
+          .select('seq')
+          .where('stream_id', '=', finished)
+          .where(handedOn(t.config), '=', 0)
+          .execute(),
+      (rows) => rows.length === 0,
+      { what: 'the finished order to be handed on' },
+    );
     const finishedPayment = await paymentIdOf(finished);
     await deadLetter('replayed', new Date().toISOString());
     await deadLetter('open', null);

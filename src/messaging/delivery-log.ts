@@ -13,6 +13,7 @@ import { messageContext, type MessageContext } from './message-context.js';
 import { CallOutInsideUnit, UnitOfWork, type Tx } from './unit-of-work.js';
 import { crashPoint } from '../common/crash-points.js';
 import type { Subscriber } from './subscribers.js';
+import { handedOn } from './event-store.js';
 
 /** How long a delivery waits when the database could not be reached. */
 const DATABASE_WAIT_MS = 1000;
@@ -127,8 +128,8 @@ export class DeliveryLog {
 
   /**
    * Removes, in the given unit, the DONE inbox rows older than `before` of these streams' events
-   * that every subscriber has finished with (delivered): such an event is never delivered again,
-   * so its inbox rows guard nothing. Returns how many.
+   * that are handed on (see EventStore.handedOn): such an event is not delivered again, so its
+   * inbox rows guard nothing. Returns how many.
    */
   async purgeFinished(tx: Tx, streamIds: readonly string[], before: string): Promise<number> {
     if (streamIds.length === 0) return 0;
@@ -141,7 +142,7 @@ export class DeliveryLog {
           .selectFrom('event_log')
           .select('event_id')
           .where('stream_id', 'in', streamIds)
-          .where('delivered', '=', 1),
+          .where(handedOn(this.config), '=', 1),
       )
       .executeTakeFirst();
     return Number(result.numDeletedRows);

@@ -1,6 +1,7 @@
 import { newId } from '../common/ids.js';
 import { Inject, Injectable } from '@nestjs/common';
 import { crashPoint } from '../common/crash-points.js';
+import { AppConfig } from '../config/app-config.js';
 import { DATABASE } from '../database/database.tokens.js';
 import type { Database } from '../database/database.js';
 import type { DB, EventLogTable } from '../database/schema.js';
@@ -77,6 +78,7 @@ export class EventStore {
   constructor(
     @Inject(DATABASE) private readonly database: Database,
     private readonly uow: UnitOfWork,
+    private readonly config: AppConfig,
   ) {}
 
   async append(tx: Tx, events: readonly DomainEvent[], target: AppendTarget): Promise<void> {
@@ -268,7 +270,7 @@ export class EventStore {
       .where('e.stream_id', 'in', streamIds)
       .where((eb) =>
         eb.or([
-          eb('e.delivered', '=', 0),
+          eb(`e.${handedOn(this.config)}`, '=', 0),
           eb.exists(
             eb
               .selectFrom('deliveries as d')
@@ -364,4 +366,14 @@ export function revive(row: EventRow): DomainEvent {
   const event = reviveEvent(row.type, JSON.parse(row.payload) as Record<string, unknown>);
   attachMeta(event, metaOf(row));
   return event;
+}
+
+/**
+ * The flag that says an event needs no more handing on: `delivered` (the in-process dispatcher
+ * gave it to every subscriber), or with RabbitMQ `relayed` (the broker has it; each subscriber's
+ * DONE inbox row commits before its copy is acknowledged, so a copy comes again only right after a
+ * consumer died, never days later). Retention removes only what this flag has closed.
+ */
+export function handedOn(config: AppConfig): 'delivered' | 'relayed' {
+  return config.amqpUrl ? 'relayed' : 'delivered';
 }
