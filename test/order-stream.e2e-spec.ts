@@ -215,6 +215,21 @@ describe('GET /orders/{id}/stream limits', () => {
   });
 });
 
+describe('GET /orders/{id}/stream at shutdown', () => {
+  it('ends the open streams, so the server closes without waiting for them', async () => {
+    const t = await createTestApp({ config: { paymentLatencyMs: 3000 } });
+    const base = await listen(t);
+    const id = await placeOrder(t.api, [{ productId: 'product-1', quantity: 1 }]);
+    const open = await openStream(base, id);
+    const started = Date.now();
+    await t.close();
+    const result = await readToEnd(open);
+    // Without it, the server would wait for the stream's STREAM_MAX_MS (5 minutes).
+    expect(Date.now() - started).toBeLessThan(t.config.shutdownTimeoutMs);
+    expect(eventMessages(result)[0].event).toBe('OrderCreated');
+  }, 20_000);
+});
+
 describe('POST /orders with Prefer: wait', () => {
   let t: TestApp;
   beforeAll(async () => {

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
 import { CommitSignal } from './commit-signal.js';
 import type { DomainEvent } from './domain-event.js';
@@ -19,9 +19,14 @@ export interface FollowOptions {
  * streams at once; the poll every STREAM_POLL_MS is what finds the commits of other instances.
  */
 @Injectable()
-export class StreamWatch {
+export class StreamWatch implements BeforeApplicationShutdown {
   /** Wake-up calls of the readers waiting, by stream. */
   private readonly waiting = new Map<string, Set<() => void>>();
+  /**
+   * Aborted at shutdown: every follower ends, so open streams end (their clients resume
+   * elsewhere with Last-Event-ID) and the HTTP server is not held open by them.
+   */
+  private readonly closing = new AbortController();
 
   constructor(
     private readonly events: EventStore,
@@ -43,8 +48,9 @@ export class StreamWatch {
    */
   async *follow(
     streamId: string,
-    { afterSeq = 0, signal }: FollowOptions,
+    { afterSeq = 0, signal: callerSignal }: FollowOptions,
   ): AsyncGenerator<DomainEvent[]> {
+    const signal = AbortSignal.any([callerSignal, this.closing.signal]);
     let last = afterSeq;
     while (!signal.aborted) {
       // Armed before the read: a commit between the read and the wait still wakes it.
@@ -61,6 +67,10 @@ export class StreamWatch {
         woken.dispose();
       }
     }
+  }
+
+  beforeApplicationShutdown(): void {
+    this.closing.abort();
   }
 
   /** A promise that settles at a commit to the stream, the next poll, or the abort. */

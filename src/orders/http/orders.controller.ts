@@ -146,9 +146,12 @@ export class OrdersController {
       response.status(202).json(order);
       return;
     }
-    // The order is stored and its unit of work committed: the wait holds no transaction.
+    // The order is stored and its unit of work committed: the wait holds no transaction. A client
+    // that goes away ends it.
     response.setHeader('Preference-Applied', `wait=${wait}`);
-    if (await this.progress.reachesTerminal(order.id, wait * 1000)) {
+    const gone = new AbortController();
+    response.once('close', () => gone.abort());
+    if (await this.progress.reachesTerminal(order.id, wait * 1000, gone.signal)) {
       response.status(201).json(await visibleOrder(this.queryBus, order.id, principal));
     } else {
       response.status(202).json(order);

@@ -83,11 +83,16 @@ export class OrderProgress {
   }
 
   /**
-   * Waits up to `timeoutMs` for the order to reach a terminal status; whether it did. The caller
-   * reads the order afterwards.
+   * Waits up to `timeoutMs` (or until `cancel` aborts) for the order to reach a terminal status;
+   * whether it did. The caller reads the order afterwards.
    */
-  async reachesTerminal(orderId: string, timeoutMs: number): Promise<boolean> {
-    const signal = AbortSignal.timeout(timeoutMs);
+  async reachesTerminal(
+    orderId: string,
+    timeoutMs: number,
+    cancel?: AbortSignal,
+  ): Promise<boolean> {
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = cancel ? AbortSignal.any([timeout, cancel]) : timeout;
     for await (const step of this.follow(orderId, { signal })) {
       if (isTerminal(step.status)) return true;
     }
