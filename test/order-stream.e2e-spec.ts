@@ -5,11 +5,13 @@ import {
   expectProblem,
   placeOrder,
   removeTempDatabases,
+  tempDatabaseUrl,
   type TestApp,
   COMPLETED_TWO_LINE_TRAIL,
 } from './create-test-app.js';
 import { mintToken } from './support/tokens.js';
 import type { Role } from '../src/auth/principal.js';
+import { EventTransport } from '../src/messaging/event-transport.js';
 
 interface StreamMessage {
   event: string;
@@ -229,6 +231,40 @@ describe('GET /orders/{id}/stream at shutdown', () => {
     expect(eventMessages(result)[0].event).toBe('OrderCreated');
   }, 20_000);
 });
+
+// PostgreSQL: two instances on one database. Without a broker the first delivers and the second
+// stands by, so every event after OrderCreated is committed by the other instance; with RabbitMQ
+// both deliver. Either way the stream and the wait must follow the database, not local commits.
+if (process.env.TEST_DATABASE_URL) {
+  describe('two instances on one database', () => {
+    it('a stream and Prefer: wait on one instance see what the other commits', async () => {
+      const databaseUrl = await tempDatabaseUrl();
+      const first = await createTestApp({ config: { databaseUrl } });
+      const second = await createTestApp({ config: { databaseUrl, streamPollMs: 100 } });
+      try {
+        if (!process.env.TEST_AMQP_URL) {
+          expect(first.app.get(EventTransport).role).toBe('delivering');
+          expect(second.app.get(EventTransport).role).toBe('standing by');
+        }
+        const base = await listen(second);
+        const id = await placeOrder(second.api, [{ productId: 'product-1', quantity: 1 }]);
+        const result = await readStream(base, id);
+        expect(eventMessages(result).at(-1)!.event).toBe('OrderConfirmationSent');
+        expect(statuses(result).at(-1)).toBe('COMPLETED');
+
+        const waited = await second.api
+          .post('/orders')
+          .set('prefer', 'wait=10')
+          .send({ customerId: 'customer-x', items: [{ productId: 'product-2', quantity: 1 }] })
+          .expect(201);
+        expect((waited.body as { status: string }).status).toBe('COMPLETED');
+      } finally {
+        await second.close();
+        await first.close();
+      }
+    });
+  });
+}
 
 describe('POST /orders with Prefer: wait', () => {
   let t: TestApp;
