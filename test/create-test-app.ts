@@ -200,6 +200,19 @@ export async function eventually<T>(
 
 export const TERMINAL = ['COMPLETED', 'FAILED', 'CANCELLED'];
 
+/** The event types of a completed order of two lines, in the order they happen. */
+export const COMPLETED_TWO_LINE_TRAIL = [
+  'OrderCreated',
+  'OrderValidated',
+  'InventoryReserved',
+  'InventoryReserved',
+  'OrderProcessingStarted',
+  'PaymentInitiated',
+  'PaymentCompleted',
+  'OrderCompleted',
+  'OrderConfirmationSent',
+];
+
 export interface OrderBody {
   id: string;
   status: string;

@@ -164,6 +164,33 @@ export class AppConfig {
   backlogLimit = 5000;
 
   /**
+   * How often an open order stream (or a POST /orders that waits, Prefer: wait) reads the event
+   * log for events committed by other instances; commits on this instance wake it at once.
+   */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(10)
+  streamPollMs = 500;
+
+  /** Longest life of one order stream; then it ends and the client reconnects (Last-Event-ID). */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(100)
+  streamMaxMs = 300_000;
+
+  /** Interval of the keep-alive comment on an order stream, so proxies keep it open. */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(100)
+  streamKeepAliveMs = 15_000;
+
+  /** Order streams open at once on one instance; past it a new one gets 503 with Retry-After. */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1)
+  streamLimit = 1000;
+
+  /**
    * HS256 key of the bearer tokens (at least 32 characters). Without it and without a public key,
    * outside production the service creates a random one in JWT_SECRET_FILE on first start.
    */
@@ -316,6 +343,10 @@ const ENV_NAMES: Record<keyof AppConfig, string> = {
   dispatchPollMs: 'DISPATCH_POLL_MS',
   shutdownTimeoutMs: 'SHUTDOWN_TIMEOUT_MS',
   backlogLimit: 'BACKLOG_LIMIT',
+  streamPollMs: 'STREAM_POLL_MS',
+  streamMaxMs: 'STREAM_MAX_MS',
+  streamKeepAliveMs: 'STREAM_KEEP_ALIVE_MS',
+  streamLimit: 'STREAM_LIMIT',
   jwtSecret: 'JWT_SECRET',
   jwtSecretFile: 'JWT_SECRET_FILE',
   jwtPublicKeyFile: 'JWT_PUBLIC_KEY_FILE',

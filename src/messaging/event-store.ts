@@ -129,12 +129,16 @@ export class EventStore {
     }
   }
 
-  /** Every event of one stream (an order's whole story), in the order they happened. */
-  async readStream(streamId: string): Promise<DomainEvent[]> {
+  /**
+   * The events of one stream (an order's whole story) after `afterSeq` (all of them by default),
+   * in the order they happened.
+   */
+  async readStream(streamId: string, afterSeq = 0): Promise<DomainEvent[]> {
     const rows = await this.database.reader
       .selectFrom('event_log')
       .selectAll()
       .where('stream_id', '=', streamId)
+      .where('seq', '>', afterSeq)
       .orderBy('seq')
       .execute();
     return rows.map((row) => revive(row));

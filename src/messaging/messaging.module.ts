@@ -19,6 +19,7 @@ import { EventLogPublisher } from './event-log.publisher.js';
 import { EventStore } from './event-store.js';
 import { EventTransport } from './event-transport.js';
 import { DeadLettersController } from './http/dead-letters.controller.js';
+import { StreamWatch } from './stream-watch.js';
 import { SubscriberRegistry } from './subscribers.js';
 import { UnitOfWork } from './unit-of-work.js';
 
@@ -44,6 +45,7 @@ const providers = [
   DeadLetterStore,
   DeliveryLog,
   MessagingRuntime,
+  StreamWatch,
 ];
 
 /** The durable runtime under the CQRS API: event log, dispatcher, retries and dead letters. */

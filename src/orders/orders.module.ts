@@ -10,6 +10,7 @@ import { MarkPaymentProcessingHandler } from './commands/mark-payment-processing
 import { PlaceOrderHandler } from './commands/place-order/place-order.handler.js';
 import { RecordReservationHandler } from './commands/record-reservation/record-reservation.handler.js';
 import { ValidateOrderHandler } from './commands/validate-order/validate-order.handler.js';
+import { OrderEventStream } from './http/order-event-stream.js';
 import { OrdersController } from './http/orders.controller.js';
 import { IdempotencyKeys } from './infrastructure/idempotency-keys.js';
 import { OrderDeadlineWatcher } from './infrastructure/order-deadline.watcher.js';
@@ -18,6 +19,7 @@ import { TimeOutOrderHandler } from './commands/time-out-order/time-out-order.ha
 import { GetOrderEventsHandler } from './queries/get-order-events/get-order-events.handler.js';
 import { GetOrderHandler } from './queries/get-order/get-order.handler.js';
 import { ListOrdersHandler } from './queries/list-orders/list-orders.handler.js';
+import { OrderProgress } from './queries/order-progress/order-progress.js';
 import { OrderFulfilmentSaga } from './sagas/order-fulfilment.saga.js';
 
 const commandHandlers = [
@@ -39,6 +41,8 @@ const sagas = [OrderFulfilmentSaga];
     OrderRepository,
     OrderDeadlineWatcher,
     IdempotencyKeys,
+    OrderProgress,
+    OrderEventStream,
     ...commandHandlers,
     ...queryHandlers,
     ...sagas,

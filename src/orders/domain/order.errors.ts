@@ -6,7 +6,8 @@ export type OrderErrorCode =
   | 'ORDER_CONCURRENT_UPDATE'
   | 'ORDER_INVALID_CURSOR'
   | 'IDEMPOTENCY_KEY_REUSED'
-  | 'IDEMPOTENCY_KEY_IN_FLIGHT';
+  | 'IDEMPOTENCY_KEY_IN_FLIGHT'
+  | 'SERVICE_OVERLOADED';
 
 export class OrderError extends DomainError {
   constructor(code: OrderErrorCode, message: string, details?: Record<string, unknown>) {

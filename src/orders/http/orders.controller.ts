@@ -1,25 +1,40 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  Headers,
+  HttpCode,
+  Param,
+  Post,
+  Query,
+  Req,
+  Res,
+} from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import {
   ApiAcceptedResponse,
   ApiBadRequestResponse,
+  ApiCreatedResponse,
   ApiConflictResponse,
   ApiHeader,
   ApiUnprocessableEntityResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
+  ApiProduces,
   ApiServiceUnavailableResponse,
   ApiTags,
 } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import { canonicalJson, sha256 } from '../../common/canonical-json.js';
+import { MAX_PREFERRED_WAIT_SECONDS, preferredWait } from '../../common/prefer.js';
 import { RequestValidationError } from '../../common/problem.js';
 import { AuthError } from '../../auth/auth.errors.js';
 import { CurrentPrincipal, type Principal } from '../../auth/principal.js';
 import { CancelOrder } from '../commands/cancel-order/cancel-order.command.js';
 import { PlaceOrder } from '../commands/place-order/place-order.command.js';
 import { GetOrderEvents } from '../queries/get-order-events/get-order-events.query.js';
+import { OrderProgress } from '../queries/order-progress/order-progress.js';
 import { visibleOrder } from '../queries/get-order/visible-order.js';
 import type { OrderPage } from '../queries/list-orders/list-orders.query.js';
 import { ListOrders } from '../queries/list-orders/list-orders.query.js';
@@ -27,8 +42,11 @@ import { toOrderView, type OrderEventView, type OrderView } from '../queries/ord
 import { CancelOrderDto, ListOrdersDto, OrderIdParam } from './dto/list-orders.dto.js';
 import { OrderDto, OrderEventDto, OrderPageDto } from './dto/order.dto.js';
 import { PlaceOrderDto } from './dto/place-order.dto.js';
+import { OrderEventStream } from './order-event-stream.js';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+/** A Last-Event-ID this service sent: an event's global sequence number. */
+const LAST_EVENT_ID = /^\d{1,15}$/;
 
 @ApiTags('orders')
 @Controller('orders')
@@ -36,11 +54,28 @@ export class OrdersController {
   constructor(
     private readonly commandBus: CommandBus,
     private readonly queryBus: QueryBus,
+    private readonly progress: OrderProgress,
+    private readonly eventStream: OrderEventStream,
   ) {}
 
   @Post()
   @HttpCode(202)
-  @ApiOperation({ summary: 'Place an order; the workflow runs after the answer' })
+  @ApiOperation({
+    summary: 'Place an order; the workflow runs after the answer',
+    description:
+      'With `Prefer: wait=N` the answer waits up to N seconds for the order to finish: 201 with ' +
+      'the finished order if it did, else the usual 202.',
+  })
+  @ApiHeader({
+    name: 'Prefer',
+    required: false,
+    description:
+      `RFC 7240. \`wait=N\` (N an integer from 1; more than ${MAX_PREFERRED_WAIT_SECONDS} counts ` +
+      `as ${MAX_PREFERRED_WAIT_SECONDS}): wait up to N seconds for a terminal status ` +
+      '(COMPLETED, FAILED or CANCELLED). A malformed preference is ignored. Honoured preferences ' +
+      'are echoed in `Preference-Applied`.',
+    example: 'wait=10',
+  })
   @ApiHeader({
     name: 'Idempotency-Key',
     required: false,
@@ -49,7 +84,26 @@ export class OrdersController {
       'another body gets 422; while the first is in flight, 409. A key belongs to the caller ' +
       'and replays for IDEMPOTENCY_KEY_TTL_MS (24 h by default); after that it places a new order.',
   })
-  @ApiAcceptedResponse({ type: OrderDto, description: 'Accepted; follow Location for its status' })
+  @ApiAcceptedResponse({
+    type: OrderDto,
+    description:
+      'Accepted; follow Location for its status (with Prefer: wait, it did not finish in time)',
+    headers: {
+      Location: { description: 'The order', schema: { type: 'string' } },
+      'Preference-Applied': {
+        description: 'wait=N when the request waited (Prefer: wait)',
+        schema: { type: 'string' },
+      },
+    },
+  })
+  @ApiCreatedResponse({
+    type: OrderDto,
+    description: 'Prefer: wait=N and the order reached a terminal status within N seconds',
+    headers: {
+      Location: { description: 'The order', schema: { type: 'string' } },
+      'Preference-Applied': { description: 'wait=N', schema: { type: 'string' } },
+    },
+  })
   @ApiBadRequestResponse({ description: 'The request is not valid (problem+json)' })
   @ApiConflictResponse({ description: 'A request with this Idempotency-Key is in flight' })
   @ApiUnprocessableEntityResponse({ description: 'Idempotency-Key reused with another body' })
@@ -61,9 +115,10 @@ export class OrdersController {
   async place(
     @Body() body: PlaceOrderDto,
     @Headers('idempotency-key') idempotencyKey: string | undefined,
-    @Res({ passthrough: true }) response: Response,
+    @Headers('prefer') prefer: string | undefined,
+    @Res() response: Response,
     @CurrentPrincipal() principal: Principal,
-  ): Promise<OrderView> {
+  ): Promise<void> {
     const customerId = customerOf(principal, body.customerId);
     if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
       throw new RequestValidationError([
@@ -86,7 +141,21 @@ export class OrdersController {
     );
     response.location(`/orders/${order.id}`);
     if (replayed) response.setHeader('Idempotent-Replayed', 'true');
-    return order;
+    const wait = preferredWait(prefer);
+    if (wait === undefined) {
+      response.status(202).json(order);
+      return;
+    }
+    // The order is stored and its unit of work committed: the wait holds no transaction. A client
+    // that goes away ends it.
+    response.setHeader('Preference-Applied', `wait=${wait}`);
+    const gone = new AbortController();
+    response.once('close', () => gone.abort());
+    if (await this.progress.reachesTerminal(order.id, wait * 1000, gone.signal)) {
+      response.status(201).json(await visibleOrder(this.queryBus, order.id, principal));
+    } else {
+      response.status(202).json(order);
+    }
   }
 
   @Get()
@@ -122,6 +191,57 @@ export class OrdersController {
   ): Promise<OrderEventView[]> {
     await visibleOrder(this.queryBus, id, principal);
     return this.queryBus.execute(new GetOrderEvents(id));
+  }
+
+  @Get(':id/stream')
+  @ApiOperation({
+    summary: "The order's events as they happen (Server-Sent Events)",
+    description:
+      "A text/event-stream from the beginning of the order's history, or, with Last-Event-ID, " +
+      'from after that event. Each event is a message with `event:` its type, `id:` its global ' +
+      'seq and `data:` JSON of the event as GET /orders/{id}/events shows it plus `status`, the ' +
+      "order's status after it. An event that changed the status is followed by a message " +
+      '`event: status` with `data: {"status": …}` (no id). The server ends the response after ' +
+      'the terminal status and the final notification (OrderConfirmationSent or ' +
+      'OrderFailureNotificationSent), or after STREAM_MAX_MS (reconnect with Last-Event-ID). ' +
+      'A comment line keeps an idle stream open every STREAM_KEEP_ALIVE_MS.',
+  })
+  @ApiProduces('text/event-stream')
+  @ApiHeader({
+    name: 'Last-Event-ID',
+    required: false,
+    description: 'Resume: only events after this seq are sent (anything else is ignored)',
+  })
+  @ApiOkResponse({
+    description: 'The event stream',
+    content: {
+      'text/event-stream': {
+        schema: { type: 'string' },
+        example:
+          'id: 41\nevent: OrderCreated\ndata: {"seq":41,"type":"OrderCreated",…,"status":"PENDING"}\n\n' +
+          'event: status\ndata: {"status":"PENDING"}\n\n',
+      },
+    },
+  })
+  @ApiNotFoundResponse({ description: 'Unknown order (problem+json), before any stream starts' })
+  @ApiServiceUnavailableResponse({
+    description:
+      'Too many streams open on this instance (code SERVICE_OVERLOADED); retry after Retry-After',
+  })
+  async stream(
+    @Param() { id }: OrderIdParam,
+    @Headers('last-event-id') lastEventId: string | undefined,
+    @CurrentPrincipal() principal: Principal,
+    @Req() request: Request,
+    @Res() response: Response,
+  ): Promise<void> {
+    await visibleOrder(this.queryBus, id, principal);
+    this.eventStream.reserve();
+    const afterSeq =
+      lastEventId !== undefined && LAST_EVENT_ID.test(lastEventId.trim())
+        ? Number(lastEventId.trim())
+        : 0;
+    await this.eventStream.serve(id, afterSeq, request, response);
   }
 
   @Post(':id/cancel')

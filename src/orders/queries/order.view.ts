@@ -1,4 +1,5 @@
 import { formatMinor } from '../../common/money.js';
+import type { DomainEvent } from '../../messaging/domain-event.js';
 import type { OrderState } from '../domain/order.aggregate.js';
 import type { OrderStatus } from '../domain/order-status.js';
 
@@ -43,4 +44,17 @@ export interface OrderEventView {
   correlationId: string;
   causationId: string | null;
   payload: Record<string, unknown>;
+}
+
+/** A stored event as the API shows it: its metadata and its own fields (the payload). */
+export function toOrderEventView(event: DomainEvent): OrderEventView {
+  return {
+    seq: event.meta.seq,
+    eventId: event.meta.eventId,
+    type: event.meta.type,
+    occurredAt: event.meta.occurredAt,
+    correlationId: event.meta.correlationId,
+    causationId: event.meta.causationId,
+    payload: JSON.parse(JSON.stringify(event)) as Record<string, unknown>,
+  };
 }
