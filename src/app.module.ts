@@ -1,5 +1,6 @@
 import { Module, type DynamicModule, type OnApplicationBootstrap } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
+import { TerminusModule } from '@nestjs/terminus';
 import { configureCrashPoints } from './common/crash-points.js';
 import { AuthModule } from './auth/auth.module.js';
 import { AppConfig } from './config/app-config.js';
@@ -10,6 +11,7 @@ import { InventoryModule } from './inventory/inventory.module.js';
 import { LifecycleModule } from './lifecycle/lifecycle.module.js';
 import { MessagingRuntime } from './messaging/messaging-runtime.js';
 import { MessagingModule } from './messaging/messaging.module.js';
+import { MetricsModule } from './metrics/metrics.module.js';
 import { NotificationsModule } from './notifications/notifications.module.js';
 import { OrdersModule } from './orders/orders.module.js';
 import { PaymentsModule } from './payments/payments.module.js';
@@ -26,6 +28,9 @@ export class AppModule implements OnApplicationBootstrap {
       imports: [
         ConfigModule.forRoot(config),
         CqrsModule.forRoot(),
+        // A failed readiness is answered (503 with the details), not logged at every probe.
+        TerminusModule.forRoot({ logger: false }),
+        MetricsModule,
         AuthModule,
         DatabaseModule,
         MessagingModule,

@@ -8,6 +8,8 @@ import helmet from 'helmet';
 import { AppModule } from './app.module.js';
 import { answerUnparsableRequests } from './common/client-errors.js';
 import { MessagingRuntime } from './messaging/messaging-runtime.js';
+import { httpMetricsMiddleware } from './metrics/http-metrics.middleware.js';
+import { Metrics } from './metrics/metrics.js';
 import { correlationMiddleware } from './common/correlation.middleware.js';
 import { inspectJsonBody, verifyUtf8 } from './common/json-body.js';
 import { flattenValidationErrors, RequestValidationError } from './common/problem.js';
@@ -57,6 +59,8 @@ export function configureApp(app: NestExpressApplication): void {
   server.headersTimeout = HEADERS_TIMEOUT_MS;
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   app.disable('x-powered-by');
+  // First, so every answer is timed, those given before routing included.
+  app.use(httpMetricsMiddleware(app.get(Metrics)));
   // Security headers on every answer, errors included, so first. Helmet's default
   // Content-Security-Policy suits the Swagger UI at /docs: its scripts are files of its own
   // ('self'), and its inline styles are allowed by the default style-src.

@@ -10,6 +10,7 @@ import { CommitSignal } from '../src/messaging/commit-signal.js';
 import type { DomainEvent } from '../src/messaging/domain-event.js';
 import { EventStore } from '../src/messaging/event-store.js';
 import { UnitOfWork } from '../src/messaging/unit-of-work.js';
+import { Metrics } from '../src/metrics/metrics.js';
 import { OrderConfirmationSent } from '../src/notifications/events/order-confirmation-sent.event.js';
 import { removeTempDatabases, tempDatabaseUrl } from './create-test-app.js';
 
@@ -125,7 +126,7 @@ describe('delivered and relayed', () => {
     database = openDatabase({ url: await tempDatabaseUrl() });
     await migrateToLatest(database);
     const config = loadConfig({});
-    uow = new UnitOfWork(database, new CommitSignal(), config);
+    uow = new UnitOfWork(database, new CommitSignal(), config, new Metrics());
     store = new EventStore(database, uow, config);
   });
 

@@ -8,6 +8,7 @@ import { DATABASE } from '../database/database.tokens.js';
 import type { Database } from '../database/database.js';
 import type { DeliveryStatus } from '../database/schema.js';
 import { isConnectionError } from '../database/connection-errors.js';
+import { Metrics } from '../metrics/metrics.js';
 import type { DomainEvent } from './domain-event.js';
 import { messageContext, type MessageContext } from './message-context.js';
 import { CallOutInsideUnit, UnitOfWork, type Tx } from './unit-of-work.js';
@@ -62,10 +63,25 @@ export class DeliveryLog {
     @Inject(DATABASE) private readonly database: Database,
     private readonly config: AppConfig,
     private readonly uow: UnitOfWork,
+    private readonly metrics: Metrics,
   ) {}
 
   /** Runs the subscriber once in the event's context; never throws: failures are outcomes. */
   async attempt(subscriber: Subscriber, event: DomainEvent, attempts: number): Promise<Attempted> {
+    const started = performance.now();
+    const attempted = await this.run(subscriber, event, attempts);
+    this.metrics.deliveryDuration.observe(
+      { subscriber: subscriber.id, outcome: attempted.outcome.status },
+      (performance.now() - started) / 1000,
+    );
+    return attempted;
+  }
+
+  private async run(
+    subscriber: Subscriber,
+    event: DomainEvent,
+    attempts: number,
+  ): Promise<Attempted> {
     const key = `${subscriber.id}\u0000${event.meta.type}`;
     if (!this.callsOut.has(key)) {
       try {
@@ -210,20 +226,30 @@ export class DeliveryLog {
     return pending !== undefined;
   }
 
-  /** Records a delivery (and, for DEAD, its dead letter) as a unit of its own. */
-  record(event: DomainEvent, subscriberId: string, outcome: DeliveryOutcome): Promise<void> {
-    return messageContext.run(contextOf(event), () =>
+  /**
+   * Records a delivery (and, for DEAD, its dead letter) as a unit of its own. A retry or a dead
+   * letter is counted once its record commits, and only when it changed the record: a duplicate
+   * copy of a message that finds the delivery final already counts nothing.
+   */
+  async record(event: DomainEvent, subscriberId: string, outcome: DeliveryOutcome): Promise<void> {
+    const applied = await messageContext.run(contextOf(event), () =>
       this.uow.transaction((tx) => this.write(tx, event, subscriberId, outcome)),
     );
+    if (!applied) return;
+    if (outcome.status === 'DEAD') this.metrics.deadLetters.inc({ subscriber: subscriberId });
+    if (outcome.status === 'RETRY') this.metrics.deliveryRetries.inc({ subscriber: subscriberId });
   }
 
-  /** Writes a delivery's outcome (and, for DEAD, its dead letter) in the given unit. */
+  /**
+   * Writes a delivery's outcome (and, for DEAD, its dead letter) in the given unit; false when the
+   * delivery was final already and nothing changed.
+   */
   private async write(
     tx: Tx,
     event: DomainEvent,
     subscriberId: string,
     outcome: DeliveryOutcome,
-  ): Promise<void> {
+  ): Promise<boolean> {
     const at = new Date().toISOString();
     const row = {
       status: outcome.status,
@@ -265,6 +291,7 @@ export class DeliveryLog {
         })
         .execute();
     }
+    return applied;
   }
 
   /**

@@ -14,6 +14,7 @@ import {
   type DomainEvent,
   type EventMeta,
 } from './domain-event.js';
+import type { OutboxLag } from '../metrics/metrics.js';
 import { messageContext } from './message-context.js';
 import { UnitOfWork, type Tx } from './unit-of-work.js';
 
@@ -186,6 +187,30 @@ export class EventStore {
       .limit(limit)
       .execute();
     return rows.map((row) => revive(row));
+  }
+
+  /**
+   * How many events still wait for `handOn` (the dispatcher: `delivered`; the relay to the
+   * broker: `relayed`) and the age of the oldest. Both read the partial index of waiting events.
+   */
+  async pending(handOn: 'delivered' | 'relayed'): Promise<OutboxLag> {
+    const reader = this.database.reader;
+    const [counted, oldest] = await Promise.all([
+      reader
+        .selectFrom('event_log')
+        .select((eb) => eb.fn.countAll().as('events'))
+        .where(handOn, '=', sql.lit(0))
+        .executeTakeFirstOrThrow(),
+      reader
+        .selectFrom('event_log')
+        .select('occurred_at')
+        .where(handOn, '=', sql.lit(0))
+        .orderBy('seq')
+        .limit(1)
+        .executeTakeFirst(),
+    ]);
+    const age = oldest ? (Date.now() - Date.parse(oldest.occurred_at)) / 1000 : 0;
+    return { events: Number(counted.events), oldestAgeSeconds: Math.max(0, age) };
   }
 
   /** Notes, in the given unit, that every subscriber has finished with these events. */

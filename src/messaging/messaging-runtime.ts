@@ -1,6 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { DomainError } from '../common/domain-error.js';
 import { AppConfig } from '../config/app-config.js';
+import { Metrics } from '../metrics/metrics.js';
+import { EventStore } from './event-store.js';
 import { EventTransport } from './event-transport.js';
 import { UnitOfWork } from './unit-of-work.js';
 
@@ -13,14 +15,37 @@ export class OverloadedError extends DomainError {
   }
 }
 
+/**
+ * Where the runtime is in its life, as readiness reports it: 'starting' until delivery has
+ * started, 'running', then 'draining' from the moment the application begins to close.
+ */
+export type RuntimeState = 'starting' | 'running' | 'draining';
+
 /** Starts and stops delivery through the transport chosen at boot, and guards its backlog. */
 @Injectable()
-export class MessagingRuntime {
+export class MessagingRuntime implements OnModuleDestroy {
+  private current: RuntimeState = 'starting';
+
   constructor(
     private readonly transport: EventTransport,
     private readonly config: AppConfig,
     private readonly uow: UnitOfWork,
-  ) {}
+    store: EventStore,
+    metrics: Metrics,
+  ) {
+    // With a broker the outbox waits for the relay; without one, for the dispatcher.
+    const handOn = config.amqpUrl ? 'relayed' : 'delivered';
+    metrics.readOutboxLagWith(() => store.pending(handOn));
+  }
+
+  get state(): RuntimeState {
+    return this.current;
+  }
+
+  /** Events and units of work waiting in memory: what BACKLOG_LIMIT bounds. */
+  get waiting(): number {
+    return this.transport.backlog + this.uow.stats.waiting;
+  }
 
   /**
    * Refuses new work (503 with Retry-After) while more than BACKLOG_LIMIT events wait in memory for
@@ -28,14 +53,23 @@ export class MessagingRuntime {
    * keep their pace instead of all slowing down together.
    */
   assertAcceptingWork(): void {
-    const waiting = this.transport.backlog + this.uow.stats.waiting;
+    const waiting = this.waiting;
     if (waiting > this.config.backlogLimit) {
       throw new OverloadedError(waiting, this.config.backlogLimit);
     }
   }
 
-  start(): Promise<void> {
-    return this.transport.start();
+  async start(): Promise<void> {
+    await this.transport.start();
+    if (this.current === 'starting') this.current = 'running';
+  }
+
+  /**
+   * The first hook of `app.close()` (SIGTERM): from here readiness fails, so load balancers stop
+   * sending work while the HTTP server still answers and deliveries under way finish.
+   */
+  onModuleDestroy(): void {
+    this.current = 'draining';
   }
 
   /** Waits up to timeoutMs for deliveries under way; the rest is redelivered after a restart. */

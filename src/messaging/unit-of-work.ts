@@ -4,6 +4,7 @@ import { sql, type Kysely } from 'kysely';
 import type SqliteDatabase from 'better-sqlite3';
 import { crashPoint } from '../common/crash-points.js';
 import { AppConfig } from '../config/app-config.js';
+import { Metrics } from '../metrics/metrics.js';
 import { DATABASE } from '../database/database.tokens.js';
 import {
   postgresRunner,
@@ -145,6 +146,9 @@ interface Writer {
   readonly stats: GroupCommitStats;
 }
 
+/** Told how many units each commit carried. */
+type CommitObserver = (units: number) => void;
+
 async function runIn(unit: Pending, tx: Tx): Promise<unknown> {
   let value: unknown;
   try {
@@ -177,6 +181,7 @@ class SqliteGroupCommit implements Writer {
     private readonly sqlite: SqliteDatabase.Database,
     private readonly db: Kysely<DB>,
     private readonly signal: CommitSignal,
+    private readonly observe: CommitObserver,
   ) {
     this.connection = sqliteConnection(db, sqlite);
   }
@@ -215,6 +220,7 @@ class SqliteGroupCommit implements Writer {
     }
     this.stats.commits++;
     this.stats.units += batch.length;
+    this.observe(batch.length);
     try {
       if (!lost) {
         crashPoint('tx-after-commit');
@@ -266,6 +272,7 @@ class PostgresUnits implements Writer {
     private readonly db: Kysely<DB>,
     private readonly signal: CommitSignal,
     private readonly slots: number,
+    private readonly observe: CommitObserver,
   ) {}
 
   submit(unit: Pending): void {
@@ -303,6 +310,7 @@ class PostgresUnits implements Writer {
       });
       this.stats.commits++;
       this.stats.units++;
+      this.observe(1);
       crashPoint('tx-after-commit');
       if (tx!.appended.length > 0) this.signal.committed(tx!.appended);
       unit.resolve(value);
@@ -324,12 +332,19 @@ export class UnitOfWork {
     @Inject(DATABASE) private readonly database: Database,
     signal: CommitSignal,
     config: AppConfig,
+    metrics: Metrics,
   ) {
+    const observe: CommitObserver = (units) => metrics.groupCommitUnits.observe(units);
     this.writer =
       database.dialect === 'sqlite'
-        ? new SqliteGroupCommit(database.sqlite!, database.writer, signal)
+        ? new SqliteGroupCommit(database.sqlite!, database.writer, signal, observe)
         : // Leave a connection of the pool to the relay (RabbitMQ) and to the odd direct query.
-          new PostgresUnits(database.writer, signal, Math.max(2, config.databasePoolSize - 1));
+          new PostgresUnits(
+            database.writer,
+            signal,
+            Math.max(2, config.databasePoolSize - 1),
+            observe,
+          );
   }
 
   transaction<T>(work: Work<T>): Promise<T> {

@@ -14,6 +14,7 @@ import { OrderEventStream } from './http/order-event-stream.js';
 import { OrdersController } from './http/orders.controller.js';
 import { IdempotencyKeys } from './infrastructure/idempotency-keys.js';
 import { OrderDeadlineWatcher } from './infrastructure/order-deadline.watcher.js';
+import { OrderMetrics } from './infrastructure/order-metrics.js';
 import { OrderRepository } from './infrastructure/order.repository.js';
 import { TimeOutOrderHandler } from './commands/time-out-order/time-out-order.handler.js';
 import { GetOrderEventsHandler } from './queries/get-order-events/get-order-events.handler.js';
@@ -39,6 +40,7 @@ const sagas = [OrderFulfilmentSaga];
   controllers: [OrdersController],
   providers: [
     OrderRepository,
+    OrderMetrics,
     OrderDeadlineWatcher,
     IdempotencyKeys,
     OrderProgress,

@@ -8,6 +8,7 @@ import { EventStore } from '../../messaging/event-store.js';
 import { UnitOfWork, type Tx } from '../../messaging/unit-of-work.js';
 import { Order, type OrderState } from '../domain/order.aggregate.js';
 import { OrderError } from '../domain/order.errors.js';
+import { OrderMetrics } from './order-metrics.js';
 import type { OrderStatus } from '../domain/order-status.js';
 
 export type OrderRow = Selectable<OrdersTable>;
@@ -66,6 +67,7 @@ export class OrderRepository {
     @Inject(DATABASE) private readonly database: Database,
     private readonly uow: UnitOfWork,
     private readonly events: EventStore,
+    private readonly metrics: OrderMetrics,
   ) {}
 
   /** Stores a new order and its events; `alongside` writes more in the same transaction. */
@@ -129,6 +131,7 @@ export class OrderRepository {
         );
       }
     }
+    this.metrics.saving(order.getUncommittedEvents(), state.createdAt);
     await this.events.append(tx, order.getUncommittedEvents(), {
       streamId: state.id,
       aggregateType: 'Order',
