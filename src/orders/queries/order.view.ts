@@ -42,5 +42,6 @@ export interface OrderEventView {
   occurredAt: string;
   correlationId: string;
   causationId: string | null;
+  traceparent: string | null;
   payload: Record<string, unknown>;
 }

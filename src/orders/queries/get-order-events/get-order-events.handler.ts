@@ -22,6 +22,7 @@ export class GetOrderEventsHandler implements IQueryHandler<GetOrderEvents, Orde
       occurredAt: event.meta.occurredAt,
       correlationId: event.meta.correlationId,
       causationId: event.meta.causationId,
+      traceparent: event.meta.traceparent,
       payload: JSON.parse(JSON.stringify(event)) as Record<string, unknown>,
     }));
   }
