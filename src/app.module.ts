@@ -5,6 +5,7 @@ import { configureCrashPoints } from './common/crash-points.js';
 import { AuthModule } from './auth/auth.module.js';
 import { AppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
+import { LoggingModule } from './common/logging/logging.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthController } from './health/health.controller.js';
 import { InventoryModule } from './inventory/inventory.module.js';
@@ -27,6 +28,7 @@ export class AppModule implements OnApplicationBootstrap {
       controllers: [HealthController],
       imports: [
         ConfigModule.forRoot(config),
+        LoggingModule,
         CqrsModule.forRoot(),
         // A failed readiness is answered (503 with the details), not logged at every probe.
         TerminusModule.forRoot({ logger: false }),

@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import { ValidationPipe, type LoggerService, type LogLevel } from '@nestjs/common';
+import { ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -11,6 +11,8 @@ import { MessagingRuntime } from './messaging/messaging-runtime.js';
 import { httpMetricsMiddleware } from './metrics/http-metrics.middleware.js';
 import { Metrics } from './metrics/metrics.js';
 import { correlationMiddleware } from './common/correlation.middleware.js';
+import { AppLogger } from './common/logging/app-logger.js';
+import { requestLog } from './common/logging/request-log.js';
 import { inspectJsonBody, verifyUtf8 } from './common/json-body.js';
 import { flattenValidationErrors, RequestValidationError } from './common/problem.js';
 import { PROBLEM_CONTENT_TYPE, ProblemDetailsFilter } from './common/problem.filter.js';
@@ -30,28 +32,24 @@ export const REQUEST_TIMEOUT_MS = 30_000;
 export const HEADERS_TIMEOUT_MS = 20_000;
 export const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 
-export interface CreateAppOptions {
-  logger?: LoggerService | LogLevel[] | false;
-}
-
 /** Builds the whole application exactly as `npm start` runs it (tests use the same function). */
-export async function createApp(
-  config: AppConfig,
-  options: CreateAppOptions = {},
-): Promise<NestExpressApplication> {
+export async function createApp(config: AppConfig): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
     bodyParser: false,
-    logger: options.logger,
+    // Held until the application's own logger (LOG_LEVEL, LOG_FORMAT) takes over.
+    bufferLogs: true,
   });
   configureApp(app);
   return app;
 }
 
 /**
- * Everything around the modules: body parsing, correlation, validation, problem+json errors and
- * the OpenAPI document. The application must be created with `bodyParser: false`.
+ * Everything around the modules: the logger, body parsing, correlation, the request log,
+ * validation, problem+json errors and the OpenAPI document. The application must be created with `bodyParser: false`.
  */
 export function configureApp(app: NestExpressApplication): void {
+  const logger = app.get(AppLogger);
+  app.useLogger(logger);
   const filter = new ProblemDetailsFilter();
   const server = app.getHttpServer() as Server;
   answerUnparsableRequests(server);
@@ -66,6 +64,7 @@ export function configureApp(app: NestExpressApplication): void {
   // ('self'), and its inline styles are allowed by the default style-src.
   app.use(helmet());
   app.use(correlationMiddleware);
+  if (logger.isEnabled('log')) app.use(requestLog(logger));
   // Back-pressure before any parsing, so a refused order costs next to nothing.
   const messaging = app.get(MessagingRuntime);
   app.use((req: Request, _res: Response, next: NextFunction) => {

@@ -1,8 +1,17 @@
 import 'reflect-metadata';
-import { Logger, type LogLevel } from '@nestjs/common';
+import { Logger } from '@nestjs/common';
 import { createApp } from './app.js';
+import { AppLogger } from './common/logging/app-logger.js';
+import { prettyWanted } from './common/logging/logging.module.js';
 import { ConfigError, loadConfig } from './config/app-config.js';
 
+// Until the configuration is read (its errors included), lines go out in the default format.
+Logger.overrideLogger(
+  new AppLogger({
+    level: 'log',
+    pretty: prettyWanted({ logFormat: 'auto', nodeEnv: process.env.NODE_ENV ?? '' }),
+  }),
+);
 const logger = new Logger('Main');
 
 let config;
@@ -14,12 +23,9 @@ try {
   process.exit(2);
 }
 
-const levels = ['error', 'warn', 'log', 'debug'] as const;
 let app;
 try {
-  app = await createApp(config, {
-    logger: levels.slice(0, levels.indexOf(config.logLevel) + 1) as LogLevel[],
-  });
+  app = await createApp(config);
 } catch (error) {
   // A setting that is valid alone but not together with others (the token keys).
   if (!(error instanceof ConfigError)) throw error;

@@ -40,6 +40,7 @@ export interface OrderEvent {
   occurredAt: string;
   correlationId: string;
   causationId: string | null;
+  traceparent: string | null;
   payload: Record<string, unknown>;
 }
 

@@ -8,11 +8,13 @@ import type { Provider, Type } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
 import pg from 'pg';
+import type { DestinationStream } from 'pino';
 import request from 'supertest';
 import type { App } from 'supertest/types.js';
 import type { Principal } from '../src/auth/principal.js';
 import { configureApp } from '../src/app.js';
 import { AppModule } from '../src/app.module.js';
+import { LOG_DESTINATION } from '../src/common/logging/logging.module.js';
 import { loadConfig, type AppConfig } from '../src/config/app-config.js';
 import { SubscriberRegistry } from '../src/messaging/subscribers.js';
 import type { Problem } from './api-types.js';
@@ -43,6 +45,11 @@ export interface TestAppOptions {
   overrides?: Array<{ token: unknown; useValue: unknown }>;
   /** Extra providers, such as a test saga. */
   providers?: Provider[];
+  /**
+   * Where the application's log lines go (one JSON object per line), at LOG_LEVEL `log` unless
+   * the config says otherwise. Without it, only errors are written, to stdout.
+   */
+  logs?: DestinationStream;
 }
 
 const dirs: string[] = [];
@@ -150,6 +157,8 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
       jwtSecret: TEST_JWT_SECRET,
       // Tests send bursts from one principal; the rate limit's own test sets a low one.
       throttleLimit: 1_000_000,
+      logLevel: options.logs ? 'log' : 'error',
+      logFormat: 'json',
       ...options.config,
     },
   );
@@ -157,7 +166,9 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     imports: [AppModule.forRoot(config)],
     providers: options.providers ?? [],
   });
-  for (const { token, useValue } of options.overrides ?? []) {
+  const overrides = [...(options.overrides ?? [])];
+  if (options.logs) overrides.push({ token: LOG_DESTINATION, useValue: options.logs });
+  for (const { token, useValue } of overrides) {
     builder = builder.overrideProvider(token as Type).useValue(useValue);
   }
   const moduleRef = await builder.compile();

@@ -46,6 +46,13 @@ export class AppConfig {
   logLevel: 'debug' | 'log' | 'warn' | 'error' = 'log';
 
   /**
+   * `json` (one JSON object per line), `pretty` (one human line) or `auto`: pretty when NODE_ENV
+   * is not production and stdout is a terminal, JSON otherwise (a file, a pipe, a collector).
+   */
+  @IsIn(['auto', 'json', 'pretty'])
+  logFormat: 'auto' | 'json' | 'pretty' = 'auto';
+
+  /**
    * amqp://user:password@host:port/vhost turns on RabbitMQ: events are relayed from the outbox to
    * a topic exchange and every subscriber consumes its own durable queue. Empty: in-process.
    */
@@ -325,6 +332,7 @@ const ENV_NAMES: Record<keyof AppConfig, string> = {
   databaseUrl: 'DATABASE_URL',
   databasePoolSize: 'DATABASE_POOL_SIZE',
   logLevel: 'LOG_LEVEL',
+  logFormat: 'LOG_FORMAT',
   amqpUrl: 'AMQP_URL',
   amqpPrefix: 'AMQP_PREFIX',
   amqpPrefetch: 'AMQP_PREFETCH',

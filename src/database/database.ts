@@ -20,6 +20,7 @@ import { deliveredAndRelayed } from './migrations/005-delivered-and-relayed.js';
 import { leanDeliveries } from './migrations/006-lean-deliveries.js';
 import { catalogAudit } from './migrations/007-catalog-audit.js';
 import { dataLifecycle } from './migrations/008-data-lifecycle.js';
+import { traceContext } from './migrations/009-trace-context.js';
 import type { DB } from './schema.js';
 import type { StatementRunner } from './statement.js';
 
@@ -194,6 +195,7 @@ export function migrations(dialect: SqlDialectName): Record<string, Migration> {
     '006-lean-deliveries': leanDeliveries(dialect),
     '007-catalog-audit': catalogAudit,
     '008-data-lifecycle': dataLifecycle,
+    '009-trace-context': traceContext,
   };
 }
 

@@ -14,6 +14,8 @@ export interface EventLogTable {
   causation_id: string | null;
   occurred_at: string;
   schema_version: number;
+  /** W3C traceparent: the trace of the event's cause, with a span id of its own. */
+  traceparent: string | null;
   /** 1 once every subscriber has finished with the event (set by the in-process dispatcher). */
   delivered: Generated<number>;
   /** 1 once the event is in the broker's hands (set by the relay to RabbitMQ). */

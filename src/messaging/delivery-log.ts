@@ -1,4 +1,7 @@
+import { performance } from 'node:perf_hooks';
 import { newId } from '../common/ids.js';
+import { AppLogger } from '../common/logging/app-logger.js';
+import { traceIdOf } from '../common/trace-context.js';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Inject, Injectable } from '@nestjs/common';
 import { sql } from 'kysely';
@@ -64,9 +67,13 @@ export class DeliveryLog {
     private readonly config: AppConfig,
     private readonly uow: UnitOfWork,
     private readonly metrics: Metrics,
+    private readonly logger: AppLogger,
   ) {}
 
-  /** Runs the subscriber once in the event's context; never throws: failures are outcomes. */
+  /**
+   * Runs the subscriber once in the event's context; never throws: failures are outcomes. Writes
+   * one line per delivery: `log` when done, `warn` for a retry, `error` when dead-lettered.
+   */
   async attempt(subscriber: Subscriber, event: DomainEvent, attempts: number): Promise<Attempted> {
     const started = performance.now();
     const attempted = await this.run(subscriber, event, attempts);
@@ -74,6 +81,28 @@ export class DeliveryLog {
       { subscriber: subscriber.id, outcome: attempted.outcome.status },
       (performance.now() - started) / 1000,
     );
+    const { outcome } = attempted;
+    const level = outcome.status === 'DONE' ? 'log' : outcome.status === 'RETRY' ? 'warn' : 'error';
+    if (this.logger.isEnabled(level)) {
+      const { type, eventId, streamId, correlationId, traceparent } = event.meta;
+      this.logger.write(
+        level,
+        DeliveryLog.name,
+        {
+          subscriber: subscriber.id,
+          eventType: type,
+          eventId,
+          streamId,
+          outcome: outcome.status,
+          attempts: outcome.attempts,
+          durationMs: Math.round((performance.now() - started) * 100) / 100,
+          correlationId,
+          traceId: traceparent ? traceIdOf(traceparent) : undefined,
+          error: outcome.error ?? undefined,
+        },
+        'delivery',
+      );
+    }
     return attempted;
   }
 
@@ -379,6 +408,7 @@ function contextOf(event: DomainEvent): MessageContext {
   return {
     correlationId: event.meta.correlationId,
     causationId: event.meta.eventId,
+    traceparent: event.meta.traceparent ?? undefined,
     background: true,
   };
 }

@@ -323,16 +323,9 @@ export class EventDispatcher implements EventTransport {
     const attempted = await this.log.attempt(subscriber, event, delivery.attempts);
     const { outcome } = attempted;
     if (outcome.status === 'DONE') return attempted;
+    // The delivery log has written the failure's line.
     delivery.attempts = outcome.attempts;
-    const where = `${subscriber.id} on ${event.meta.type} ${event.meta.eventId}`;
-    if (outcome.status === 'DEAD') {
-      this.logger.error(
-        `${where} failed ${outcome.attempts} times; dead-lettered: ${outcome.error}`,
-      );
-    } else {
-      delivery.notBefore = outcome.notBefore!;
-      this.logger.warn(`${where} failed (attempt ${outcome.attempts}): ${outcome.error}`);
-    }
+    if (outcome.status === 'RETRY') delivery.notBefore = outcome.notBefore!;
     return attempted;
   }
 

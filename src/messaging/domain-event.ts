@@ -11,6 +11,8 @@ export interface EventMeta {
   aggregateVersion: number | null;
   correlationId: string;
   causationId: string | null;
+  /** W3C traceparent of the event's own span, in the trace of its cause (null: stored before). */
+  traceparent: string | null;
   occurredAt: string;
   schemaVersion: number;
 }

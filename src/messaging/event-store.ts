@@ -15,6 +15,7 @@ import {
   type EventMeta,
 } from './domain-event.js';
 import type { OutboxLag } from '../metrics/metrics.js';
+import { childTraceparent } from '../common/trace-context.js';
 import { messageContext } from './message-context.js';
 import { UnitOfWork, type Tx } from './unit-of-work.js';
 
@@ -38,6 +39,7 @@ const INSERT_COLUMNS = [
   'payload',
   'correlation_id',
   'causation_id',
+  'traceparent',
   'occurred_at',
   'schema_version',
 ] as const;
@@ -99,6 +101,7 @@ export class EventStore {
         payload: JSON.stringify(event),
         correlation_id: context.correlationId,
         causation_id: context.causationId,
+        traceparent: childTraceparent(context.traceparent),
         occurred_at: occurredAt,
         schema_version: schemaVersion,
       };
@@ -386,6 +389,7 @@ function metaOf(row: Omit<EventRow, 'delivered' | 'relayed'>): EventMeta {
     aggregateVersion: row.aggregate_version === null ? null : Number(row.aggregate_version),
     correlationId: row.correlation_id,
     causationId: row.causation_id,
+    traceparent: row.traceparent,
     occurredAt: row.occurred_at,
     schemaVersion: Number(row.schema_version),
   };

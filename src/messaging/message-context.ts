@@ -6,6 +6,11 @@ import type { Tx } from './unit-of-work.js';
 export interface MessageContext {
   correlationId: string;
   causationId: string | null;
+  /**
+   * The W3C traceparent of the span this code runs in (the request's, or the event's being
+   * handled): each event stored here gets its trace id and a span of its own.
+   */
+  traceparent?: string;
   /** Set for the deliveries of events: their units of work give way to requests. */
   background?: boolean;
   /** The unit of work this code runs in, if any: a nested transaction joins it. */

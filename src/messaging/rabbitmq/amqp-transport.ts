@@ -323,24 +323,20 @@ export class AmqpTransport implements EventTransport {
     }
     const { outcome, recorded } = await this.log.attempt(subscriber, event, attempts);
     if (outcome.status !== 'DONE') {
-      const where = `${subscriber.id} on ${event.meta.type} ${event.meta.eventId}`;
+      // The delivery log has written the failure's line.
       await this.log.recordOutcome(event, subscriber.id, outcome);
       if (outcome.status === 'DEAD') {
-        this.logger.error(
-          `${where} failed ${outcome.attempts} times; dead-lettered: ${outcome.error}`,
-        );
         await this.publishConfirmed((p) =>
           p.sendToQueue(this.names.deadLetters, encode(event), {
             ...properties(event, outcome.attempts),
             headers: {
-              'x-attempts': outcome.attempts,
+              ...headers(event, outcome.attempts),
               'x-subscriber': subscriber.id,
               'x-error': outcome.error,
             },
           }),
         );
       } else {
-        this.logger.warn(`${where} failed (attempt ${outcome.attempts}): ${outcome.error}`);
         await this.sendLater(subscriber, event, outcome.attempts, outcome.notBefore! - Date.now());
       }
       return true;
@@ -422,7 +418,8 @@ function decode(msg: ConsumeMessage): DomainEvent {
     payload: Record<string, unknown>;
   };
   const event = reviveEvent(meta.type, payload);
-  attachMeta(event, meta);
+  // A message published before events carried a trace has it in none of its places.
+  attachMeta(event, { ...meta, traceparent: meta.traceparent ?? null });
   return event;
 }
 
@@ -434,6 +431,13 @@ function properties(event: DomainEvent, attempts: number) {
     type: event.meta.type,
     correlationId: event.meta.correlationId,
     timestamp: Math.floor(Date.parse(event.meta.occurredAt) / 1000),
-    headers: { 'x-attempts': attempts },
+    headers: headers(event, attempts),
   };
+}
+
+/** The attempt count, and the event's trace for whatever reads the broker (a tracing agent). */
+function headers(event: DomainEvent, attempts: number): Record<string, unknown> {
+  return event.meta.traceparent
+    ? { 'x-attempts': attempts, traceparent: event.meta.traceparent }
+    : { 'x-attempts': attempts };
 }

@@ -43,6 +43,7 @@ export interface OrderEventView {
   occurredAt: string;
   correlationId: string;
   causationId: string | null;
+  traceparent: string | null;
   payload: Record<string, unknown>;
 }
 
@@ -55,6 +56,7 @@ export function toOrderEventView(event: DomainEvent): OrderEventView {
     occurredAt: event.meta.occurredAt,
     correlationId: event.meta.correlationId,
     causationId: event.meta.causationId,
+    traceparent: event.meta.traceparent,
     payload: JSON.parse(JSON.stringify(event)) as Record<string, unknown>,
   };
 }

@@ -33,5 +33,13 @@ export class OrderEventDto {
   @ApiProperty({ format: 'date-time' }) occurredAt: string;
   @ApiProperty() correlationId: string;
   @ApiProperty({ nullable: true, type: String }) causationId: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description:
+      "W3C traceparent of the event's own span, in the trace of the request it came from",
+    example: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+  })
+  traceparent: string | null;
   @ApiProperty({ type: 'object', additionalProperties: true }) payload: Record<string, unknown>;
 }
