@@ -3,6 +3,7 @@ import { CqrsModule } from '@nestjs/cqrs';
 import { configureCrashPoints } from './common/crash-points.js';
 import { AuthModule } from './auth/auth.module.js';
 import { AppConfig } from './config/app-config.js';
+import { ConsoleModule } from './console/console.module.js';
 import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthController } from './health/health.controller.js';
@@ -34,6 +35,7 @@ export class AppModule implements OnApplicationBootstrap {
         PaymentsModule,
         NotificationsModule,
         LifecycleModule,
+        ConsoleModule,
       ],
     };
   }

@@ -184,6 +184,28 @@ export class EventStore {
     return rows.map((row) => revive(row));
   }
 
+  /**
+   * The outbox's lag: how many events are still to be handed on (see handedOn) and when the
+   * oldest of them happened. Both read the partial index of those events first.
+   */
+  async lag(): Promise<{ waiting: number; oldestOccurredAt: string | null }> {
+    const flag = handedOn(this.config);
+    const waiting = await this.database.reader
+      .selectFrom('event_log')
+      .select((eb) => eb.fn.countAll<number | string>().as('count'))
+      // Literals, not parameters: only then may the partial indexes serve.
+      .where(flag, '=', sql.lit(0))
+      .executeTakeFirstOrThrow();
+    const oldest = await this.database.reader
+      .selectFrom('event_log')
+      .select('occurred_at')
+      .where(flag, '=', sql.lit(0))
+      .orderBy('seq')
+      .limit(1)
+      .executeTakeFirst();
+    return { waiting: Number(waiting.count), oldestOccurredAt: oldest?.occurred_at ?? null };
+  }
+
   /** Notes, in the given unit, that every subscriber has finished with these events. */
   async markDelivered(tx: Tx, seqs: readonly number[]): Promise<void> {
     if (seqs.length === 0) return;
