@@ -49,8 +49,10 @@ export function renderCatalog(main) {
   })();
 }
 
-/** Which field of the form each of the API's fields is. */
+/** The form's fields, named as the API names them in a problem's `errors`. */
 const FIELDS = ['name', 'unitPrice', 'available'];
+/** Problems the API answers with a code rather than `errors`, and the field each is about. */
+const FIELD_OF_CODE = { PRODUCT_PRICE_ABOVE_MAXIMUM: 'unitPrice' };
 
 /**
  * One product: edit it with If-Match (the ETag read with it), so a change made meanwhile by
@@ -224,20 +226,19 @@ export function renderProduct(main, productId) {
               h('button', { type: 'button', onclick: () => void load(true) }, 'Reload the product'),
             ),
           );
-        } else if (
-          error instanceof ApiError &&
-          error.status === 400 &&
-          Array.isArray(error.problem.errors)
-        ) {
+        } else if (error instanceof ApiError && error.status === 400) {
           const byField = {};
-          for (const problem of error.problem.errors) byField[problem.field] ??= problem.message;
+          for (const problem of error.problem.errors ?? [])
+            byField[problem.field] ??= problem.message;
+          const field = FIELD_OF_CODE[error.problem.code];
+          if (field) byField[field] ??= describe(error);
           const known = setErrors(byField);
           show(
             message,
             h(
               'p',
               { class: 'notice error' },
-              known ? 'Fix the fields marked above.' : describe(error),
+              known ? 'Fix the fields marked above.' : `Could not save: ${describe(error)}`,
             ),
           );
         } else {
