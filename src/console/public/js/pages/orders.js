@@ -45,8 +45,10 @@ export function renderOrders(main, _id, params) {
     event.preventDefault();
     location.hash = `#/orders${query({ status: status.value, customerId: customer.value.trim() })}`;
   });
-  const results = h('div', { 'aria-live': 'polite', 'aria-busy': 'false' });
-  show(main, heading('Orders'), form, results);
+  const results = h('div', { 'aria-busy': 'false' });
+  // What a screen reader is told after each load: the count, not the whole table again.
+  const summary = h('p', { class: 'hint', role: 'status' });
+  show(main, heading('Orders'), form, summary, results);
 
   async function load(cursor) {
     results.setAttribute('aria-busy', 'true');
@@ -56,6 +58,11 @@ export function renderOrders(main, _id, params) {
         `/orders${query({ ...filter, limit: PAGE_SIZE, cursor: cursor ?? undefined })}`,
       );
       show(results, ...view(page));
+      show(
+        summary,
+        `${page.items.length} order${page.items.length === 1 ? '' : 's'} on page ${cursors.length}` +
+          (page.nextCursor ? '; older ones on the next pages' : ''),
+      );
     } catch (error) {
       show(results, failure(error, 'the orders'));
     } finally {
