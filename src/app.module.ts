@@ -4,6 +4,7 @@ import { TerminusModule } from '@nestjs/terminus';
 import { configureCrashPoints } from './common/crash-points.js';
 import { AuthModule } from './auth/auth.module.js';
 import { AppConfig } from './config/app-config.js';
+import { ConsoleModule } from './console/console.module.js';
 import { ConfigModule } from './config/config.module.js';
 import { LoggingModule } from './common/logging/logging.module.js';
 import { DatabaseModule } from './database/database.module.js';
@@ -41,6 +42,7 @@ export class AppModule implements OnApplicationBootstrap {
         PaymentsModule,
         NotificationsModule,
         LifecycleModule,
+        ConsoleModule,
       ],
     };
   }

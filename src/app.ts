@@ -7,6 +7,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import helmet from 'helmet';
 import { AppModule } from './app.module.js';
 import { answerUnparsableRequests } from './common/client-errors.js';
+import { serveConsole } from './console/console-assets.js';
 import { MessagingRuntime } from './messaging/messaging-runtime.js';
 import { httpMetricsMiddleware } from './metrics/http-metrics.middleware.js';
 import { Metrics } from './metrics/metrics.js';
@@ -60,11 +61,21 @@ export function configureApp(app: NestExpressApplication): void {
   // First, so every answer is timed, those given before routing included.
   app.use(httpMetricsMiddleware(app.get(Metrics)));
   // Security headers on every answer, errors included, so first. Helmet's default
-  // Content-Security-Policy suits the Swagger UI at /docs: its scripts are files of its own
-  // ('self'), and its inline styles are allowed by the default style-src.
-  app.use(helmet());
+  // Content-Security-Policy suits the Swagger UI at /docs and the console at /console: their
+  // scripts are files of their own ('self'), and the UI's inline styles are allowed by the
+  // default style-src. One directive goes: upgrade-insecure-requests would make a browser fetch
+  // the page's scripts and API calls over https while the service itself speaks plain HTTP (on
+  // localhost in development, or on a private address behind a proxy that terminates TLS), so
+  // the console could not load there. Over https it changes nothing: everything is 'self'.
+  app.use(
+    helmet({
+      contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
+    }),
+  );
   app.use(correlationMiddleware);
   if (logger.isEnabled('log')) app.use(requestLog(logger));
+  // The console's files, before the body parsers and the API: see serveConsole.
+  app.use('/console', serveConsole());
   // Back-pressure before any parsing, so a refused order costs next to nothing.
   const messaging = app.get(MessagingRuntime);
   app.use((req: Request, _res: Response, next: NextFunction) => {

@@ -42,6 +42,16 @@ export class DeadLetterStore {
     return rows.map(toView);
   }
 
+  /** How many dead letters wait for a replay. */
+  async countOpen(): Promise<number> {
+    const row = await this.database.reader
+      .selectFrom('dead_letters')
+      .select((eb) => eb.fn.countAll<number | string>().as('count'))
+      .where('replayed_at', 'is', null)
+      .executeTakeFirstOrThrow();
+    return Number(row.count);
+  }
+
   /**
    * Removes up to `limit` dead letters replayed before `before` (the replay made a new delivery,
    * and a new dead letter if it failed again), in the given unit. Returns how many.

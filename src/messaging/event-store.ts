@@ -193,21 +193,23 @@ export class EventStore {
   }
 
   /**
-   * How many events still wait for `handOn` (the dispatcher: `delivered`; the relay to the
-   * broker: `relayed`) and the age of the oldest. Both read the partial index of waiting events.
+   * How many events are still to be handed on (see handedOn) and the age of the oldest, for the
+   * metrics and the console. Both read the partial index of those events.
    */
-  async pending(handOn: 'delivered' | 'relayed'): Promise<OutboxLag> {
+  async pending(): Promise<OutboxLag> {
+    const flag = handedOn(this.config);
     const reader = this.database.reader;
     const [counted, oldest] = await Promise.all([
       reader
         .selectFrom('event_log')
         .select((eb) => eb.fn.countAll().as('events'))
-        .where(handOn, '=', sql.lit(0))
+        // Literals, not parameters: only then may the partial indexes serve.
+        .where(flag, '=', sql.lit(0))
         .executeTakeFirstOrThrow(),
       reader
         .selectFrom('event_log')
         .select('occurred_at')
-        .where(handOn, '=', sql.lit(0))
+        .where(flag, '=', sql.lit(0))
         .orderBy('seq')
         .limit(1)
         .executeTakeFirst(),

@@ -33,9 +33,7 @@ export class MessagingRuntime implements OnModuleDestroy {
     store: EventStore,
     metrics: Metrics,
   ) {
-    // With a broker the outbox waits for the relay; without one, for the dispatcher.
-    const handOn = config.amqpUrl ? 'relayed' : 'delivered';
-    metrics.readOutboxLagWith(() => store.pending(handOn));
+    metrics.readOutboxLagWith(() => store.pending());
   }
 
   get state(): RuntimeState {

@@ -17,6 +17,7 @@ import { OrderDeadlineWatcher } from './infrastructure/order-deadline.watcher.js
 import { OrderMetrics } from './infrastructure/order-metrics.js';
 import { OrderRepository } from './infrastructure/order.repository.js';
 import { TimeOutOrderHandler } from './commands/time-out-order/time-out-order.handler.js';
+import { GetOrderActivityHandler } from './queries/get-order-activity/get-order-activity.handler.js';
 import { GetOrderEventsHandler } from './queries/get-order-events/get-order-events.handler.js';
 import { GetOrderHandler } from './queries/get-order/get-order.handler.js';
 import { ListOrdersHandler } from './queries/list-orders/list-orders.handler.js';
@@ -33,7 +34,12 @@ const commandHandlers = [
   CancelOrderHandler,
   TimeOutOrderHandler,
 ];
-const queryHandlers = [GetOrderHandler, ListOrdersHandler, GetOrderEventsHandler];
+const queryHandlers = [
+  GetOrderHandler,
+  ListOrdersHandler,
+  GetOrderEventsHandler,
+  GetOrderActivityHandler,
+];
 const sagas = [OrderFulfilmentSaga];
 
 @Module({

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Insertable, Selectable } from 'kysely';
+import { sql, type Insertable, type Selectable } from 'kysely';
 import { Statement } from '../../database/statement.js';
 import { DATABASE } from '../../database/database.tokens.js';
 import type { Database } from '../../database/database.js';
@@ -159,6 +159,47 @@ export class OrderRepository {
       .limit(limit)
       .execute();
     return rows.map(toState);
+  }
+
+  /** How many orders are in each status (read from the index on status alone). */
+  async countByStatus(): Promise<Array<{ status: string; count: number }>> {
+    const rows = await this.database.reader
+      .selectFrom('orders')
+      .select(['status', (eb) => eb.fn.countAll<number | string>().as('count')])
+      .groupBy('status')
+      .execute();
+    return rows.map((row) => ({ status: row.status, count: Number(row.count) }));
+  }
+
+  /**
+   * Orders that reached `statuses` since `since`, per minute ('YYYY-MM-DDTHH:MM', UTC) of their
+   * last change; a terminal order never changes again, so that is when it ended. Only orders
+   * created since `createdSince` are read, so the index on (status, created_at) bounds the scan to
+   * recent orders; the caller picks it longer than an order can live.
+   */
+  async endedPerMinute(
+    statuses: readonly OrderStatus[],
+    since: string,
+    createdSince: string,
+  ): Promise<Array<{ minute: string; status: string; count: number }>> {
+    const minute = sql<string>`substr(updated_at, 1, 16)`;
+    const rows = await this.database.reader
+      .selectFrom('orders')
+      .select([
+        minute.as('minute'),
+        'status',
+        (eb) => eb.fn.countAll<number | string>().as('count'),
+      ])
+      .where('status', 'in', statuses)
+      .where('created_at', '>=', createdSince)
+      .where('updated_at', '>=', since)
+      .groupBy([minute, 'status'])
+      .execute();
+    return rows.map((row) => ({
+      minute: row.minute,
+      status: row.status,
+      count: Number(row.count),
+    }));
   }
 
   /** Newest first; `after` is the last order of the previous page. */
