@@ -2,13 +2,14 @@ import type { Server } from 'node:http';
 import { ValidationPipe, type LoggerService, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
 import { AppModule } from './app.module.js';
 import { answerUnparsableRequests } from './common/client-errors.js';
 import { MessagingRuntime } from './messaging/messaging-runtime.js';
 import { correlationMiddleware } from './common/correlation.middleware.js';
+import { completeDocument, documentConfig } from './common/openapi.js';
 import { inspectJsonBody, verifyUtf8 } from './common/json-body.js';
 import { flattenValidationErrors, RequestValidationError } from './common/problem.js';
 import { PROBLEM_CONTENT_TYPE, ProblemDetailsFilter } from './common/problem.filter.js';
@@ -47,9 +48,9 @@ export async function createApp(
 
 /**
  * Everything around the modules: body parsing, correlation, validation, problem+json errors and
- * the OpenAPI document. The application must be created with `bodyParser: false`.
+ * the OpenAPI document (returned). The application must be created with `bodyParser: false`.
  */
-export function configureApp(app: NestExpressApplication): void {
+export function configureApp(app: NestExpressApplication): OpenAPIObject {
   const filter = new ProblemDetailsFilter();
   const server = app.getHttpServer() as Server;
   answerUnparsableRequests(server);
@@ -100,18 +101,9 @@ export function configureApp(app: NestExpressApplication): void {
     }),
   );
   app.useGlobalFilters(filter);
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Order service')
-      .setDescription(
-        'Event-driven order processing: place orders, follow their status and history. ' +
-          'Errors are RFC 9457 application/problem+json.',
-      )
-      .setVersion('0.1.0')
-      .build(),
-  );
+  const document = completeDocument(SwaggerModule.createDocument(app, documentConfig()));
   SwaggerModule.setup('docs', app, document);
+  return document;
 }
 
 /** A JSON body must be a plain, well-formed object: see inspectJsonBody. */

@@ -1,6 +1,7 @@
 import { Public } from '../auth/auth.guards.js';
 import { Controller, Get, HttpStatus, Inject, Res } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiProperty, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiDoc } from '../common/openapi.js';
 import type { Response } from 'express';
 import { sql } from 'kysely';
 import { DATABASE } from '../database/database.tokens.js';
@@ -22,6 +23,14 @@ export interface Health {
   events: TransportRole;
 }
 
+class HealthDto implements Health {
+  @ApiProperty({ enum: ['ok', 'unavailable'] }) status: 'ok' | 'unavailable';
+  @ApiProperty({ enum: ['ok', 'unreachable'] }) database: 'ok' | 'unreachable';
+  @ApiProperty({ enum: ['ok', 'disconnected', 'not used'] }) broker: BrokerState;
+  @ApiProperty({ enum: ['through the broker', 'delivering', 'standing by'] })
+  events: TransportRole;
+}
+
 /** Readiness for load balancers and orchestrators: 200 when the database (and broker) answer. */
 @ApiTags('health')
 @Public()
@@ -33,9 +42,12 @@ export class HealthController {
   ) {}
 
   @Get()
-  @ApiOperation({
-    summary: '200 when the database and the broker (if any) are reachable, else 503',
-  })
+  @ApiDoc(
+    'Readiness',
+    '200 when the database and the broker (if any) are reachable, else 503. No token needed.',
+  )
+  @ApiOkResponse({ type: HealthDto, description: 'Ready' })
+  @ApiResponse({ status: 503, type: HealthDto, description: 'Not ready: see which part' })
   async check(@Res({ passthrough: true }) response: Response): Promise<Health> {
     const database = await sql`select 1`.execute(this.database.writer).then(
       () => 'ok' as const,

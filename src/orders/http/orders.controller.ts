@@ -1,17 +1,7 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import {
-  ApiAcceptedResponse,
-  ApiBadRequestResponse,
-  ApiConflictResponse,
-  ApiHeader,
-  ApiUnprocessableEntityResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiServiceUnavailableResponse,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiHeader, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBodyProblems, ApiDoc, ApiIdentifierParam, ApiProblems } from '../../common/openapi.js';
 import type { Response } from 'express';
 import { canonicalJson, sha256 } from '../../common/canonical-json.js';
 import { RequestValidationError } from '../../common/problem.js';
@@ -30,6 +20,15 @@ import { PlaceOrderDto } from './dto/place-order.dto.js';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
+const ApiOrderId = () => ApiIdentifierParam('id', 100, '01938a5e-7c1b-7d3e-9a41-5f2c8e0b6d17');
+
+const LOCATION = {
+  Location: {
+    description: 'Where to follow the order: /orders/{id}',
+    schema: { type: 'string', example: '/orders/01938a5e-7c1b-7d3e-9a41-5f2c8e0b6d17' },
+  },
+};
+
 @ApiTags('orders')
 @Controller('orders')
 export class OrdersController {
@@ -40,24 +39,44 @@ export class OrdersController {
 
   @Post()
   @HttpCode(202)
-  @ApiOperation({ summary: 'Place an order; the workflow runs after the answer' })
+  @ApiDoc(
+    'Place an order; the workflow runs after the answer',
+    'Accepts the order (status PENDING) and answers at once; validation, stock reservation, ' +
+      'payment and notification follow as events. A customer places its own orders (its token ' +
+      'names it); an admin names the customer in `customerId`. Unknown products or missing ' +
+      'stock show later as a FAILED order with a failureReason.',
+  )
   @ApiHeader({
     name: 'Idempotency-Key',
     required: false,
+    schema: { type: 'string', pattern: IDEMPOTENCY_KEY.source, maxLength: 255 },
     description:
       'Repeat a request safely: the same key and body return the first response again; ' +
       'another body gets 422; while the first is in flight, 409. A key belongs to the caller ' +
       'and replays for IDEMPOTENCY_KEY_TTL_MS (24 h by default); after that it places a new order.',
   })
-  @ApiAcceptedResponse({ type: OrderDto, description: 'Accepted; follow Location for its status' })
-  @ApiBadRequestResponse({ description: 'The request is not valid (problem+json)' })
-  @ApiConflictResponse({ description: 'A request with this Idempotency-Key is in flight' })
-  @ApiUnprocessableEntityResponse({ description: 'Idempotency-Key reused with another body' })
-  @ApiServiceUnavailableResponse({
-    description:
-      'The service is at its backlog limit (code SERVICE_OVERLOADED) or the database is ' +
-      'unreachable: nothing was done; retry after Retry-After seconds (problem+json)',
+  @ApiAcceptedResponse({
+    type: OrderDto,
+    description: 'Accepted; follow Location for its status',
+    headers: {
+      ...LOCATION,
+      'Idempotent-Replayed': {
+        description: 'Present (`true`) when this is the stored answer to an earlier request',
+        schema: { type: 'string', enum: ['true'] },
+      },
+    },
   })
+  @ApiBodyProblems()
+  @ApiProblems(
+    [403, 'A customer named another customer in customerId'],
+    [409, 'A request with this Idempotency-Key is in flight (code IDEMPOTENCY_KEY_IN_FLIGHT)'],
+    [422, 'Idempotency-Key reused with another body (code IDEMPOTENCY_KEY_REUSED)'],
+    [
+      503,
+      'The service is at its backlog limit (code SERVICE_OVERLOADED) or the database is ' +
+        'unreachable: nothing was done; retry after Retry-After seconds',
+    ],
+  )
   async place(
     @Body() body: PlaceOrderDto,
     @Headers('idempotency-key') idempotencyKey: string | undefined,
@@ -90,8 +109,16 @@ export class OrdersController {
   }
 
   @Get()
-  @ApiOperation({ summary: 'Orders, newest first, with cursor pagination' })
+  @ApiDoc(
+    'Orders, newest first, with cursor pagination',
+    "An admin sees every order (or one customer's with `customerId`); a customer sees its own. " +
+      'Pass `nextCursor` as `cursor` for the next page.',
+  )
   @ApiOkResponse({ type: OrderPageDto })
+  @ApiProblems(
+    [400, 'A query parameter is not valid, or the cursor is not one this service gave'],
+    [403, "A customer asked for another customer's orders"],
+  )
   list(
     @Query() query: ListOrdersDto,
     @CurrentPrincipal() principal: Principal,
@@ -105,17 +132,26 @@ export class OrdersController {
   }
 
   @Get(':id')
-  @ApiOperation({ summary: 'One order and its status' })
+  @ApiDoc(
+    'One order and its status',
+    "A customer's token sees its own orders only: another's answers 404, as an unknown one.",
+  )
+  @ApiOrderId()
   @ApiOkResponse({ type: OrderDto })
-  @ApiNotFoundResponse({ description: 'Unknown order' })
+  @ApiProblems([400, 'The id is not a valid identifier'], [404, 'Unknown order'])
   get(@Param() { id }: OrderIdParam, @CurrentPrincipal() principal: Principal): Promise<OrderView> {
     return visibleOrder(this.queryBus, id, principal);
   }
 
   @Get(':id/events')
-  @ApiOperation({ summary: "The order's events, in the order they happened" })
+  @ApiDoc(
+    "The order's events, in the order they happened",
+    'Its history from the event log: every event of its stream with correlation and causation. ' +
+      'Payload schemas are in the event catalog (/docs/asyncapi.json).',
+  )
+  @ApiOrderId()
   @ApiOkResponse({ type: OrderEventDto, isArray: true })
-  @ApiNotFoundResponse({ description: 'Unknown order' })
+  @ApiProblems([400, 'The id is not a valid identifier'], [404, 'Unknown order'])
   async events(
     @Param() { id }: OrderIdParam,
     @CurrentPrincipal() principal: Principal,
@@ -126,10 +162,17 @@ export class OrdersController {
 
   @Post(':id/cancel')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Cancel an order whose payment has not completed' })
-  @ApiOkResponse({ type: OrderDto })
-  @ApiNotFoundResponse({ description: 'Unknown order' })
-  @ApiConflictResponse({ description: 'The order is completed, failed or already cancelled' })
+  @ApiDoc(
+    'Cancel an order whose payment has not completed',
+    'Its reservation is released and a payment made meanwhile is refunded.',
+  )
+  @ApiOrderId()
+  @ApiOkResponse({ type: OrderDto, description: 'The cancelled order' })
+  @ApiBodyProblems()
+  @ApiProblems(
+    [404, 'Unknown order'],
+    [409, 'The order is completed, failed or already cancelled (code ORDER_NOT_CANCELLABLE)'],
+  )
   async cancel(
     @Param() { id }: OrderIdParam,
     @Body() body: CancelOrderDto,
