@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Provider, Type } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { OpenAPIObject } from '@nestjs/swagger';
 import { Test } from '@nestjs/testing';
 import pg from 'pg';
 import request from 'supertest';
@@ -16,6 +17,7 @@ import { AppModule } from '../src/app.module.js';
 import { loadConfig, type AppConfig } from '../src/config/app-config.js';
 import { SubscriberRegistry } from '../src/messaging/subscribers.js';
 import type { Problem } from './api-types.js';
+import { recordValidatedCount, ResponseValidator } from './support/response-validator.js';
 import { mintToken, TEST_JWT_SECRET } from './support/tokens.js';
 
 /** The `sub` of the admin that `TestApp.api` sends requests as. */
@@ -43,6 +45,23 @@ export interface TestAppOptions {
   overrides?: Array<{ token: unknown; useValue: unknown }>;
   /** Extra providers, such as a test saga. */
   providers?: Provider[];
+  /**
+   * Every answer to `api` and `as()` is checked against the OpenAPI document (the test fails on
+   * a mismatch). Only tests that send deliberately malformed requests may turn it off.
+   */
+  validateResponses?: boolean;
+}
+
+/** Built from the first application's document: every application serves the same one. */
+let responseValidator: ResponseValidator | undefined;
+
+afterAll(() => {
+  recordValidatedCount(expect.getState().testPath ?? 'unknown', responseValidator?.validated ?? 0);
+});
+
+/** The number of answers checked against the OpenAPI document in this test file. */
+export function validatedResponses(): number {
+  return responseValidator?.validated ?? 0;
 }
 
 const dirs: string[] = [];
@@ -163,8 +182,9 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const moduleRef = await builder.compile();
   moduleRef.useLogger(['error']);
   const app = moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false });
-  configureApp(app);
+  const document = configureApp(app);
   await app.init();
+  const validator = options.validateResponses === false ? undefined : validatorFor(document);
   if (config.amqpUrl) {
     subscribersByPrefix.set(
       config.amqpPrefix,
@@ -175,9 +195,22 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     );
   }
   const http = app.getHttpServer() as App;
-  const as = async (sub: string, role: Principal['role'] = 'customer') =>
-    request.agent(http).set('authorization', `Bearer ${await mintToken({ role, sub })}`);
+  const as = async (sub: string, role: Principal['role'] = 'customer') => {
+    const agent = request.agent(http);
+    if (validator) {
+      // Runs as the first assertion of every request, so before the test's own.
+      agent.use((req: request.Test) => {
+        req.expect((response) => validator.check(req.method, req.url, response));
+      });
+    }
+    return agent.set('authorization', `Bearer ${await mintToken({ role, sub })}`);
+  };
   return { app, http, api: await as(ADMIN_SUB, 'admin'), as, config, close: () => app.close() };
+}
+
+function validatorFor(document: OpenAPIObject): ResponseValidator {
+  responseValidator ??= new ResponseValidator(document);
+  return responseValidator;
 }
 
 /** Polls `read` until `done` holds, or fails after the deadline with the last value seen. */

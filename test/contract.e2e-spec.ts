@@ -1,0 +1,156 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import request from 'supertest';
+import {
+  createTestApp,
+  placeOrder,
+  removeTempDatabases,
+  settled,
+  validatedResponses,
+  type TestApp,
+} from './create-test-app.js';
+
+const run = promisify(execFile);
+const ROOT = resolve(import.meta.dirname, '..');
+const BIN = join(ROOT, 'node_modules', '.bin');
+/** The linters run offline: no telemetry, no update check. */
+const OFFLINE_ENV = {
+  ...process.env,
+  REDOCLY_TELEMETRY: 'off',
+  REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true',
+  NO_UPDATE_NOTIFIER: '1',
+};
+
+let t: TestApp;
+let dir: string;
+
+beforeAll(async () => {
+  t = await createTestApp();
+  dir = mkdtempSync(join(tmpdir(), 'order-service-contract-'));
+});
+
+afterAll(async () => {
+  await t.close();
+  await removeTempDatabases();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function servedDocument(path: string): Promise<Record<string, unknown>> {
+  const response = await request(t.http).get(path).expect(200);
+  return response.body as Record<string, unknown>;
+}
+
+/** Runs a linter; it exits non-zero on findings, which the caller reads from its output. */
+async function lint(command: string, args: string[]): Promise<string> {
+  try {
+    const { stdout } = await run(join(BIN, command), args, { cwd: ROOT, env: OFFLINE_ENV });
+    return stdout;
+  } catch (error) {
+    const { stdout, stderr } = error as { stdout?: string; stderr?: string };
+    if (!stdout) throw new Error(`${command} failed: ${stderr}`, { cause: error });
+    return stdout;
+  }
+}
+
+describe('OpenAPI document (/docs-json)', () => {
+  let file: string;
+
+  beforeAll(async () => {
+    file = join(dir, 'openapi.json');
+    writeFileSync(file, JSON.stringify(await servedDocument('/docs-json'), null, 2));
+  });
+
+  it('passes Spectral (spectral:oas) with neither errors nor warnings', async () => {
+    const output = await lint('spectral', [
+      'lint',
+      file,
+      '--ruleset',
+      join(ROOT, '.spectral.yaml'),
+      '--format',
+      'json',
+      '--quiet',
+    ]);
+    const problems = JSON.parse(output || '[]') as Array<{
+      code: string;
+      message: string;
+      path: string[];
+      severity: number;
+    }>;
+    // Severity 0 is an error, 1 a warning.
+    const found = problems
+      .filter((p) => p.severity <= 1)
+      .map((p) => `${p.code} ${p.path.join('.')}: ${p.message}`);
+    expect(found).toEqual([]);
+  }, 60_000);
+
+  it('passes Redocly (recommended, redocly.yaml) with neither errors nor warnings', async () => {
+    const output = await lint('redocly', [
+      'lint',
+      file,
+      '--config',
+      join(ROOT, 'redocly.yaml'),
+      '--format',
+      'json',
+    ]);
+    const report = JSON.parse(output) as {
+      totals: { errors: number; warnings: number };
+      problems: Array<{ ruleId: string; message: string }>;
+    };
+    expect(report.problems.map((p) => `${p.ruleId}: ${p.message}`)).toEqual([]);
+    expect(report.totals).toEqual(expect.objectContaining({ errors: 0, warnings: 0 }));
+  }, 60_000);
+
+  it('describes the problem+json answers, path parameters and security of every operation', async () => {
+    const document = (await servedDocument('/docs-json')) as {
+      paths: Record<string, Record<string, OperationShape>>;
+    };
+    for (const [path, item] of Object.entries(document.paths)) {
+      for (const [method, operation] of Object.entries(item)) {
+        const where = `${method.toUpperCase()} ${path}`;
+        const names = (operation.parameters ?? [])
+          .filter((p) => p.in === 'path')
+          .map((p) => p.name);
+        expect([where, names.sort()]).toEqual([
+          where,
+          [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]).sort(),
+        ]);
+        for (const [status, response] of Object.entries(operation.responses)) {
+          if (Number(status) < 400 || path === '/health') continue;
+          expect([where, status, Object.keys(response.content ?? {})]).toEqual([
+            where,
+            status,
+            ['application/problem+json'],
+          ]);
+        }
+        const isPublic = path.startsWith('/health');
+        expect([where, operation.security ?? 'default']).toEqual([
+          where,
+          isPublic ? [] : 'default',
+        ]);
+        if (!isPublic)
+          expect([where, Object.keys(operation.responses)]).toEqual([
+            where,
+            expect.arrayContaining(['401', '429', '503']),
+          ]);
+      }
+    }
+  });
+});
+
+interface OperationShape {
+  parameters?: Array<{ in: string; name: string }>;
+  responses: Record<string, { content?: Record<string, unknown> }>;
+  security?: unknown[];
+}
+
+describe('answers checked against the document', () => {
+  it('counts the answers it checked', async () => {
+    const before = validatedResponses();
+    const id = await placeOrder(t.api, [{ productId: 'product-1', quantity: 1 }]);
+    await settled(t.api, id);
+    expect(validatedResponses()).toBeGreaterThan(before + 3);
+  });
+});
