@@ -3,7 +3,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { Parser } from '@asyncapi/parser';
+import type { OpenAPIObject } from '@nestjs/swagger';
 import request from 'supertest';
+import { registeredEventTypes } from '../src/messaging/domain-event.js';
+import { SubscriberRegistry } from '../src/messaging/subscribers.js';
+import { ResponseValidator } from './support/response-validator.js';
 import {
   createTestApp,
   placeOrder,
@@ -147,10 +152,109 @@ interface OperationShape {
 }
 
 describe('answers checked against the document', () => {
+  it('refuses an undocumented status, content type or body', async () => {
+    const validator = new ResponseValidator(
+      (await servedDocument('/docs-json')) as unknown as OpenAPIObject,
+    );
+    const answer = (status: number, type: string, text: string) =>
+      ({ status, headers: { 'content-type': type }, text }) as unknown as request.Response;
+    const problem = JSON.stringify({ type: 'about:blank', title: 'Not Found', status: 404 });
+    expect(() =>
+      validator.check('GET', '/orders/x', answer(418, 'application/json', '{}')),
+    ).toThrow(/does not list/);
+    expect(() =>
+      validator.check('GET', '/orders/x', answer(404, 'application/json', '{}')),
+    ).toThrow(/not documented/);
+    // A problem without its detail.
+    expect(() =>
+      validator.check('GET', '/orders/x', answer(404, 'application/problem+json', problem)),
+    ).toThrow(/detail/);
+    expect(() =>
+      validator.check('GET', '/orders', answer(200, 'application/json', '{"items":[{}]}')),
+    ).toThrow(/does not match/);
+    expect(validator.validated).toBe(0);
+  });
+
   it('counts the answers it checked', async () => {
     const before = validatedResponses();
     const id = await placeOrder(t.api, [{ productId: 'product-1', quantity: 1 }]);
     await settled(t.api, id);
     expect(validatedResponses()).toBeGreaterThan(before + 3);
+  });
+});
+
+describe('AsyncAPI event catalog (/docs/asyncapi.json)', () => {
+  let catalog: {
+    channels: Record<
+      string,
+      { address: string; bindings: { amqp: { exchange: { name: string } } } }
+    >;
+    operations: Record<string, { action: string; channel: { $ref: string } }>;
+    components: { messages: Record<string, { 'x-producer': string; 'x-subscribers': string[] }> };
+  };
+
+  beforeAll(async () => {
+    catalog = (await servedDocument('/docs/asyncapi.json')) as typeof catalog;
+  });
+
+  it('is a valid AsyncAPI 3 document', async () => {
+    const { document, diagnostics } = await new Parser().parse(JSON.stringify(catalog));
+    // Severity 0 is an error.
+    expect(diagnostics.filter((d) => d.severity === 0).map((d) => d.message)).toEqual([]);
+    expect(document?.version()).toBe('3.0.0');
+  });
+
+  it('lists every event type with its producer and subscribers', () => {
+    const types = registeredEventTypes().map(({ type }) => type);
+    expect(Object.keys(catalog.components.messages).sort()).toEqual([...types].sort());
+    const subscribers = t.app.get(SubscriberRegistry).all();
+    for (const type of types) {
+      const message = catalog.components.messages[type];
+      expect([type, message['x-producer']]).toEqual([type, expect.stringMatching(/^[a-z]+$/)]);
+      expect([type, message['x-subscribers'].sort()]).toEqual([
+        type,
+        subscribers
+          .filter((s) => s.eventTypes.includes(type))
+          .map((s) => s.id)
+          .sort(),
+      ]);
+      expect(catalog.channels[type].address).toBe(type);
+      expect(catalog.channels[type].bindings.amqp.exchange.name).toBe(
+        `${t.config.amqpPrefix}.events`,
+      );
+      expect(
+        Object.values(catalog.operations).filter(
+          (o) => o.action === 'send' && o.channel.$ref === `#/channels/${type}`,
+        ),
+      ).toHaveLength(1);
+    }
+  });
+
+  it('describes payloads as the event log stores them', async () => {
+    const id = await placeOrder(t.api, [{ productId: 'product-1', quantity: 1 }]);
+    await settled(t.api, id);
+    const events = (await t.api.get(`/orders/${id}/events`).expect(200)).body as Array<{
+      type: string;
+      payload: Record<string, unknown>;
+    }>;
+    const { Ajv } = await import('ajv');
+    const addFormats = (await import('ajv-formats')).default;
+    const ajv = new Ajv({ strict: false });
+    addFormats.default(ajv);
+    const full = (await servedDocument('/docs/asyncapi.json')) as {
+      components: { schemas: Record<string, object> };
+    };
+    for (const [name, schema] of Object.entries(full.components.schemas)) {
+      ajv.addSchema(schema, `#/components/schemas/${name}`);
+    }
+    expect(events.length).toBeGreaterThan(3);
+    for (const event of events) {
+      const validate = ajv.compile(full.components.schemas[event.type]);
+      expect([event.type, validate(event.payload), validate.errors ?? null]).toEqual([
+        event.type,
+        true,
+        null,
+      ]);
+    }
   });
 });

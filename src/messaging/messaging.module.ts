@@ -19,6 +19,7 @@ import { EventLogPublisher } from './event-log.publisher.js';
 import { EventStore } from './event-store.js';
 import { EventTransport } from './event-transport.js';
 import { DeadLettersController } from './http/dead-letters.controller.js';
+import { EventCatalogController } from './http/event-catalog.controller.js';
 import { SubscriberRegistry } from './subscribers.js';
 import { UnitOfWork } from './unit-of-work.js';
 
@@ -50,7 +51,7 @@ const providers = [
 @Global()
 @Module({
   imports: [DiscoveryModule],
-  controllers: [DeadLettersController],
+  controllers: [DeadLettersController, EventCatalogController],
   providers,
   exports: providers,
 })

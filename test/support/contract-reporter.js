@@ -21,8 +21,8 @@ export default class ContractReporter {
       return;
     }
     const total = lines.reduce((sum, line) => sum + Number(line.split(' ')[0]), 0);
-    console.log(
-      `\nResponses validated against the OpenAPI document: ${total} (in ${lines.length} test files)\n`,
+    process.stdout.write(
+      `\nResponses validated against the OpenAPI document: ${total} (in ${lines.length} test files)\n\n`,
     );
   }
 }

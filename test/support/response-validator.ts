@@ -82,7 +82,7 @@ export class ResponseValidator {
         throw new Error(`${where} as ${type || 'no content'}, not documented for this status`);
       }
       const validate = media.get(type);
-      if (validate && /json$/.test(type)) {
+      if (validate && type.endsWith('json')) {
         const body = response.text ? (JSON.parse(response.text) as unknown) : undefined;
         if (!validate(body)) {
           throw new Error(

@@ -1,7 +1,7 @@
 import { Roles } from '../../auth/auth.guards.js';
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Put, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { ApiHeader, ApiOkResponse, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiHeader, ApiOkResponse, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ApiBodyProblems, ApiDoc, ApiProblems } from '../../common/openapi.js';
 import type { Response } from 'express';
 import { CurrentPrincipal, type Principal } from '../../auth/principal.js';
@@ -55,7 +55,14 @@ export class InventoryController {
   @Get(':productId')
   @ApiDoc('One product with its stock', 'Its ETag is what a conditional PUT sends in If-Match.')
   @ApiProductId()
+  @ApiHeader({
+    name: 'If-None-Match',
+    required: false,
+    schema: { type: 'string', example: '"3"' },
+    description: 'An ETag read before: 304 without a body while the product has not changed',
+  })
   @ApiOkResponse({ type: ProductDto, headers: ETAG_HEADER })
+  @ApiResponse({ status: 304, description: 'Not changed since the ETag of If-None-Match' })
   @ApiProblems([400, 'The productId is not valid'], [404, 'Unknown product'])
   async get(
     @Param() { productId }: ProductIdParam,
