@@ -94,6 +94,15 @@ const PROBLEM_HEADERS: Record<number, Record<string, HeaderObject>> = {
   503: { 'Retry-After': RETRY_AFTER },
 };
 
+/** A problem+json answer with the status's description and headers. */
+function problemResponse(status: ProblemStatus, description?: string) {
+  return {
+    description: description ?? PROBLEM_DESCRIPTIONS[status],
+    headers: PROBLEM_HEADERS[status],
+    content: { [PROBLEM_CONTENT_TYPE]: { schema: { $ref: getSchemaPath(PROBLEM_SCHEMA) } } },
+  };
+}
+
 export type ProblemStatus = 400 | 401 | 403 | 404 | 409 | 412 | 413 | 415 | 422 | 429 | 503;
 
 /**
@@ -107,12 +116,7 @@ export function ApiProblems(
   return applyDecorators(
     ...statuses.map((entry) => {
       const [status, description] = Array.isArray(entry) ? entry : [entry, undefined];
-      return ApiResponse({
-        status,
-        description: description ?? PROBLEM_DESCRIPTIONS[status],
-        headers: PROBLEM_HEADERS[status],
-        content: { [PROBLEM_CONTENT_TYPE]: { schema: { $ref: getSchemaPath(PROBLEM_SCHEMA) } } },
-      });
+      return ApiResponse({ status, ...problemResponse(status, description) });
     }),
   );
 }
@@ -251,16 +255,7 @@ export function completeDocument(document: OpenAPIObject): OpenAPIObject {
 }
 
 function problemResponses(statuses: ProblemStatus[]): OperationObject['responses'] {
-  return Object.fromEntries(
-    statuses.map((status) => [
-      String(status),
-      {
-        description: PROBLEM_DESCRIPTIONS[status],
-        headers: PROBLEM_HEADERS[status],
-        content: { [PROBLEM_CONTENT_TYPE]: { schema: { $ref: getSchemaPath(PROBLEM_SCHEMA) } } },
-      },
-    ]),
-  );
+  return Object.fromEntries(statuses.map((status) => [String(status), problemResponse(status)]));
 }
 
 function withoutExisting(
