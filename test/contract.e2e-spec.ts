@@ -156,8 +156,17 @@ describe('answers checked against the document', () => {
     const validator = new ResponseValidator(
       (await servedDocument('/docs-json')) as unknown as OpenAPIObject,
     );
-    const answer = (status: number, type: string, text: string) =>
-      ({ status, headers: { 'content-type': type }, text }) as unknown as request.Response;
+    const answer = (
+      status: number,
+      type: string,
+      text: string,
+      headers: Record<string, string> = { 'x-correlation-id': 'c-1' },
+    ) =>
+      ({
+        status,
+        headers: { 'content-type': type, ...headers },
+        text,
+      }) as unknown as request.Response;
     const problem = JSON.stringify({ type: 'about:blank', title: 'Not Found', status: 404 });
     expect(() =>
       validator.check('GET', '/orders/x', answer(418, 'application/json', '{}')),
@@ -172,6 +181,13 @@ describe('answers checked against the document', () => {
     expect(() =>
       validator.check('GET', '/orders', answer(200, 'application/json', '{"items":[{}]}')),
     ).toThrow(/does not match/);
+    // Every answer carries X-Correlation-Id; a 202 to POST /orders, Location too.
+    expect(() =>
+      validator.check('GET', '/orders', answer(200, 'application/json', '{}', {})),
+    ).toThrow(/x-correlation-id/);
+    expect(() => validator.check('POST', '/orders', answer(202, 'application/json', '{}'))).toThrow(
+      /location/,
+    );
     expect(validator.validated).toBe(0);
   });
 

@@ -64,6 +64,7 @@ const PROBLEM_SCHEMAS: Record<string, SchemaObject> = {
 };
 
 const RETRY_AFTER: HeaderObject = {
+  required: true,
   description: 'Seconds to wait before asking again',
   schema: { type: 'integer', minimum: 0, example: 1 },
 };
@@ -86,6 +87,7 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
 const PROBLEM_HEADERS: Record<number, Record<string, HeaderObject>> = {
   401: {
     'WWW-Authenticate': {
+      required: true,
       description: 'The bearer challenge, with the reason the token was refused',
       schema: { type: 'string', example: 'Bearer realm="order-service", error="invalid_token"' },
     },
@@ -213,6 +215,7 @@ export function documentConfig(): Omit<OpenAPIObject, 'paths'> {
 }
 
 const CORRELATION_HEADER: HeaderObject = {
+  required: true,
   description: 'The request X-Correlation-Id when valid, else a new one; events carry it',
   schema: { type: 'string', maxLength: 100, example: '3f0c8f0e-5f1e-4c43-9a7e-6c2b0e1d9a55' },
 };

@@ -12,6 +12,8 @@ interface Operation {
   path: RegExp;
   /** Per status, per media type: the body validator (undefined: no schema). */
   responses: Map<string, Map<string, ValidateFunction | undefined>>;
+  /** Per status, the headers the answer must carry. */
+  requiredHeaders: Map<string, string[]>;
 }
 
 const SCHEMA_REF = '#/components/schemas/';
@@ -19,7 +21,8 @@ const SCHEMA_ID = 'urn:openapi:schema:';
 
 /**
  * Checks answers against the OpenAPI document: the operation (method and path) must document
- * the status, the status the content type, and the body must match its schema. The document's
+ * the status, the status the content type; the body must match its schema, and the required
+ * headers be there. The document's
  * OpenAPI 3.0 schemas are turned into JSON Schema (`nullable`) and compiled once.
  */
 export class ResponseValidator {
@@ -37,8 +40,18 @@ export class ResponseValidator {
         const responses = (operation as { responses?: Json }).responses;
         if (!responses) continue;
         const byStatus = new Map<string, Map<string, ValidateFunction | undefined>>();
+        const requiredHeaders = new Map<string, string[]>();
         for (const [status, response] of Object.entries(responses)) {
-          const content = (response as { content?: Record<string, { schema?: Json }> }).content;
+          const { content, headers } = response as {
+            content?: Record<string, { schema?: Json }>;
+            headers?: Record<string, { required?: boolean }>;
+          };
+          requiredHeaders.set(
+            status,
+            Object.entries(headers ?? {})
+              .filter(([, header]) => header.required)
+              .map(([name]) => name.toLowerCase()),
+          );
           const byType = new Map<string, ValidateFunction | undefined>();
           for (const [type, media] of Object.entries(content ?? {})) {
             byType.set(
@@ -53,6 +66,7 @@ export class ResponseValidator {
           template,
           path: new RegExp(`^${template.replace(/\{[^}]+\}/g, '[^/]+')}$`),
           responses: byStatus,
+          requiredHeaders,
         });
       }
     }
@@ -74,7 +88,10 @@ export class ResponseValidator {
     if (!media) {
       throw new Error(`${where}, a status the document does not list: ${response.text}`);
     }
-    const type = String(response.headers['content-type'] ?? '')
+    const headers = response.headers as Record<string, unknown>;
+    const missing = (operation.requiredHeaders.get(status) ?? []).filter((h) => !(h in headers));
+    if (missing.length > 0) throw new Error(`${where} without the header(s) ${missing.join(', ')}`);
+    const type = String(headers['content-type'] ?? '')
       .split(';')[0]
       .trim();
     if (media.size > 0 || type) {

@@ -29,6 +29,7 @@ const ApiProductId = () =>
 
 const ETAG_HEADER = {
   ETag: {
+    required: true,
     description: "Strong tag of the product's current version; send it back in If-Match",
     schema: { type: 'string', example: '"3"' },
   },

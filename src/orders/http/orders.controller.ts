@@ -24,6 +24,7 @@ const ApiOrderId = () => ApiIdentifierParam('id', 100, '01938a5e-7c1b-7d3e-9a41-
 
 const LOCATION = {
   Location: {
+    required: true,
     description: 'Where to follow the order: /orders/{id}',
     schema: { type: 'string', example: '/orders/01938a5e-7c1b-7d3e-9a41-5f2c8e0b6d17' },
   },
