@@ -11,4 +11,6 @@ export default {
     '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }],
   },
   testTimeout: 60000,
+  // The total of answers checked against the OpenAPI document (test/create-test-app.ts).
+  reporters: ['default', '<rootDir>/test/support/contract-reporter.js'],
 };

@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import { ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
 import { AppModule } from './app.module.js';
@@ -14,6 +14,7 @@ import { Metrics } from './metrics/metrics.js';
 import { correlationMiddleware } from './common/correlation.middleware.js';
 import { AppLogger } from './common/logging/app-logger.js';
 import { requestLog } from './common/logging/request-log.js';
+import { completeDocument, documentConfig } from './common/openapi.js';
 import { inspectJsonBody, verifyUtf8 } from './common/json-body.js';
 import { flattenValidationErrors, RequestValidationError } from './common/problem.js';
 import { PROBLEM_CONTENT_TYPE, ProblemDetailsFilter } from './common/problem.filter.js';
@@ -46,9 +47,10 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
 
 /**
  * Everything around the modules: the logger, body parsing, correlation, the request log,
- * validation, problem+json errors and the OpenAPI document. The application must be created with `bodyParser: false`.
+ * validation, problem+json errors and the OpenAPI document (returned). The application must be
+ * created with `bodyParser: false`.
  */
-export function configureApp(app: NestExpressApplication): void {
+export function configureApp(app: NestExpressApplication): OpenAPIObject {
   const logger = app.get(AppLogger);
   app.useLogger(logger);
   const filter = new ProblemDetailsFilter();
@@ -114,18 +116,9 @@ export function configureApp(app: NestExpressApplication): void {
     }),
   );
   app.useGlobalFilters(filter);
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Order service')
-      .setDescription(
-        'Event-driven order processing: place orders, follow their status and history. ' +
-          'Errors are RFC 9457 application/problem+json.',
-      )
-      .setVersion('0.1.0')
-      .build(),
-  );
+  const document = completeDocument(SwaggerModule.createDocument(app, documentConfig()));
   SwaggerModule.setup('docs', app, document);
+  return document;
 }
 
 /** A JSON body must be a plain, well-formed object: see inspectJsonBody. */

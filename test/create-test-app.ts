@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Provider, Type } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { OpenAPIObject } from '@nestjs/swagger';
 import { Test } from '@nestjs/testing';
 import pg from 'pg';
 import type { DestinationStream } from 'pino';
@@ -18,6 +19,7 @@ import { LOG_DESTINATION } from '../src/common/logging/logging.module.js';
 import { loadConfig, type AppConfig } from '../src/config/app-config.js';
 import { SubscriberRegistry } from '../src/messaging/subscribers.js';
 import type { Problem } from './api-types.js';
+import { recordValidatedCount, ResponseValidator } from './support/response-validator.js';
 import { mintToken, TEST_JWT_SECRET } from './support/tokens.js';
 
 /** The `sub` of the admin that `TestApp.api` sends requests as. */
@@ -50,6 +52,23 @@ export interface TestAppOptions {
    * the config says otherwise. Without it, only errors are written, to stdout.
    */
   logs?: DestinationStream;
+  /**
+   * Every answer to `api` and `as()` is checked against the OpenAPI document (the test fails on
+   * a mismatch). Only tests that send deliberately malformed requests may turn it off.
+   */
+  validateResponses?: boolean;
+}
+
+/** Built from the first application's document: every application serves the same one. */
+let responseValidator: ResponseValidator | undefined;
+
+afterAll(() => {
+  recordValidatedCount(expect.getState().testPath ?? 'unknown', responseValidator?.validated ?? 0);
+});
+
+/** The number of answers checked against the OpenAPI document in this test file. */
+export function validatedResponses(): number {
+  return responseValidator?.validated ?? 0;
 }
 
 const dirs: string[] = [];
@@ -174,8 +193,9 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const moduleRef = await builder.compile();
   moduleRef.useLogger(['error']);
   const app = moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false });
-  configureApp(app);
+  const document = configureApp(app);
   await app.init();
+  const validator = options.validateResponses === false ? undefined : validatorFor(document);
   if (config.amqpUrl) {
     subscribersByPrefix.set(
       config.amqpPrefix,
@@ -186,9 +206,22 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     );
   }
   const http = app.getHttpServer() as App;
-  const as = async (sub: string, role: Principal['role'] = 'customer') =>
-    request.agent(http).set('authorization', `Bearer ${await mintToken({ role, sub })}`);
+  const as = async (sub: string, role: Principal['role'] = 'customer') => {
+    const agent = request.agent(http);
+    if (validator) {
+      // Runs as the first assertion of every request, so before the test's own.
+      agent.use((req: request.Test) => {
+        req.expect((response) => validator.check(req.method, req.url, response));
+      });
+    }
+    return agent.set('authorization', `Bearer ${await mintToken({ role, sub })}`);
+  };
   return { app, http, api: await as(ADMIN_SUB, 'admin'), as, config, close: () => app.close() };
+}
+
+function validatorFor(document: OpenAPIObject): ResponseValidator {
+  responseValidator ??= new ResponseValidator(document);
+  return responseValidator;
 }
 
 /** Polls `read` until `done` holds, or fails after the deadline with the last value seen. */

@@ -1,4 +1,5 @@
 import {
+  applyDecorators,
   Inject,
   Injectable,
   SetMetadata,
@@ -7,6 +8,7 @@ import {
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
+import { ApiProblems, ApiPublic } from '../common/openapi.js';
 import { AuthError } from './auth.errors.js';
 import type { AuthenticatedRequest, Role } from './principal.js';
 import { InvalidToken, type VerifyToken } from './token-verifier.js';
@@ -17,10 +19,14 @@ const PUBLIC = 'auth:public';
 const ROLES = 'auth:roles';
 
 /** A route anyone may call, without a token (health checks). */
-export const Public = () => SetMetadata(PUBLIC, true);
+export const Public = () => applyDecorators(SetMetadata(PUBLIC, true), ApiPublic());
 
 /** Only these roles may call the route (or every route of the controller). */
-export const Roles = (...roles: Role[]) => SetMetadata(ROLES, roles);
+export const Roles = (...roles: Role[]) =>
+  applyDecorators(
+    SetMetadata(ROLES, roles),
+    ApiProblems([403, `Only for the role${roles.length > 1 ? 's' : ''} ${roles.join(', ')}`]),
+  );
 
 export function isPublic(reflector: Reflector, context: ExecutionContext): boolean {
   return (

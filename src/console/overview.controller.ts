@@ -1,6 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
-import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ApiDoc } from '../common/openapi.js';
 import { Roles } from '../auth/auth.guards.js';
 import { DeadLetterStore } from '../messaging/dead-letters.js';
 import { EventStore } from '../messaging/event-store.js';
@@ -71,11 +72,11 @@ export class OverviewController {
   ) {}
 
   @Get()
-  @ApiOperation({
-    summary:
-      'Orders by status, orders ended per minute, outbox lag, open dead letters and the role ' +
-      'of the instance',
-  })
+  @ApiDoc(
+    'What the operator console shows first',
+    'Orders by status, orders ended per minute over the last minutes, outbox lag, open dead ' +
+      'letters and the role of the instance that answers. Admins only.',
+  )
   @ApiOkResponse({ type: OverviewDto })
   async overview(): Promise<OverviewDto> {
     const now = new Date();

@@ -7,7 +7,15 @@ import {
   Res,
   ServiceUnavailableException,
 } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiExtraModels,
+  ApiOkResponse,
+  ApiProperty,
+  ApiPropertyOptional,
+  ApiResponse,
+  ApiTags,
+} from '@nestjs/swagger';
+import { ApiDoc } from '../common/openapi.js';
 import {
   HealthCheck,
   HealthCheckService,
@@ -41,10 +49,44 @@ export interface Health {
   events: TransportRole;
 }
 
+class HealthDto implements Health {
+  @ApiProperty({ enum: ['ok', 'unavailable'] }) status: 'ok' | 'unavailable';
+  @ApiProperty({ enum: ['ok', 'unreachable'] }) database: 'ok' | 'unreachable';
+  @ApiProperty({ enum: ['ok', 'disconnected', 'not used'] }) broker: BrokerState;
+  @ApiProperty({ enum: ['through the broker', 'delivering', 'standing by'] })
+  events: TransportRole;
+}
+
+/** What one check of /health/ready found (terminus' format): `status` and its details. */
+class HealthIndicatorDto {
+  @ApiProperty({ enum: ['up', 'down'] }) status: 'up' | 'down';
+}
+
+/** Terminus' answer: the overall status and each check, those up and those down. */
+class HealthCheckDto {
+  @ApiProperty({ enum: ['ok', 'error', 'shutting_down'] }) status: string;
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: { $ref: '#/components/schemas/HealthIndicatorDto' },
+  })
+  info?: Record<string, HealthIndicatorDto>;
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: { $ref: '#/components/schemas/HealthIndicatorDto' },
+  })
+  error?: Record<string, HealthIndicatorDto>;
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { $ref: '#/components/schemas/HealthIndicatorDto' },
+  })
+  details: Record<string, HealthIndicatorDto>;
+}
+
 /**
  * Liveness and readiness for orchestrators and load balancers (terminus), and the original
  * summary at GET /health. Open to all, and never rate-limited (public routes skip the limit).
  */
+@ApiExtraModels(HealthIndicatorDto)
 @ApiTags('health')
 @Public()
 @Controller('health')
@@ -60,18 +102,21 @@ export class HealthController {
 
   @Get('live')
   @HealthCheck()
-  @ApiOperation({ summary: '200 while the process answers; checks nothing else' })
+  @ApiDoc('Liveness', '200 while the process answers; checks nothing else. No token needed.')
+  @ApiOkResponse({ type: HealthCheckDto, description: 'The process answers' })
   live(): Promise<HealthCheckResult> {
     return this.health.check([]);
   }
 
   @Get('ready')
   @HealthCheck()
-  @ApiOperation({
-    summary:
-      '200 when this instance should get traffic: started and not shutting down, database and ' +
-      'broker (if any) reachable, delivery backlog under BACKLOG_LIMIT; else 503',
-  })
+  @ApiDoc(
+    'Readiness for traffic',
+    '200 when this instance should get traffic: started and not shutting down, database and ' +
+      'broker (if any) reachable, delivery backlog under BACKLOG_LIMIT; else 503. No token needed.',
+  )
+  @ApiOkResponse({ type: HealthCheckDto, description: 'Ready' })
+  @ApiResponse({ status: 503, type: HealthCheckDto, description: 'Not ready: see `error`' })
   async ready(@Res({ passthrough: true }) response: Response): Promise<HealthCheckResult> {
     const checks: HealthIndicatorFunction[] = [
       () => this.lifecycle(),
@@ -115,9 +160,12 @@ export class HealthController {
 
   /** The summary scripts and older probes read; kept as it was. */
   @Get()
-  @ApiOperation({
-    summary: '200 when the database and the broker (if any) are reachable, else 503',
-  })
+  @ApiDoc(
+    'Readiness',
+    '200 when the database and the broker (if any) are reachable, else 503. No token needed.',
+  )
+  @ApiOkResponse({ type: HealthDto, description: 'Ready' })
+  @ApiResponse({ status: 503, type: HealthDto, description: 'Not ready: see which part' })
   async check(@Res({ passthrough: true }) response: Response): Promise<Health> {
     const database = await sql`select 1`.execute(this.database.writer).then(
       () => 'ok' as const,

@@ -20,6 +20,7 @@ import { EventStore } from './event-store.js';
 import { EventTransport } from './event-transport.js';
 import { DeadLettersController } from './http/dead-letters.controller.js';
 import { StreamWatch } from './stream-watch.js';
+import { EventCatalogController } from './http/event-catalog.controller.js';
 import { SubscriberRegistry } from './subscribers.js';
 import { UnitOfWork } from './unit-of-work.js';
 
@@ -52,7 +53,7 @@ const providers = [
 @Global()
 @Module({
   imports: [DiscoveryModule],
-  controllers: [DeadLettersController],
+  controllers: [DeadLettersController, EventCatalogController],
   providers,
   exports: providers,
 })

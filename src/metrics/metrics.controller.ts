@@ -1,5 +1,6 @@
 import { Controller, Get, Header } from '@nestjs/common';
-import { ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiDoc } from '../common/openapi.js';
 import { Registry } from 'prom-client';
 import { Roles } from '../auth/auth.guards.js';
 import { Metrics } from './metrics.js';
@@ -14,8 +15,16 @@ export class MetricsController {
   @Get()
   @Header('content-type', Registry.PROMETHEUS_CONTENT_TYPE)
   @Header('cache-control', 'no-store')
-  @ApiProduces('text/plain')
-  @ApiOperation({ summary: 'Metrics in the Prometheus text format' })
+  @ApiDoc(
+    'Metrics in the Prometheus text format',
+    'Request durations, orders placed and finished, deliveries, retries and dead letters, outbox ' +
+      'lag, group-commit sizes and the process (see the README). Admins only: give Prometheus a ' +
+      'long-lived admin token.',
+  )
+  @ApiOkResponse({
+    description: 'The metrics',
+    content: { 'text/plain': { schema: { type: 'string' } } },
+  })
   scrape(): Promise<string> {
     return this.metrics.render();
   }

@@ -1,7 +1,9 @@
 import { DomainEvent, EventType } from '../../messaging/domain-event.js';
+import { DescribeEvent } from '../../messaging/event-schema.js';
 
 /** The order could not be reserved as a whole; nothing was reserved. */
 @EventType('InventoryInsufficient')
+@DescribeEvent({ summary: 'The order could not be reserved as a whole; nothing was reserved' })
 export class InventoryInsufficient extends DomainEvent {
   constructor(
     readonly orderId: string,

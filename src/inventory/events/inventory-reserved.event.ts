@@ -1,7 +1,9 @@
 import { DomainEvent, EventType } from '../../messaging/domain-event.js';
+import { DescribeEvent } from '../../messaging/event-schema.js';
 
 /** One line of an order is reserved. All lines of an order are reserved in one transaction. */
 @EventType('InventoryReserved')
+@DescribeEvent({ summary: 'One line of an order is reserved' })
 export class InventoryReserved extends DomainEvent {
   constructor(
     readonly orderId: string,

@@ -1,16 +1,8 @@
 import { Roles } from '../../auth/auth.guards.js';
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Put, Res } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import {
-  ApiBadRequestResponse,
-  ApiConflictResponse,
-  ApiHeader,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiPreconditionFailedResponse,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiHeader, ApiOkResponse, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBodyProblems, ApiDoc, ApiProblems } from '../../common/openapi.js';
 import type { Response } from 'express';
 import { CurrentPrincipal, type Principal } from '../../auth/principal.js';
 import { AdjustStock } from '../commands/adjust-stock/adjust-stock.command.js';
@@ -21,11 +13,23 @@ import { GetCatalogChanges } from '../queries/get-catalog-changes/get-catalog-ch
 import { GetProduct } from '../queries/get-product/get-product.query.js';
 import { GetProducts } from '../queries/get-products/get-products.query.js';
 import { AdjustStockDto, CatalogChangeDto } from './dto/catalog.dto.js';
-import { ProductDto, ProductIdParam, UpsertProductDto } from './dto/upsert-product.dto.js';
+import {
+  PRODUCT_ID_PATTERN,
+  ProductDto,
+  ProductIdParam,
+  UpsertProductDto,
+} from './dto/upsert-product.dto.js';
 import { entityTag, parseIfMatch } from './entity-tag.js';
+
+const ApiProductId = () =>
+  ApiParam({
+    name: 'productId',
+    schema: { type: 'string', pattern: PRODUCT_ID_PATTERN.source, example: 'product-1' },
+  });
 
 const ETAG_HEADER = {
   ETag: {
+    required: true,
     description: "Strong tag of the product's current version; send it back in If-Match",
     schema: { type: 'string', example: '"3"' },
   },
@@ -40,16 +44,27 @@ export class InventoryController {
   ) {}
 
   @Get()
-  @ApiOperation({ summary: 'The catalog with stock levels' })
+  @ApiDoc(
+    'The catalog with stock levels',
+    'Every product with its available, reserved and sold quantities.',
+  )
   @ApiOkResponse({ type: ProductDto, isArray: true })
   list(): Promise<ProductView[]> {
     return this.queryBus.execute(new GetProducts());
   }
 
   @Get(':productId')
-  @ApiOperation({ summary: 'One product with its stock' })
+  @ApiDoc('One product with its stock', 'Its ETag is what a conditional PUT sends in If-Match.')
+  @ApiProductId()
+  @ApiHeader({
+    name: 'If-None-Match',
+    required: false,
+    schema: { type: 'string', example: '"3"' },
+    description: 'An ETag read before: 304 without a body while the product has not changed',
+  })
   @ApiOkResponse({ type: ProductDto, headers: ETAG_HEADER })
-  @ApiNotFoundResponse({ description: 'Unknown product' })
+  @ApiResponse({ status: 304, description: 'Not changed since the ETag of If-None-Match' })
+  @ApiProblems([400, 'The productId is not valid'], [404, 'Unknown product'])
   async get(
     @Param() { productId }: ProductIdParam,
     @Res({ passthrough: true }) response: Response,
@@ -59,22 +74,27 @@ export class InventoryController {
 
   @Put(':productId')
   @Roles('admin')
-  @ApiOperation({ summary: 'Add a product, or set its name, price and available stock' })
+  @ApiDoc(
+    'Add a product, or set its name, price and available stock',
+    'Reserved and sold quantities are kept. Every change is in the audit.',
+  )
+  @ApiProductId()
   @ApiHeader({
     name: 'If-Match',
     required: false,
+    schema: { type: 'string', example: '"3"' },
     description:
       'The ETag of the product as last read: the change is made only if the product has not ' +
       'changed since (any reservation or sale changes it too), otherwise 412. `*` requires that ' +
       'the product exists. Without the header the PUT is unconditional.',
   })
   @ApiOkResponse({ type: ProductDto, headers: ETAG_HEADER })
-  @ApiBadRequestResponse({ description: 'The request is not valid (problem+json)' })
-  @ApiPreconditionFailedResponse({
-    description:
-      'If-Match does not match the current ETag, or the product does not exist: nothing was ' +
-      'changed (problem+json, code PRODUCT_PRECONDITION_FAILED)',
-  })
+  @ApiBodyProblems()
+  @ApiProblems([
+    412,
+    'If-Match does not match the current ETag, or the product does not exist: nothing was ' +
+      'changed (code PRODUCT_PRECONDITION_FAILED)',
+  ])
   async upsert(
     @Param() { productId }: ProductIdParam,
     @Body() body: UpsertProductDto,
@@ -98,17 +118,21 @@ export class InventoryController {
   @Post(':productId/adjustments')
   @Roles('admin')
   @HttpCode(200)
-  @ApiOperation({
-    summary: 'Add to or take from the available stock, keeping reservations made meanwhile',
-  })
+  @ApiDoc(
+    'Add to or take from the available stock, keeping reservations made meanwhile',
+    'Unlike a PUT, needs no If-Match: the delta applies to whatever the stock is now.',
+  )
+  @ApiProductId()
   @ApiOkResponse({ type: ProductDto, description: 'The product after the adjustment' })
-  @ApiBadRequestResponse({ description: 'The request is not valid (problem+json)' })
-  @ApiNotFoundResponse({ description: 'Unknown product (problem+json)' })
-  @ApiConflictResponse({
-    description:
-      'The available stock would go below zero: nothing was changed (problem+json, code ' +
-      'PRODUCT_STOCK_TOO_LOW, with the current `available`)',
-  })
+  @ApiBodyProblems()
+  @ApiProblems(
+    [404, 'Unknown product'],
+    [
+      409,
+      'The available stock would go below zero: nothing was changed (code ' +
+        'PRODUCT_STOCK_TOO_LOW, with the current `available`)',
+    ],
+  )
   async adjust(
     @Param() { productId }: ProductIdParam,
     @Body() body: AdjustStockDto,
@@ -123,13 +147,17 @@ export class InventoryController {
   // Admins only: it names who changed the catalog.
   @Get(':productId/audit')
   @Roles('admin')
-  @ApiOperation({ summary: "Who changed the product's catalog entry, from what to what" })
+  @ApiDoc(
+    "Who changed the product's catalog entry, from what to what",
+    'Admins only: it names who made each change.',
+  )
+  @ApiProductId()
   @ApiOkResponse({
     type: CatalogChangeDto,
     isArray: true,
     description: 'Every PUT and adjustment of the product, newest first',
   })
-  @ApiNotFoundResponse({ description: 'Unknown product (problem+json)' })
+  @ApiProblems([400, 'The productId is not valid'], [404, 'Unknown product'])
   audit(@Param() { productId }: ProductIdParam): Promise<CatalogChangeView[]> {
     return this.queryBus.execute(new GetCatalogChanges(productId));
   }

@@ -1,13 +1,8 @@
 import { Roles } from '../../auth/auth.guards.js';
 import { Controller, HttpCode, Param, Post } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import {
-  ApiBadRequestResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiProperty,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiOkResponse, ApiParam, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ApiDoc, ApiProblems } from '../../common/openapi.js';
 import { IsString, Length } from 'class-validator';
 import {
   EraseCustomerData,
@@ -21,13 +16,18 @@ export class CustomerIdParam {
 }
 
 export class ErasureReportDto implements ErasureReport {
-  @ApiProperty() customerId: string;
-  @ApiProperty({ description: 'Orders whose e-mail address was erased' }) orders: number;
-  @ApiProperty({ description: 'Notifications whose recipient address was erased' })
+  @ApiProperty({ example: 'customer-42' }) customerId: string;
+  @ApiProperty({ type: 'integer', description: 'Orders whose e-mail address was erased' })
+  orders: number;
+  @ApiProperty({ type: 'integer', description: 'Notifications whose recipient address was erased' })
   notifications: number;
-  @ApiProperty({ description: 'Of those, notifications not sent yet: they are never sent' })
+  @ApiProperty({
+    type: 'integer',
+    description: 'Of those, notifications not sent yet: they are never sent',
+  })
   notificationsSkipped: number;
-  @ApiProperty({ description: 'Events whose payload held the address' }) events: number;
+  @ApiProperty({ type: 'integer', description: 'Events whose payload held the address' })
+  events: number;
   @ApiProperty({ format: 'date-time' }) erasedAt: string;
 }
 
@@ -40,13 +40,17 @@ export class CustomerErasureController {
 
   @Post(':customerId/erasure')
   @HttpCode(200)
-  @ApiOperation({
-    summary:
-      "Erase a customer's personal data (its e-mail address in orders, notifications and " +
-      'events); statuses, amounts and events stay. Unsent notifications are never sent.',
+  @ApiDoc(
+    "Erase a customer's personal data",
+    "Erases the customer's e-mail address in orders, notifications and events; statuses, " +
+      'amounts and events stay. Unsent notifications are never sent. Erasing again is harmless.',
+  )
+  @ApiParam({
+    name: 'customerId',
+    schema: { type: 'string', minLength: 1, maxLength: 100, example: 'customer-42' },
   })
   @ApiOkResponse({ type: ErasureReportDto, description: 'What was erased' })
-  @ApiBadRequestResponse({ description: 'The customer id is not valid (problem+json)' })
+  @ApiProblems([400, 'The customer id is not valid'])
   erase(@Param() { customerId }: CustomerIdParam): Promise<ErasureReport> {
     return this.commandBus.execute(new EraseCustomerData(customerId));
   }

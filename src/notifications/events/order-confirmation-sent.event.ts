@@ -1,7 +1,14 @@
 import { DomainEvent, EventType } from '../../messaging/domain-event.js';
+import { DescribeEvent } from '../../messaging/event-schema.js';
 
 /** The customer was told the order completed. */
 @EventType('OrderConfirmationSent')
+@DescribeEvent({
+  summary: 'The customer was told the order completed',
+  fields: {
+    recipient: { type: 'string', description: 'Empty once the customer is erased' },
+  },
+})
 export class OrderConfirmationSent extends DomainEvent {
   constructor(
     readonly orderId: string,

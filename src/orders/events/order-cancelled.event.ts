@@ -1,7 +1,14 @@
 import { DomainEvent, EventType } from '../../messaging/domain-event.js';
+import { DescribeEvent, NULLABLE_STRING } from '../../messaging/event-schema.js';
 
 /** Cancelled before payment completed (status CANCELLED, terminal); reserved stock is released. */
 @EventType('OrderCancelled')
+@DescribeEvent({
+  summary: 'Cancelled before payment completed (status CANCELLED)',
+  fields: {
+    customerEmail: NULLABLE_STRING,
+  },
+})
 export class OrderCancelled extends DomainEvent {
   constructor(
     readonly orderId: string,

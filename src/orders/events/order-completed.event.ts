@@ -1,7 +1,15 @@
 import { DomainEvent, EventType } from '../../messaging/domain-event.js';
+import { DescribeEvent, AMOUNT, NULLABLE_STRING } from '../../messaging/event-schema.js';
 
 /** Paid and done (status COMPLETED, terminal). */
 @EventType('OrderCompleted')
+@DescribeEvent({
+  summary: 'Paid and done (status COMPLETED)',
+  fields: {
+    customerEmail: NULLABLE_STRING,
+    totalAmount: AMOUNT,
+  },
+})
 export class OrderCompleted extends DomainEvent {
   constructor(
     readonly orderId: string,

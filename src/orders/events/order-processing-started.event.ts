@@ -1,7 +1,14 @@
 import { DomainEvent, EventType } from '../../messaging/domain-event.js';
+import { DescribeEvent, AMOUNT } from '../../messaging/event-schema.js';
 
 /** Every line is reserved (status INVENTORY_RESERVED): the order is ready to be paid. */
 @EventType('OrderProcessingStarted')
+@DescribeEvent({
+  summary: 'Every line is reserved: the order is ready to be paid',
+  fields: {
+    totalAmount: AMOUNT,
+  },
+})
 export class OrderProcessingStarted extends DomainEvent {
   constructor(
     readonly orderId: string,

@@ -1,4 +1,10 @@
 import { DomainEvent, EventType } from '../../messaging/domain-event.js';
+import {
+  AMOUNT,
+  DescribeEvent,
+  NULLABLE_STRING,
+  type FieldSchema,
+} from '../../messaging/event-schema.js';
 
 export interface PricedLine {
   productId: string;
@@ -7,8 +13,27 @@ export interface PricedLine {
   unitPrice: string;
 }
 
+const PRICED_LINE: FieldSchema = {
+  type: 'object',
+  properties: {
+    productId: { type: 'string' },
+    quantity: { type: 'integer', minimum: 1 },
+    unitPrice: AMOUNT,
+  },
+  required: ['productId', 'quantity', 'unitPrice'],
+  additionalProperties: false,
+};
+
 /** The order's lines were checked against the catalog. When valid, it carries the prices. */
 @EventType('OrderValidated')
+@DescribeEvent({
+  summary: "The order's lines were checked against the catalog",
+  fields: {
+    reason: NULLABLE_STRING,
+    items: { type: 'array', items: PRICED_LINE },
+    totalAmount: { ...AMOUNT, type: ['string', 'null'] },
+  },
+})
 export class OrderValidated extends DomainEvent {
   constructor(
     readonly orderId: string,

@@ -13,18 +13,13 @@ import {
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import {
   ApiAcceptedResponse,
-  ApiBadRequestResponse,
   ApiCreatedResponse,
-  ApiConflictResponse,
   ApiHeader,
-  ApiUnprocessableEntityResponse,
-  ApiNotFoundResponse,
   ApiOkResponse,
-  ApiOperation,
   ApiProduces,
-  ApiServiceUnavailableResponse,
   ApiTags,
 } from '@nestjs/swagger';
+import { ApiBodyProblems, ApiDoc, ApiIdentifierParam, ApiProblems } from '../../common/openapi.js';
 import type { Request, Response } from 'express';
 import { canonicalJson, sha256 } from '../../common/canonical-json.js';
 import { MAX_PREFERRED_WAIT_SECONDS, preferredWait } from '../../common/prefer.js';
@@ -48,6 +43,30 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 /** A Last-Event-ID this service sent: an event's global sequence number. */
 const LAST_EVENT_ID = /^\d{1,15}$/;
 
+const ApiOrderId = () => ApiIdentifierParam('id', 100, '01938a5e-7c1b-7d3e-9a41-5f2c8e0b6d17');
+
+const LOCATION = {
+  Location: {
+    required: true,
+    description: 'Where to follow the order: /orders/{id}',
+    schema: { type: 'string', example: '/orders/01938a5e-7c1b-7d3e-9a41-5f2c8e0b6d17' },
+  },
+};
+
+const REPLAYED = {
+  'Idempotent-Replayed': {
+    description: 'Present (`true`) when this is the stored answer to an earlier request',
+    schema: { type: 'string', enum: ['true'] },
+  },
+};
+
+const PREFERENCE_APPLIED = {
+  'Preference-Applied': {
+    description: '`wait=N` when the request waited (Prefer: wait)',
+    schema: { type: 'string', example: 'wait=10' },
+  },
+};
+
 @ApiTags('orders')
 @Controller('orders')
 export class OrdersController {
@@ -60,25 +79,29 @@ export class OrdersController {
 
   @Post()
   @HttpCode(202)
-  @ApiOperation({
-    summary: 'Place an order; the workflow runs after the answer',
-    description:
-      'With `Prefer: wait=N` the answer waits up to N seconds for the order to finish: 201 with ' +
-      'the finished order if it did, else the usual 202.',
-  })
+  @ApiDoc(
+    'Place an order; the workflow runs after the answer',
+    'Accepts the order (status PENDING) and answers at once; validation, stock reservation, ' +
+      'payment and notification follow as events. A customer places its own orders (its token ' +
+      'names it); an admin names the customer in `customerId`. Unknown products or missing ' +
+      'stock show later as a FAILED order with a failureReason. With `Prefer: wait=N` the ' +
+      'answer waits up to N seconds for the order to finish: 201 with the finished order if it ' +
+      'did, else the usual 202.',
+  )
   @ApiHeader({
     name: 'Prefer',
     required: false,
+    schema: { type: 'string', example: 'wait=10' },
     description:
       `RFC 7240. \`wait=N\` (N an integer from 1; more than ${MAX_PREFERRED_WAIT_SECONDS} counts ` +
       `as ${MAX_PREFERRED_WAIT_SECONDS}): wait up to N seconds for a terminal status ` +
       '(COMPLETED, FAILED or CANCELLED). A malformed preference is ignored. Honoured preferences ' +
       'are echoed in `Preference-Applied`.',
-    example: 'wait=10',
   })
   @ApiHeader({
     name: 'Idempotency-Key',
     required: false,
+    schema: { type: 'string', pattern: IDEMPOTENCY_KEY.source, maxLength: 255 },
     description:
       'Repeat a request safely: the same key and body return the first response again; ' +
       'another body gets 422; while the first is in flight, 409. A key belongs to the caller ' +
@@ -88,30 +111,24 @@ export class OrdersController {
     type: OrderDto,
     description:
       'Accepted; follow Location for its status (with Prefer: wait, it did not finish in time)',
-    headers: {
-      Location: { description: 'The order', schema: { type: 'string' } },
-      'Preference-Applied': {
-        description: 'wait=N when the request waited (Prefer: wait)',
-        schema: { type: 'string' },
-      },
-    },
+    headers: { ...LOCATION, ...REPLAYED, ...PREFERENCE_APPLIED },
   })
   @ApiCreatedResponse({
     type: OrderDto,
     description: 'Prefer: wait=N and the order reached a terminal status within N seconds',
-    headers: {
-      Location: { description: 'The order', schema: { type: 'string' } },
-      'Preference-Applied': { description: 'wait=N', schema: { type: 'string' } },
-    },
+    headers: { ...LOCATION, ...REPLAYED, ...PREFERENCE_APPLIED },
   })
-  @ApiBadRequestResponse({ description: 'The request is not valid (problem+json)' })
-  @ApiConflictResponse({ description: 'A request with this Idempotency-Key is in flight' })
-  @ApiUnprocessableEntityResponse({ description: 'Idempotency-Key reused with another body' })
-  @ApiServiceUnavailableResponse({
-    description:
+  @ApiBodyProblems()
+  @ApiProblems(
+    [403, 'A customer named another customer in customerId'],
+    [409, 'A request with this Idempotency-Key is in flight (code IDEMPOTENCY_KEY_IN_FLIGHT)'],
+    [422, 'Idempotency-Key reused with another body (code IDEMPOTENCY_KEY_REUSED)'],
+    [
+      503,
       'The service is at its backlog limit (code SERVICE_OVERLOADED) or the database is ' +
-      'unreachable: nothing was done; retry after Retry-After seconds (problem+json)',
-  })
+        'unreachable: nothing was done; retry after Retry-After seconds',
+    ],
+  )
   async place(
     @Body() body: PlaceOrderDto,
     @Headers('idempotency-key') idempotencyKey: string | undefined,
@@ -159,8 +176,16 @@ export class OrdersController {
   }
 
   @Get()
-  @ApiOperation({ summary: 'Orders, newest first, with cursor pagination' })
+  @ApiDoc(
+    'Orders, newest first, with cursor pagination',
+    "An admin sees every order (or one customer's with `customerId`); a customer sees its own. " +
+      'Pass `nextCursor` as `cursor` for the next page.',
+  )
   @ApiOkResponse({ type: OrderPageDto })
+  @ApiProblems(
+    [400, 'A query parameter is not valid, or the cursor is not one this service gave'],
+    [403, "A customer asked for another customer's orders"],
+  )
   list(
     @Query() query: ListOrdersDto,
     @CurrentPrincipal() principal: Principal,
@@ -174,17 +199,26 @@ export class OrdersController {
   }
 
   @Get(':id')
-  @ApiOperation({ summary: 'One order and its status' })
+  @ApiDoc(
+    'One order and its status',
+    "A customer's token sees its own orders only: another's answers 404, as an unknown one.",
+  )
+  @ApiOrderId()
   @ApiOkResponse({ type: OrderDto })
-  @ApiNotFoundResponse({ description: 'Unknown order' })
+  @ApiProblems([400, 'The id is not a valid identifier'], [404, 'Unknown order'])
   get(@Param() { id }: OrderIdParam, @CurrentPrincipal() principal: Principal): Promise<OrderView> {
     return visibleOrder(this.queryBus, id, principal);
   }
 
   @Get(':id/events')
-  @ApiOperation({ summary: "The order's events, in the order they happened" })
+  @ApiDoc(
+    "The order's events, in the order they happened",
+    'Its history from the event log: every event of its stream with correlation and causation. ' +
+      'Payload schemas are in the event catalog (/docs/asyncapi.json).',
+  )
+  @ApiOrderId()
   @ApiOkResponse({ type: OrderEventDto, isArray: true })
-  @ApiNotFoundResponse({ description: 'Unknown order' })
+  @ApiProblems([400, 'The id is not a valid identifier'], [404, 'Unknown order'])
   async events(
     @Param() { id }: OrderIdParam,
     @CurrentPrincipal() principal: Principal,
@@ -194,10 +228,9 @@ export class OrdersController {
   }
 
   @Get(':id/stream')
-  @ApiOperation({
-    summary: "The order's events as they happen (Server-Sent Events)",
-    description:
-      "A text/event-stream from the beginning of the order's history, or, with Last-Event-ID, " +
+  @ApiDoc(
+    "The order's events as they happen (Server-Sent Events)",
+    "A text/event-stream from the beginning of the order's history, or, with Last-Event-ID, " +
       'from after that event. Each event is a message with `event:` its type, `id:` its global ' +
       'seq and `data:` JSON of the event as GET /orders/{id}/events shows it plus `status`, the ' +
       "order's status after it. An event that changed the status is followed by a message " +
@@ -205,11 +238,13 @@ export class OrdersController {
       'the terminal status and the final notification (OrderConfirmationSent or ' +
       'OrderFailureNotificationSent), or after STREAM_MAX_MS (reconnect with Last-Event-ID). ' +
       'A comment line keeps an idle stream open every STREAM_KEEP_ALIVE_MS.',
-  })
+  )
+  @ApiOrderId()
   @ApiProduces('text/event-stream')
   @ApiHeader({
     name: 'Last-Event-ID',
     required: false,
+    schema: { type: 'string', example: '41' },
     description: 'Resume: only events after this seq are sent (anything else is ignored)',
   })
   @ApiOkResponse({
@@ -223,11 +258,15 @@ export class OrdersController {
       },
     },
   })
-  @ApiNotFoundResponse({ description: 'Unknown order (problem+json), before any stream starts' })
-  @ApiServiceUnavailableResponse({
-    description:
-      'Too many streams open on this instance (code SERVICE_OVERLOADED); retry after Retry-After',
-  })
+  @ApiProblems(
+    [400, 'The id is not a valid identifier'],
+    [404, 'Unknown order, answered before any stream starts'],
+    [
+      503,
+      'Too many streams open on this instance (code SERVICE_OVERLOADED), or the database is ' +
+        'unreachable; retry after Retry-After',
+    ],
+  )
   async stream(
     @Param() { id }: OrderIdParam,
     @Headers('last-event-id') lastEventId: string | undefined,
@@ -246,10 +285,17 @@ export class OrdersController {
 
   @Post(':id/cancel')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Cancel an order whose payment has not completed' })
-  @ApiOkResponse({ type: OrderDto })
-  @ApiNotFoundResponse({ description: 'Unknown order' })
-  @ApiConflictResponse({ description: 'The order is completed, failed or already cancelled' })
+  @ApiDoc(
+    'Cancel an order whose payment has not completed',
+    'Its reservation is released and a payment made meanwhile is refunded.',
+  )
+  @ApiOrderId()
+  @ApiOkResponse({ type: OrderDto, description: 'The cancelled order' })
+  @ApiBodyProblems()
+  @ApiProblems(
+    [404, 'Unknown order'],
+    [409, 'The order is completed, failed or already cancelled (code ORDER_NOT_CANCELLABLE)'],
+  )
   async cancel(
     @Param() { id }: OrderIdParam,
     @Body() body: CancelOrderDto,

@@ -1,7 +1,14 @@
 import { DomainEvent, EventType } from '../../messaging/domain-event.js';
+import { DescribeEvent, AMOUNT } from '../../messaging/event-schema.js';
 
 /** The gateway did not charge the order (declined, or no answer in time). */
 @EventType('PaymentFailed')
+@DescribeEvent({
+  summary: 'The gateway did not charge the order',
+  fields: {
+    amount: AMOUNT,
+  },
+})
 export class PaymentFailed extends DomainEvent {
   constructor(
     readonly orderId: string,

@@ -1,7 +1,14 @@
 import { DomainEvent, EventType } from '../../messaging/domain-event.js';
+import { DescribeEvent, AMOUNT } from '../../messaging/event-schema.js';
 
 /** A charge for the order is about to be sent to the gateway under this idempotency key. */
 @EventType('PaymentInitiated')
+@DescribeEvent({
+  summary: 'A charge for the order is about to be sent to the gateway',
+  fields: {
+    amount: AMOUNT,
+  },
+})
 export class PaymentInitiated extends DomainEvent {
   constructor(
     readonly orderId: string,

@@ -20,6 +20,7 @@ export class UpsertProductDto {
 
   @ApiProperty({
     example: '20.00',
+    pattern: DECIMAL_AMOUNT_PATTERN.source,
     description: 'Price with at most two decimals, as a string; at most MAX_UNIT_PRICE',
   })
   @Matches(DECIMAL_AMOUNT_PATTERN, {
@@ -28,7 +29,7 @@ export class UpsertProductDto {
   @IsString()
   unitPrice: string;
 
-  @ApiProperty({ example: 25, minimum: 0, maximum: 1_000_000_000 })
+  @ApiProperty({ type: 'integer', example: 25, minimum: 0, maximum: 1_000_000_000 })
   @Min(0)
   @Max(1_000_000_000)
   @IsInt()
@@ -39,7 +40,7 @@ export class ProductDto {
   @ApiProperty({ example: 'product-1' }) productId: string;
   @ApiProperty({ example: 'Widget' }) name: string;
   @ApiProperty({ example: '50.00' }) unitPrice: string;
-  @ApiProperty({ example: 100 }) available: number;
-  @ApiProperty({ example: 0 }) reserved: number;
-  @ApiProperty({ example: 0 }) sold: number;
+  @ApiProperty({ type: 'integer', example: 100 }) available: number;
+  @ApiProperty({ type: 'integer', example: 0 }) reserved: number;
+  @ApiProperty({ type: 'integer', example: 0 }) sold: number;
 }

@@ -2,6 +2,7 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Length, Max, MaxLength, Min } from 'class-validator';
 import { IsIdentifier } from '../../../common/identifier.js';
+import { identifierSchema } from '../../../common/openapi.js';
 import { ORDER_STATUSES, type OrderStatus } from '../../domain/order-status.js';
 
 export class ListOrdersDto {
@@ -10,12 +11,12 @@ export class ListOrdersDto {
   @IsIn(ORDER_STATUSES)
   status?: OrderStatus;
 
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ ...identifierSchema(100), description: "Only this customer's orders" })
   @IsOptional()
   @IsIdentifier(100)
   customerId?: string;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100, default: 20 })
   @IsOptional()
   @Transform(({ value }: { value: unknown }) =>
     typeof value === 'string' && /^\d{1,4}$/.test(value) ? Number(value) : value,
@@ -25,7 +26,11 @@ export class ListOrdersDto {
   @IsInt()
   limit?: number;
 
-  @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
+  @ApiPropertyOptional({
+    description: 'nextCursor of the previous page',
+    minLength: 1,
+    maxLength: 500,
+  })
   @IsOptional()
   @Length(1, 500)
   @IsString()

@@ -4,15 +4,16 @@ import { ORDER_STATUSES } from '../../domain/order-status.js';
 /** Response shapes, for the OpenAPI document. */
 export class OrderLineDto {
   @ApiProperty({ example: 'product-1' }) productId: string;
-  @ApiProperty({ example: 2 }) quantity: number;
+  @ApiProperty({ type: 'integer', example: 2 }) quantity: number;
   @ApiProperty({ example: '50.00', nullable: true, type: String }) unitPrice: string | null;
 }
 
 export class OrderDto {
-  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ format: 'uuid', example: '01938a5e-7c1b-7d3e-9a41-5f2c8e0b6d17' }) id: string;
   @ApiProperty({ example: 'customer-42' }) customerId: string;
-  @ApiProperty({ nullable: true, type: String }) customerEmail: string | null;
-  @ApiProperty({ enum: ORDER_STATUSES }) status: string;
+  @ApiProperty({ nullable: true, type: String, example: 'ada@example.com' })
+  customerEmail: string | null;
+  @ApiProperty({ enum: ORDER_STATUSES, example: 'COMPLETED' }) status: string;
   @ApiProperty({ type: [OrderLineDto] }) items: OrderLineDto[];
   @ApiProperty({ example: '175.00', nullable: true, type: String }) totalAmount: string | null;
   @ApiProperty({ example: 'USD' }) currency: string;
@@ -27,11 +28,11 @@ export class OrderPageDto {
 }
 
 export class OrderEventDto {
-  @ApiProperty() seq: number;
+  @ApiProperty({ type: 'integer', example: 17 }) seq: number;
   @ApiProperty({ format: 'uuid' }) eventId: string;
   @ApiProperty({ example: 'OrderCreated' }) type: string;
   @ApiProperty({ format: 'date-time' }) occurredAt: string;
-  @ApiProperty() correlationId: string;
+  @ApiProperty({ example: '3f0c8f0e-5f1e-4c43-9a7e-6c2b0e1d9a55' }) correlationId: string;
   @ApiProperty({ nullable: true, type: String }) causationId: string | null;
   @ApiProperty({
     nullable: true,

@@ -17,13 +17,14 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { IsIdentifier } from '../../../common/identifier.js';
+import { identifierSchema } from '../../../common/openapi.js';
 
 export class OrderItemDto {
-  @ApiProperty({ example: 'product-1', minLength: 1, maxLength: 64 })
+  @ApiProperty({ example: 'product-1', ...identifierSchema(64) })
   @IsIdentifier(64)
   productId: string;
 
-  @ApiProperty({ example: 2, minimum: 1, maximum: 1000 })
+  @ApiProperty({ type: 'integer', example: 2, minimum: 1, maximum: 1000 })
   @Min(1)
   @Max(1000)
   @IsInt()
@@ -37,8 +38,7 @@ export class OrderItemDto {
 export class PlaceOrderDto {
   @ApiPropertyOptional({
     example: 'customer-42',
-    minLength: 1,
-    maxLength: 100,
+    ...identifierSchema(100),
     description:
       "A customer's own token names the customer (its sub); an admin places an order for any customer and must name it",
   })
@@ -47,14 +47,19 @@ export class PlaceOrderDto {
   @ValidateIf((_dto, value) => value !== undefined)
   customerId?: string;
 
-  @ApiPropertyOptional({ example: 'ada@example.com' })
+  @ApiPropertyOptional({ example: 'ada@example.com', format: 'email', maxLength: 254 })
   @IsEmail()
   @MaxLength(254)
   @IsString()
   @IsOptional()
   customerEmail?: string;
 
-  @ApiProperty({ type: [OrderItemDto], minItems: 1, maxItems: 100 })
+  @ApiProperty({
+    type: [OrderItemDto],
+    minItems: 1,
+    maxItems: 100,
+    description: 'Each productId at most once',
+  })
   @ArrayMinSize(1)
   @ArrayMaxSize(100)
   @ArrayUnique((item: OrderItemDto) => item?.productId, {

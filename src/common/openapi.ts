@@ -1,0 +1,300 @@
+import { applyDecorators } from '@nestjs/common';
+import {
+  ApiExtension,
+  ApiOperation,
+  ApiParam,
+  ApiResponse,
+  DocumentBuilder,
+  getSchemaPath,
+  type OpenAPIObject,
+} from '@nestjs/swagger';
+import { PRINTABLE_PATTERN } from './identifier.js';
+import { PROBLEM_CONTENT_TYPE } from './problem.filter.js';
+
+/**
+ * The OpenAPI contract, in one place: the problem+json schema every error answers with, the
+ * decorators that attach it to operations, and `completeDocument`, which adds what decorators
+ * cannot say (schemas shared by all operations, headers every answer carries, security).
+ */
+
+// The package does not export its OpenAPI types by name.
+type OperationObject = NonNullable<OpenAPIObject['paths'][string]['get']>;
+type ResponseObject = Exclude<OperationObject['responses'][string], { $ref: string } | undefined>;
+type HeaderObject = Exclude<NonNullable<ResponseObject['headers']>[string], { $ref: string }>;
+type SchemaOrRef = NonNullable<NonNullable<OpenAPIObject['components']>['schemas']>[string];
+type ReferenceObject = Extract<SchemaOrRef, { $ref: string }>;
+type SchemaObject = Exclude<SchemaOrRef, ReferenceObject>;
+
+export const PROBLEM_SCHEMA = 'Problem';
+const BEARER = 'bearer';
+/** Set by `Public()`: an operation open to anyone (no security requirement). */
+export const PUBLIC_EXTENSION = 'x-public';
+
+const PROBLEM_SCHEMAS: Record<string, SchemaObject> = {
+  FieldProblem: {
+    type: 'object',
+    required: ['field', 'message'],
+    properties: {
+      field: { type: 'string', example: 'items.0.quantity' },
+      message: { type: 'string', example: 'quantity must not be less than 1' },
+    },
+  },
+  [PROBLEM_SCHEMA]: {
+    type: 'object',
+    description:
+      'RFC 9457 problem details. `code` names a domain error (ORDER_NOT_FOUND, ...); domain ' +
+      'errors may add members of their own (such as `available` of PRODUCT_STOCK_TOO_LOW).',
+    required: ['type', 'title', 'status', 'detail'],
+    properties: {
+      type: { type: 'string', example: 'urn:problem:order-not-found' },
+      title: { type: 'string', example: 'Not Found' },
+      status: { type: 'integer', minimum: 400, maximum: 599, example: 404 },
+      detail: { type: 'string', example: 'Order 0193… was not found' },
+      instance: { type: 'string', example: '/orders/0193…' },
+      code: { type: 'string', pattern: '^[A-Z][A-Z0-9_]*$', example: 'ORDER_NOT_FOUND' },
+      errors: {
+        type: 'array',
+        description: 'Invalid fields of a 400 (at most 20 listed)',
+        maxItems: 20,
+        items: { $ref: '#/components/schemas/FieldProblem' },
+      },
+    },
+    additionalProperties: true,
+  },
+};
+
+const RETRY_AFTER: HeaderObject = {
+  required: true,
+  description: 'Seconds to wait before asking again',
+  schema: { type: 'integer', minimum: 0, example: 1 },
+};
+
+/** What each error status means, unless an operation says more. */
+const PROBLEM_DESCRIPTIONS: Record<number, string> = {
+  400: 'The request is not valid: see `errors` for the fields',
+  401: 'No valid bearer token',
+  403: "The token's role or customer may not do this",
+  404: 'No such resource (or not visible to this customer)',
+  409: 'Conflicts with the current state',
+  412: 'If-Match does not match the current ETag: nothing was changed',
+  413: 'The request body is larger than 100 kB',
+  415: 'The request body is not application/json',
+  422: 'Understood but refused',
+  429: 'Too many requests from this principal: wait Retry-After seconds',
+  503: 'The database is unreachable or the service is overloaded: nothing was done; retry after Retry-After seconds',
+};
+
+const PROBLEM_HEADERS: Record<number, Record<string, HeaderObject>> = {
+  401: {
+    'WWW-Authenticate': {
+      required: true,
+      description: 'The bearer challenge, with the reason the token was refused',
+      schema: { type: 'string', example: 'Bearer realm="order-service", error="invalid_token"' },
+    },
+  },
+  429: { 'Retry-After': RETRY_AFTER },
+  503: { 'Retry-After': RETRY_AFTER },
+};
+
+/** A problem+json answer with the status's description and headers. */
+function problemResponse(status: ProblemStatus, description?: string) {
+  return {
+    description: description ?? PROBLEM_DESCRIPTIONS[status],
+    headers: PROBLEM_HEADERS[status],
+    content: { [PROBLEM_CONTENT_TYPE]: { schema: { $ref: getSchemaPath(PROBLEM_SCHEMA) } } },
+  };
+}
+
+export type ProblemStatus = 400 | 401 | 403 | 404 | 409 | 412 | 413 | 415 | 422 | 429 | 503;
+
+/**
+ * Documents error answers as application/problem+json: `ApiProblems(404, [409, 'why'])`. 401,
+ * 429 and 503 need not be listed: `completeDocument` adds them to every operation that requires
+ * a token (401, 429) and to every one (503: the database may be away).
+ */
+export function ApiProblems(
+  ...statuses: Array<ProblemStatus | [ProblemStatus, string]>
+): MethodDecorator & ClassDecorator {
+  return applyDecorators(
+    ...statuses.map((entry) => {
+      const [status, description] = Array.isArray(entry) ? entry : [entry, undefined];
+      return ApiResponse({ status, ...problemResponse(status, description) });
+    }),
+  );
+}
+
+/** The errors of every operation that takes a JSON body. */
+export const ApiBodyProblems = (): MethodDecorator & ClassDecorator => ApiProblems(400, 413, 415);
+
+/** Summary and description of an operation. */
+export function ApiDoc(summary: string, description: string): MethodDecorator {
+  return ApiOperation({ summary, description });
+}
+
+/**
+ * PRINTABLE_PATTERN for the document. Its `\p{…}` classes need the regular expression's `u` flag,
+ * which OpenAPI tools do not all use; so the document lists, as `\uXXXX` ranges, the characters
+ * of the Basic Multilingual Plane it refuses that have a meaning (control, format, separators).
+ * The service refuses more: unassigned and private-use code points (the description says so).
+ */
+export const PRINTABLE_DOC_PATTERN = ((): string => {
+  const ranges: string[] = [];
+  const hex = (c: number) => `\\u${c.toString(16).toUpperCase().padStart(4, '0')}`;
+  let start: number | undefined;
+  for (let code = 0; code <= 0x10000; code++) {
+    const char = String.fromCharCode(code);
+    const refused =
+      code < 0x10000 &&
+      (code < 0xd800 || code > 0xdfff) &&
+      !PRINTABLE_PATTERN.test(char) &&
+      !/[\p{Cn}\p{Co}]/u.test(char);
+    if (refused && start === undefined) start = code;
+    if (!refused && start !== undefined) {
+      ranges.push(start === code - 1 ? hex(start) : `${hex(start)}-${hex(code - 1)}`);
+      start = undefined;
+    }
+  }
+  return `^[^${ranges.join('')}]*$`;
+})();
+
+/** The schema keywords of a string checked by `IsIdentifier(maxLength)`. */
+export function identifierSchema(maxLength: number) {
+  return {
+    type: 'string',
+    minLength: 1,
+    maxLength,
+    pattern: PRINTABLE_DOC_PATTERN,
+    description:
+      'Printable characters only: no control, format (such as bidirectional), unassigned or ' +
+      'private-use characters, nor line or paragraph separators',
+  } as const;
+}
+
+/** A path parameter checked by `IsIdentifier(maxLength)`: 1 to maxLength printable characters. */
+export function ApiIdentifierParam(
+  name: string,
+  maxLength: number,
+  example: string,
+  description?: string,
+): MethodDecorator {
+  return ApiParam({
+    name,
+    description,
+    schema: { ...identifierSchema(maxLength), example },
+  });
+}
+
+/** Marks operations open to anyone: `completeDocument` gives them no security requirement. */
+export const ApiPublic = (): MethodDecorator & ClassDecorator =>
+  ApiExtension(PUBLIC_EXTENSION, true);
+
+/** The document's header: title, tags, the bearer scheme required by default. */
+export function documentConfig(): Omit<OpenAPIObject, 'paths'> {
+  return new DocumentBuilder()
+    .setTitle('Order service')
+    .setDescription(
+      'Event-driven order processing: place orders, follow their status and history. ' +
+        'Errors are RFC 9457 application/problem+json. Every operation except /health and ' +
+        '/docs needs a bearer JWT (role `customer` or `admin`). Events: /docs/asyncapi.json.',
+    )
+    .setVersion('0.1.0')
+    .setLicense('MIT', 'https://opensource.org/licenses/MIT')
+    .addServer('/', 'This service')
+    .addBearerAuth(
+      { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'HS256 or RS256 JWT' },
+      BEARER,
+    )
+    .addSecurityRequirements(BEARER)
+    .addTag('orders', 'Place orders and follow them')
+    .addTag('inventory', 'The catalog and its stock')
+    .addTag('payments', 'Payments of orders')
+    .addTag('notifications', 'Notices sent to customers')
+    .addTag('admin', 'Operations for admins: dead letters, erasure')
+    .addTag('health', 'Readiness')
+    .build();
+}
+
+const CORRELATION_HEADER: HeaderObject = {
+  required: true,
+  description: 'The request X-Correlation-Id when valid, else a new one; events carry it',
+  schema: { type: 'string', maxLength: 100, example: '3f0c8f0e-5f1e-4c43-9a7e-6c2b0e1d9a55' },
+};
+
+const METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const;
+
+/**
+ * What decorators cannot express, added to the generated document: the problem schemas; the
+ * X-Correlation-Id header of every answer; 401 and 429 on every operation that requires a token
+ * and 503 on all; no security on public operations; `additionalProperties: false` on every
+ * schema of a request body (the ValidationPipe refuses unknown fields).
+ */
+export function completeDocument(document: OpenAPIObject): OpenAPIObject {
+  const components = (document.components ??= {});
+  components.schemas = { ...components.schemas, ...PROBLEM_SCHEMAS };
+  const requestSchemas = new Set<string>();
+  for (const item of Object.values(document.paths)) {
+    for (const method of METHODS) {
+      const operation = item[method] as OperationObject | undefined;
+      if (!operation) continue;
+      const isPublic = operation[PUBLIC_EXTENSION as keyof OperationObject] === true;
+      delete operation[PUBLIC_EXTENSION as keyof OperationObject];
+      const common = problemResponses(isPublic ? [503] : [401, 429, 503]);
+      operation.responses = { ...operation.responses, ...withoutExisting(common, operation) };
+      if (isPublic) operation.security = [];
+      for (const response of Object.values(operation.responses) as ResponseObject[]) {
+        if ('$ref' in response) continue;
+        response.headers = { 'X-Correlation-Id': CORRELATION_HEADER, ...response.headers };
+      }
+      const body = operation.requestBody;
+      if (body && !('$ref' in body)) {
+        for (const media of Object.values(body.content)) {
+          collectRefs(media.schema as SchemaOrRef | undefined, requestSchemas);
+        }
+      }
+    }
+  }
+  closeSchemas(components.schemas, requestSchemas);
+  return document;
+}
+
+function problemResponses(statuses: ProblemStatus[]): OperationObject['responses'] {
+  return Object.fromEntries(statuses.map((status) => [String(status), problemResponse(status)]));
+}
+
+function withoutExisting(
+  responses: OperationObject['responses'],
+  operation: OperationObject,
+): OperationObject['responses'] {
+  return Object.fromEntries(
+    Object.entries(responses).filter(([status]) => !(status in operation.responses)),
+  );
+}
+
+function collectRefs(schema: SchemaObject | ReferenceObject | undefined, into: Set<string>): void {
+  if (!schema) return;
+  if ('$ref' in schema) {
+    into.add(schema.$ref.replace('#/components/schemas/', ''));
+    return;
+  }
+  collectRefs(schema.items, into);
+  for (const property of Object.values(schema.properties ?? {})) collectRefs(property, into);
+}
+
+/** Refuses unknown fields in the request schemas and in those they refer to. */
+function closeSchemas(
+  schemas: Record<string, SchemaObject | ReferenceObject>,
+  names: Set<string>,
+): void {
+  const seen = new Set<string>();
+  const pending = [...names];
+  for (let name = pending.pop(); name !== undefined; name = pending.pop()) {
+    if (seen.has(name)) continue;
+    seen.add(name);
+    const schema = schemas[name];
+    if (!schema || '$ref' in schema) continue;
+    schema.additionalProperties = false;
+    const nested = new Set<string>();
+    collectRefs({ ...schema, additionalProperties: undefined }, nested);
+    pending.push(...nested);
+  }
+}
