@@ -147,10 +147,21 @@ export async function snapshotBuild(appDir) {
 /** The lines of a service log at `path` logged at `level` (WARN, ERROR). */
 export function logLines(path, level) {
   if (!existsSync(path)) return [];
+  const names = LEVEL_NAMES[level];
   return readFileSync(path, 'utf8')
     .split('\n')
-    .filter((l) => l.includes(` ${level} `));
+    .filter((line) => {
+      if (!line.startsWith('{')) return line.includes(` ${level} `);
+      try {
+        return names.includes(JSON.parse(line).level);
+      } catch {
+        return false; // the last line, cut short by a kill
+      }
+    });
 }
+
+/** The service writes JSON lines (pino); their level names, by the names the scripts use. */
+const LEVEL_NAMES = { WARN: ['warn'], ERROR: ['error', 'fatal'] };
 
 /** One process of the built service, as a test script starts, watches and stops it. */
 export class ServiceProcess {
