@@ -56,6 +56,36 @@ const TABLE: Row[] = [
     },
   },
   {
+    endpoint: 'GET /health/live',
+    send: (a) => a.get('/health/live'),
+    expected: {
+      anonymous: 'allowed',
+      owner: 'allowed',
+      'other customer': 'allowed',
+      admin: 'allowed',
+    },
+  },
+  {
+    endpoint: 'GET /health/ready',
+    send: (a) => a.get('/health/ready'),
+    expected: {
+      anonymous: 'allowed',
+      owner: 'allowed',
+      'other customer': 'allowed',
+      admin: 'allowed',
+    },
+  },
+  {
+    endpoint: 'GET /docs/asyncapi.json',
+    send: (a) => a.get('/docs/asyncapi.json'),
+    expected: {
+      anonymous: 'allowed',
+      owner: 'allowed',
+      'other customer': 'allowed',
+      admin: 'allowed',
+    },
+  },
+  {
     endpoint: 'GET /docs-json',
     send: (a) => a.get('/docs-json'),
     expected: {
@@ -91,6 +121,11 @@ const TABLE: Row[] = [
   {
     endpoint: "GET /orders/{customer-A's order}/events",
     send: (a, ids) => a.get(`/orders/${ids.order}/events`),
+    expected: { anonymous: 401, owner: 'allowed', 'other customer': 404, admin: 'allowed' },
+  },
+  {
+    endpoint: "GET /orders/{customer-A's order}/stream",
+    send: (a, ids) => a.get(`/orders/${ids.order}/stream`),
     expected: { anonymous: 401, owner: 'allowed', 'other customer': 404, admin: 'allowed' },
   },
   {
@@ -146,6 +181,16 @@ const TABLE: Row[] = [
   {
     endpoint: 'POST /admin/customers/nobody/erasure',
     send: (a) => a.post('/admin/customers/nobody/erasure'),
+    expected: { anonymous: 401, owner: 403, 'other customer': 403, admin: 'allowed' },
+  },
+  {
+    endpoint: 'GET /metrics',
+    send: (a) => a.get('/metrics'),
+    expected: { anonymous: 401, owner: 403, 'other customer': 403, admin: 'allowed' },
+  },
+  {
+    endpoint: 'GET /admin/overview',
+    send: (a) => a.get('/admin/overview'),
     expected: { anonymous: 401, owner: 403, 'other customer': 403, admin: 'allowed' },
   },
   {
