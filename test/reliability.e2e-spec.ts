@@ -3,6 +3,10 @@ import request from 'supertest';
 import { DATABASE } from '../src/database/database.tokens.js';
 import type { Database } from '../src/database/database.js';
 import { DeliveryLog } from '../src/messaging/delivery-log.js';
+import {
+  PAYMENT_GATEWAY,
+  type PaymentGateway,
+} from '../src/payments/domain/payment-gateway.port.js';
 import type { DomainEvent } from '../src/messaging/domain-event.js';
 import { EventStore } from '../src/messaging/event-store.js';
 import { EventTransport } from '../src/messaging/event-transport.js';
@@ -48,9 +52,12 @@ async function deliverNow(t: TestApp, event: DomainEvent, subscriberId: string):
   if (!recorded) await log.record(event, subscriberId, outcome);
 }
 
-async function paymentsOf(t: TestApp, orderId: string): Promise<Array<{ status: string }>> {
+async function paymentsOf(
+  t: TestApp,
+  orderId: string,
+): Promise<Array<{ paymentId: string; status: string }>> {
   const response = await t.api.get(`/payments?orderId=${orderId}`).expect(200);
-  return response.body as Array<{ status: string }>;
+  return response.body as Array<{ paymentId: string; status: string }>;
 }
 
 /** Fails every delivery while `broken`; remembers what it handled, in order. */
@@ -463,6 +470,50 @@ describe('saga deadlines', () => {
       expect(types.indexOf('OrderFailed')).toBeLessThan(types.indexOf('PaymentCompleted'));
       expect(types.filter((type) => type === 'OrderFailureNotificationSent')).toHaveLength(1);
       expect((await getOrder(t.api, id)).status).toBe('FAILED');
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe('a charge still under way when its order closes', () => {
+  it('never charges a payment recorded failed: the key is voided first', async () => {
+    // Every call takes longer than the caller waits, and the order's deadline passes meanwhile:
+    // the retry finds the order closed while the first call is still on its way to charge.
+    const t = await createTestApp({
+      config: {
+        paymentLatencyMs: 700,
+        paymentTimeoutMs: 150,
+        orderStepTimeoutMs: 200,
+        retryBaseDelayMs: 50,
+      },
+    });
+    try {
+      const gateway = t.app.get<PaymentGateway>(PAYMENT_GATEWAY);
+      const charge = gateway.charge.bind(gateway);
+      let underWay = 0;
+      gateway.charge = async (request) => {
+        underWay++;
+        try {
+          return await charge(request);
+        } finally {
+          underWay--;
+        }
+      };
+      const id = await placeOrder(t.api, [{ productId: 'product-1', quantity: 1 }]);
+      const order = await settled(t.api, id);
+      expect(order.status).toBe('FAILED');
+      await eventually(
+        () => Promise.resolve(underWay),
+        (n) => n === 0,
+        { what: 'the calls under way to end' },
+      );
+      const [payment] = await paymentsOf(t, id);
+      const charges = await db(t).selectFrom('gateway_charges').selectAll().execute();
+      expect(payment.status).toBe('FAILED');
+      expect(charges.map((c) => [c.idempotency_key, c.status])).toEqual([
+        [payment.paymentId, 'VOIDED'],
+      ]);
     } finally {
       await t.close();
     }

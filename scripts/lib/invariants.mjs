@@ -193,7 +193,8 @@ export function chargeViolations(orders, payments, charges) {
         `payment ${payment.payment_id} is ${payment.status}, its charge ${charge.status}`,
       );
     }
-    if (payment.status === 'FAILED' && charge.status !== 'DECLINED') {
+    // A failed payment was declined, or its key voided before any charge (the order closed).
+    if (payment.status === 'FAILED' && !['DECLINED', 'VOIDED'].includes(charge.status)) {
       violate(
         'charges',
         `payment ${payment.payment_id} of order ${payment.order_id} is FAILED but the gateway ` +

@@ -18,6 +18,12 @@ export interface PaymentGateway {
   charge(request: ChargeRequest): Promise<ChargeResult>;
   /** What the provider knows of a charge, without making one. */
   find(idempotencyKey: string): Promise<ChargeResult | undefined>;
+  /**
+   * Closes the key: a charge not made yet under it never will be, even one whose call is still
+   * under way (it then answers declined). Returns the charge when it was made already, else
+   * undefined. Like cancelling a provider's payment intent.
+   */
+  void(request: ChargeRequest): Promise<ChargeResult | undefined>;
   refund(idempotencyKey: string): Promise<void>;
 }
 

@@ -59,7 +59,8 @@ export class SimulatedGatewayError extends Error {
  * - hang (PAYMENT_HANG_RATE, first attempt only): the charge is made but the answer comes only
  *   after twice PAYMENT_TIMEOUT_MS; the caller gives up at the timeout and asks again later.
  *
- * Like a real provider it keeps a ledger keyed by idempotency key (table gateway_charges).
+ * Like a real provider it keeps a ledger keyed by idempotency key (table gateway_charges), and a
+ * key can be voided (status VOIDED) so that a call still under way does not charge.
  */
 @Injectable()
 export class SimulatedPaymentGateway implements PaymentGateway {
@@ -119,9 +120,28 @@ export class SimulatedPaymentGateway implements PaymentGateway {
       rows: [row],
     } = await chargeOfKey.run(this.database.readerRunner, idempotencyKey);
     if (!row) return undefined;
+    if (row.status === 'VOIDED') return { status: 'declined', reason: 'Payment voided' };
     return row.status === 'DECLINED'
       ? { status: 'declined', reason: 'Payment declined by the gateway' }
       : { status: 'succeeded' };
+  }
+
+  async void(request: ChargeRequest): Promise<ChargeResult | undefined> {
+    callingOut('the payment gateway');
+    const key = request.idempotencyKey;
+    const { changes } = await this.uow.transaction((tx) =>
+      recordCharge.run(
+        tx,
+        key,
+        request.amount,
+        request.currency,
+        'VOIDED',
+        new Date().toISOString(),
+      ),
+    );
+    // Written now: no charge was made, and a call still under way finds this row and declines.
+    if (changes > 0) return undefined;
+    return this.find(key);
   }
 
   async refund(idempotencyKey: string): Promise<void> {

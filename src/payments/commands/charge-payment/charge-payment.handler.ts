@@ -20,9 +20,10 @@ const CLOSED = ['CANCELLED', 'FAILED'];
  * not answer within PAYMENT_TIMEOUT_MS fails this delivery, which the dispatcher retries with the
  * same idempotency key, so the gateway never charges twice.
  *
- * An order closed (cancelled, timed out) before its charge went through is not charged: the
- * gateway is only asked what it knows of the key. A charge it already made is recorded as
- * completed, and CompleteOrder refunds it because the order is closed.
+ * An order closed (cancelled, timed out) before its charge went through is not charged: its key
+ * is voided at the gateway, so that an earlier call still under way (one that timed out here)
+ * cannot charge after this records the payment failed. A charge the gateway made already is
+ * recorded as completed, and CompleteOrder refunds it because the order is closed.
  */
 @CommandHandler(ChargePayment)
 export class ChargePaymentHandler implements ICommandHandler<ChargePayment, void> {
@@ -38,19 +39,18 @@ export class ChargePaymentHandler implements ICommandHandler<ChargePayment, void
     if (payment?.payment_id !== paymentId || payment.status !== PaymentStatus.PENDING) return;
     const order = await this.queryBus.execute(new GetOrder(orderId));
     let result: ChargeResult;
+    const request = {
+      idempotencyKey: paymentId,
+      amount: Number(payment.amount),
+      currency: payment.currency,
+    };
     if (CLOSED.includes(order.status)) {
-      result = (await this.gateway.find(paymentId)) ?? {
+      result = (await this.withTimeout(this.gateway.void(request))) ?? {
         status: 'declined',
         reason: `order ${order.status.toLowerCase()} before it was charged`,
       };
     } else {
-      result = await this.withTimeout(
-        this.gateway.charge({
-          idempotencyKey: paymentId,
-          amount: Number(payment.amount),
-          currency: payment.currency,
-        }),
-      );
+      result = await this.withTimeout(this.gateway.charge(request));
     }
     crashPoint('payment-after-charge');
     await this.payments.settle(
