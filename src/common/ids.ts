@@ -13,11 +13,19 @@ let offset = pool.length;
  * unguessable.
  */
 export function newId(): string {
-  if (offset + 16 > pool.length) {
+  return v7({ random: pooledRandom(16) });
+}
+
+/**
+ * `size` (at most 16) random bytes from the pool: a call to the system's random source costs a
+ * system call, which is expensive here, and ids and trace ids are wanted for every request.
+ */
+export function pooledRandom(size: number): Uint8Array {
+  if (offset + size > pool.length) {
     randomFillSync(pool);
     offset = 0;
   }
-  const random = pool.subarray(offset, offset + 16);
-  offset += 16;
-  return v7({ random });
+  const random = pool.subarray(offset, offset + size);
+  offset += size;
+  return random;
 }

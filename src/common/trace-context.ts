@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { pooledRandom } from './ids.js';
 
 /**
  * W3C Trace Context (https://www.w3.org/TR/trace-context/): `traceparent` is
@@ -34,9 +34,9 @@ export function formatTraceparent({ traceId, spanId, flags }: TraceParent): stri
 
 /** A span of its own under the given parent (a traceparent header), or the root of a new trace. */
 export function childTraceparent(parent: string | undefined | null): string {
-  const spanId = randomBytes(8).toString('hex');
+  const spanId = Buffer.from(pooledRandom(8)).toString('hex');
   if (parent) return `00-${parent.slice(3, 35)}-${spanId}-${parent.slice(53, 55)}`;
-  return `00-${randomBytes(16).toString('hex')}-${spanId}-01`;
+  return `00-${Buffer.from(pooledRandom(16)).toString('hex')}-${spanId}-01`;
 }
 
 /** The trace id of a traceparent header this service wrote (or validated). */
