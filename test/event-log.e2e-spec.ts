@@ -6,6 +6,7 @@ import {
   type Database,
 } from '../src/database/database.js';
 import { loadConfig } from '../src/config/app-config.js';
+import { CheckpointMoved, Checkpoints, IN_PROCESS } from '../src/messaging/checkpoints.js';
 import { CommitSignal } from '../src/messaging/commit-signal.js';
 import type { DomainEvent } from '../src/messaging/domain-event.js';
 import { EventStore } from '../src/messaging/event-store.js';
@@ -116,11 +117,12 @@ describe('migration 005: delivered and relayed in place of dispatched', () => {
   });
 });
 
-/** The two facts as the dispatcher and the relay use them, on a database of their own. */
-describe('delivered and relayed', () => {
+/** The in-process checkpoint and the relay, on a database of their own. */
+describe('the checkpoint and the relay', () => {
   let database: Database;
   let uow: UnitOfWork;
   let store: EventStore;
+  let checkpoints: Checkpoints;
 
   beforeAll(async () => {
     database = openDatabase({ url: await tempDatabaseUrl() });
@@ -128,6 +130,7 @@ describe('delivered and relayed', () => {
     const config = loadConfig({});
     uow = new UnitOfWork(database, new CommitSignal(), config, new Metrics());
     store = new EventStore(database, uow, config);
+    checkpoints = new Checkpoints(database);
   });
 
   afterAll(async () => {
@@ -146,12 +149,25 @@ describe('delivered and relayed', () => {
     return events;
   }
 
-  it('keeps them apart: delivering marks nothing relayed, relaying marks nothing delivered', async () => {
+  it('reads the events after a position in log order, and the relay leaves out those behind the checkpoint', async () => {
     const [delivered, relayed] = await append('facts', 2);
-    await uow.transaction((tx) => store.markDelivered(tx, [delivered.meta.seq]));
-    const undelivered = (await store.readUndelivered(1000)).map((e) => e.meta.eventId);
-    expect(undelivered).not.toContain(delivered.meta.eventId);
-    expect(undelivered).toContain(relayed.meta.eventId);
+    const start = await checkpoints.read(IN_PROCESS);
+    const all = await store.readAfter(start, 1000);
+    expect(all.map((s) => s.event.meta.eventId)).toEqual([
+      delivered.meta.eventId,
+      relayed.meta.eventId,
+    ]);
+    // Moved as a batch moves it, in a unit, from where it was.
+    await uow.transaction((tx) => checkpoints.move(tx, IN_PROCESS, start, all[0].position));
+    const after = await checkpoints.read(IN_PROCESS);
+    expect(after.seq).toBe(delivered.meta.seq);
+    expect((await store.readAfter(after, 1000)).map((s) => s.event.meta.eventId)).toEqual([
+      relayed.meta.eventId,
+    ]);
+    // A second move from the old position finds the checkpoint gone from there.
+    await expect(
+      uow.transaction((tx) => checkpoints.move(tx, IN_PROCESS, start, all[1].position)),
+    ).rejects.toBeInstanceOf(CheckpointMoved);
 
     const published: string[] = [];
     while (
@@ -163,9 +179,7 @@ describe('delivered and relayed', () => {
     expect(published).toContain(relayed.meta.eventId);
     // Delivered in-process already: every subscriber has it, so the broker does not get it.
     expect(published).not.toContain(delivered.meta.eventId);
-    expect((await store.readUndelivered(1000)).map((e) => e.meta.eventId)).toContain(
-      relayed.meta.eventId,
-    );
+    expect(await store.pending()).toMatchObject({ events: 1 });
   });
 
   it('leaves a batch unrelayed when publishing it fails, and relays it on the next step', async () => {

@@ -8,27 +8,8 @@ import {
   settled,
   type TestApp,
 } from './create-test-app.js';
+import { capture } from './support/log-capture.js';
 import { mintToken, TEST_JWT_SECRET } from './support/tokens.js';
-
-interface LogLine {
-  level: string;
-  time: string;
-  context?: string;
-  msg: string;
-  correlationId?: string;
-  traceId?: string;
-  [field: string]: unknown;
-}
-
-/** A pino destination that keeps every line, raw and parsed. */
-function capture() {
-  const raw: string[] = [];
-  return {
-    raw,
-    lines: (): LogLine[] => raw.map((line) => JSON.parse(line) as LogLine),
-    destination: { write: (line: string) => void raw.push(line) },
-  };
-}
 
 const ITEMS = [{ productId: 'product-1', quantity: 1 }];
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';

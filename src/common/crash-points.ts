@@ -9,6 +9,7 @@ export type CrashPointName =
   | 'tx-before-commit'
   | 'tx-after-commit'
   | 'unit-throws'
+  | 'batch-after-commit'
   | 'delivery-before-record'
   | 'payment-after-charge'
   | 'notification-after-send';

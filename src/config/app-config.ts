@@ -155,6 +155,16 @@ export class AppConfig {
   @Max(1000)
   dispatchConcurrency = 128;
 
+  /**
+   * Events the in-process consumer reads and delivers per batch (one transaction, one commit).
+   * Larger batches cost fewer commits per event; a batch holds the SQLite writer while it runs.
+   */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1)
+  @Max(10000)
+  dispatchBatchSize = 200;
+
   /** Fallback poll of the event log for work left by a crash; commits wake the dispatcher at once. */
   @Transform(toNumber)
   @IsInt()
@@ -349,6 +359,7 @@ const ENV_NAMES: Record<keyof AppConfig, string> = {
   retryBaseDelayMs: 'RETRY_BASE_DELAY_MS',
   dispatchConcurrency: 'DISPATCH_CONCURRENCY',
   dispatchPollMs: 'DISPATCH_POLL_MS',
+  dispatchBatchSize: 'DISPATCH_BATCH_SIZE',
   shutdownTimeoutMs: 'SHUTDOWN_TIMEOUT_MS',
   backlogLimit: 'BACKLOG_LIMIT',
   streamPollMs: 'STREAM_POLL_MS',

@@ -21,6 +21,7 @@ import { leanDeliveries } from './migrations/006-lean-deliveries.js';
 import { catalogAudit } from './migrations/007-catalog-audit.js';
 import { dataLifecycle } from './migrations/008-data-lifecycle.js';
 import { traceContext } from './migrations/009-trace-context.js';
+import { checkpoints } from './migrations/010-checkpoints.js';
 import type { DB } from './schema.js';
 import type { StatementRunner } from './statement.js';
 
@@ -196,6 +197,7 @@ export function migrations(dialect: SqlDialectName): Record<string, Migration> {
     '007-catalog-audit': catalogAudit,
     '008-data-lifecycle': dataLifecycle,
     '009-trace-context': traceContext,
+    '010-checkpoints': checkpoints(dialect),
   };
 }
 

@@ -20,6 +20,21 @@ export interface EventLogTable {
   delivered: Generated<number>;
   /** 1 once the event is in the broker's hands (set by the relay to RabbitMQ). */
   relayed: Generated<number>;
+  /**
+   * PostgreSQL: the id of the transaction that stored the event (set by the column's default);
+   * consumers read in (tx_id, seq) order. SQLite: 0.
+   */
+  tx_id: Generated<number>;
+}
+
+/** Where a consumer is in the log: every event up to (tx_id, seq) is handed to its subscribers. */
+export interface ConsumerCheckpointsTable {
+  consumer: string;
+  tx_id: number;
+  seq: number;
+  /** Events up to this seq may have finished deliveries recorded as DONE rows (before 010). */
+  legacy_seq: number;
+  updated_at: string;
 }
 
 export type DeliveryStatus = 'DONE' | 'RETRY' | 'DEAD';
@@ -160,6 +175,7 @@ export interface GatewayCallsTable {
 export interface DB {
   event_log: EventLogTable;
   deliveries: DeliveriesTable;
+  consumer_checkpoints: ConsumerCheckpointsTable;
   orders: OrdersTable;
   products: ProductsTable;
   reservations: ReservationsTable;

@@ -17,7 +17,7 @@ import { messageContext, type MessageContext } from './message-context.js';
 import { CallOutInsideUnit, UnitOfWork, type Tx } from './unit-of-work.js';
 import { crashPoint } from '../common/crash-points.js';
 import type { Subscriber } from './subscribers.js';
-import { handedOn } from './event-store.js';
+import { notHandedOn } from './event-store.js';
 
 /** How long a delivery waits when the database could not be reached. */
 const DATABASE_WAIT_MS = 1000;
@@ -37,6 +37,17 @@ export interface StoredDelivery {
   /** RETRY: when the next attempt is due (0: at once). */
   notBefore: number;
 }
+
+/** Writes a delivery's outcome in the given unit; false when it changed nothing. */
+export type OutcomeWriter = (
+  tx: Tx,
+  event: DomainEvent,
+  subscriberId: string,
+  outcome: DeliveryOutcome,
+) => Promise<boolean>;
+
+/** Writes, in the delivery's own unit, that it is done (an inbox row, or a parked row removed). */
+export type RecordDone = (tx: Tx) => Promise<unknown>;
 
 /** What an attempt came to, and whether its outcome is stored already. */
 export interface Attempted {
@@ -60,7 +71,7 @@ export interface Attempted {
  */
 @Injectable()
 export class DeliveryLog {
-  private readonly callsOut = new Set<string>();
+  private readonly callsOutKeys = new Set<string>();
 
   constructor(
     @Inject(DATABASE) private readonly database: Database,
@@ -74,14 +85,25 @@ export class DeliveryLog {
    * Runs the subscriber once in the event's context; never throws: failures are outcomes. Writes
    * one line per delivery: `log` when done, `warn` for a retry, `error` when dead-lettered.
    */
-  async attempt(subscriber: Subscriber, event: DomainEvent, attempts: number): Promise<Attempted> {
+  async attempt(
+    subscriber: Subscriber,
+    event: DomainEvent,
+    attempts: number,
+    recordDone: RecordDone = (tx) =>
+      this.write(tx, event, subscriber.id, { status: 'DONE', attempts }),
+  ): Promise<Attempted> {
     const started = performance.now();
-    const attempted = await this.run(subscriber, event, attempts);
+    const attempted = await this.run(subscriber, event, attempts, recordDone);
+    this.report(subscriber, event, attempted.outcome, started);
+    return attempted;
+  }
+
+  /** The metrics and the log line of one delivery, begun at `started` (performance.now()). */
+  report(subscriber: Subscriber, event: DomainEvent, outcome: DeliveryOutcome, started: number) {
     this.metrics.deliveryDuration.observe(
-      { subscriber: subscriber.id, outcome: attempted.outcome.status },
+      { subscriber: subscriber.id, outcome: outcome.status },
       (performance.now() - started) / 1000,
     );
-    const { outcome } = attempted;
     const level = outcome.status === 'DONE' ? 'log' : outcome.status === 'RETRY' ? 'warn' : 'error';
     if (this.logger.isEnabled(level)) {
       const { type, eventId, streamId, correlationId, traceparent } = event.meta;
@@ -103,22 +125,32 @@ export class DeliveryLog {
         'delivery',
       );
     }
-    return attempted;
+  }
+
+  /** Whether this subscriber called the outside world the last time it took this event type. */
+  callsOut(subscriber: Subscriber, event: DomainEvent): boolean {
+    return this.callsOutKeys.has(`${subscriber.id}\u0000${event.meta.type}`);
+  }
+
+  /** Notes that this subscriber calls the outside world for this event type. */
+  notesCallOut(subscriber: Subscriber, event: DomainEvent): void {
+    this.callsOutKeys.add(`${subscriber.id}\u0000${event.meta.type}`);
   }
 
   private async run(
     subscriber: Subscriber,
     event: DomainEvent,
     attempts: number,
+    recordDone: RecordDone,
   ): Promise<Attempted> {
     const key = `${subscriber.id}\u0000${event.meta.type}`;
-    if (!this.callsOut.has(key)) {
+    if (!this.callsOutKeys.has(key)) {
       try {
         await messageContext.run(contextOf(event), () =>
           this.uow.transaction(async (tx) => {
             await subscriber.handle(event);
             crashPoint('delivery-before-record');
-            await this.write(tx, event, subscriber.id, { status: 'DONE', attempts });
+            await recordDone(tx);
           }),
         );
         return { outcome: { status: 'DONE', attempts }, recorded: true };
@@ -126,7 +158,7 @@ export class DeliveryLog {
         if (!(error instanceof CallOutInsideUnit)) {
           return { outcome: this.failure(attempts, error), recorded: false };
         }
-        this.callsOut.add(key);
+        this.callsOutKeys.add(key);
       }
     }
     const context = contextOf(event);
@@ -135,7 +167,7 @@ export class DeliveryLog {
     } catch (error: unknown) {
       return { outcome: this.failure(attempts, error), recorded: false };
     }
-    if (!context.calledOut) this.callsOut.delete(key);
+    if (!context.calledOut) this.callsOutKeys.delete(key);
     crashPoint('delivery-before-record');
     return { outcome: { status: 'DONE', attempts }, recorded: false };
   }
@@ -173,7 +205,7 @@ export class DeliveryLog {
 
   /**
    * Removes, in the given unit, the DONE inbox rows older than `before` of these streams' events
-   * that are handed on (see EventStore.handedOn): such an event is not delivered again, so its
+   * that are handed on (relayed to the broker, or behind the in-process checkpoint): such an event is not delivered again, so its
    * inbox rows guard nothing. Returns how many.
    */
   async purgeFinished(tx: Tx, streamIds: readonly string[], before: string): Promise<number> {
@@ -187,7 +219,7 @@ export class DeliveryLog {
           .selectFrom('event_log')
           .select('event_id')
           .where('stream_id', 'in', streamIds)
-          .where(handedOn(this.config), '=', 1),
+          .where(sql<boolean>`NOT ${notHandedOn(this.config, this.database.dialect)}`),
       )
       .executeTakeFirst();
     return Number(result.numDeletedRows);
@@ -256,18 +288,28 @@ export class DeliveryLog {
   }
 
   /**
-   * Records a delivery (and, for DEAD, its dead letter) as a unit of its own. A retry or a dead
-   * letter is counted once its record commits, and only when it changed the record: a duplicate
-   * copy of a message that finds the delivery final already counts nothing.
+   * Records a delivery (and, for DEAD, its dead letter) as a unit of its own, with `write`: the
+   * inbox row by default (RabbitMQ), or the parked row (the in-process consumer). A retry or a
+   * dead letter is counted once its record commits, and only when it changed the record: a
+   * duplicate copy of a message that finds the delivery final already counts nothing.
    */
-  async record(event: DomainEvent, subscriberId: string, outcome: DeliveryOutcome): Promise<void> {
+  async record(
+    event: DomainEvent,
+    subscriberId: string,
+    outcome: DeliveryOutcome,
+    write: OutcomeWriter = this.inbox,
+  ): Promise<void> {
     const applied = await messageContext.run(contextOf(event), () =>
-      this.uow.transaction((tx) => this.write(tx, event, subscriberId, outcome)),
+      this.uow.transaction((tx) => write(tx, event, subscriberId, outcome)),
     );
     if (!applied) return;
     if (outcome.status === 'DEAD') this.metrics.deadLetters.inc({ subscriber: subscriberId });
     if (outcome.status === 'RETRY') this.metrics.deliveryRetries.inc({ subscriber: subscriberId });
   }
+
+  /** The inbox row of a delivery through the broker (see `write`). */
+  private readonly inbox: OutcomeWriter = (tx, event, subscriberId, outcome) =>
+    this.write(tx, event, subscriberId, outcome);
 
   /**
    * Writes a delivery's outcome (and, for DEAD, its dead letter) in the given unit; false when the
@@ -303,23 +345,8 @@ export class DeliveryLog {
       row.updated_at,
     );
     const applied = changes > 0;
-    if (outcome.status === 'DEAD' && applied) {
-      await tx.db
-        .insertInto('dead_letters')
-        .values({
-          id: newId(),
-          subscriber: subscriberId,
-          event_id: event.meta.eventId,
-          event_type: event.meta.type,
-          seq: event.meta.seq,
-          stream_id: event.meta.streamId,
-          attempts: outcome.attempts,
-          last_error: outcome.error ?? 'unknown error',
-          failed_at: at,
-          replayed_at: null,
-        })
-        .execute();
-    }
+    if (outcome.status === 'DEAD' && applied)
+      await writeDeadLetter(tx, event, subscriberId, outcome);
     return applied;
   }
 
@@ -332,11 +359,12 @@ export class DeliveryLog {
     event: DomainEvent,
     subscriberId: string,
     outcome: DeliveryOutcome,
+    write: OutcomeWriter = this.inbox,
     tries = 10,
   ): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.record(event, subscriberId, outcome);
+        return await this.record(event, subscriberId, outcome, write);
       } catch (error: unknown) {
         if (!isConnectionError(error) || attempt >= tries) throw error;
         await delay(DATABASE_WAIT_MS, undefined, { ref: false });
@@ -403,8 +431,32 @@ function outcomeStatement(keepLastError: boolean) {
 const writeDone = outcomeStatement(true);
 const writeOutcome = outcomeStatement(false);
 
+/** Stores the dead letter of a delivery that failed for the last time, in the given unit. */
+export async function writeDeadLetter(
+  tx: Tx,
+  event: DomainEvent,
+  subscriberId: string,
+  outcome: DeliveryOutcome,
+): Promise<void> {
+  await tx.db
+    .insertInto('dead_letters')
+    .values({
+      id: newId(),
+      subscriber: subscriberId,
+      event_id: event.meta.eventId,
+      event_type: event.meta.type,
+      seq: event.meta.seq,
+      stream_id: event.meta.streamId,
+      attempts: outcome.attempts,
+      last_error: outcome.error ?? 'unknown error',
+      failed_at: new Date().toISOString(),
+      replayed_at: null,
+    })
+    .execute();
+}
+
 /** The context a delivery runs in: the event's correlation, caused by the event, in background. */
-function contextOf(event: DomainEvent): MessageContext {
+export function contextOf(event: DomainEvent): MessageContext {
   return {
     correlationId: event.meta.correlationId,
     causationId: event.meta.eventId,

@@ -3,9 +3,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import { crashPoint } from '../common/crash-points.js';
 import { AppConfig } from '../config/app-config.js';
 import { DATABASE } from '../database/database.tokens.js';
-import type { Database } from '../database/database.js';
+import type { Database, SqlDialectName } from '../database/database.js';
 import type { DB, EventLogTable } from '../database/schema.js';
-import { sql, type Insertable, type Kysely, type Selectable } from 'kysely';
+import { sql, type Insertable, type Kysely, type RawBuilder, type Selectable } from 'kysely';
 import { Statement } from '../database/statement.js';
 import {
   attachMeta,
@@ -18,6 +18,7 @@ import type { OutboxLag } from '../metrics/metrics.js';
 import { childTraceparent } from '../common/trace-context.js';
 import { messageContext } from './message-context.js';
 import { UnitOfWork, type Tx } from './unit-of-work.js';
+import { pastCheckpoint, type Position } from './checkpoints.js';
 
 export interface AppendTarget {
   streamId: string;
@@ -149,84 +150,81 @@ export class EventStore {
   }
 
   /**
-   * Undelivered events, oldest first, leaving out those `known` already (in memory): their
-   * sequence numbers are read first from the partial index alone, so a poll while thousands of
-   * events are in flight reads and revives only the ones it can use.
+   * The next events after `position`, in log order, at most `limit`: what a consumer delivers
+   * next. On PostgreSQL only events of transactions older than every transaction still running
+   * are read (`tx_id` below the snapshot's xmin): a transaction that is still running can commit
+   * an event later, and it must not land behind a position the consumer has passed.
    */
-  async readUndeliveredExcept(
-    known: (seq: number) => boolean,
-    limit: number,
-    scan: number,
-  ): Promise<DomainEvent[]> {
-    const seqs = await this.database.reader
-      .selectFrom('event_log')
-      .select('seq')
-      .where('delivered', '=', sql.lit(0))
-      .orderBy('seq')
-      .limit(scan)
-      .execute();
-    const wanted = seqs
-      .map((row) => Number(row.seq))
-      .filter((seq) => !known(seq))
-      .slice(0, limit);
-    if (wanted.length === 0) return [];
-    const rows = await this.database.reader
-      .selectFrom('event_log')
-      .selectAll()
-      .where('seq', 'in', wanted)
-      .orderBy('seq')
-      .execute();
-    return rows.map((row) => revive(row));
-  }
-
-  /** Events not yet delivered to all their subscribers, oldest first. */
-  async readUndelivered(limit: number): Promise<DomainEvent[]> {
-    const rows = await this.database.reader
-      .selectFrom('event_log')
-      .selectAll()
-      // A literal, not a parameter: only then may the partial index on undelivered events serve.
-      .where('delivered', '=', sql.lit(0))
-      .orderBy('seq')
-      .limit(limit)
-      .execute();
-    return rows.map((row) => revive(row));
+  async readAfter(position: Position, limit: number): Promise<StoredEvent[]> {
+    const rows =
+      this.database.dialect === 'postgres'
+        ? await this.database.reader
+            .selectFrom('event_log')
+            .selectAll()
+            .where(sql<boolean>`(tx_id, seq) > (${position.txId}, ${position.seq})`)
+            .where(sql<boolean>`tx_id < pg_snapshot_xmin(pg_current_snapshot())::text::bigint`)
+            .orderBy('tx_id')
+            .orderBy('seq')
+            .limit(limit)
+            .execute()
+        : await this.database.reader
+            .selectFrom('event_log')
+            .selectAll()
+            .where('seq', '>', position.seq)
+            .orderBy('seq')
+            .limit(limit)
+            .execute();
+    return rows.map((row) => ({
+      event: revive(row),
+      position: { txId: Number(row.tx_id), seq: Number(row.seq) },
+      delivered: Number(row.delivered) === 1,
+      relayed: Number(row.relayed) === 1,
+    }));
   }
 
   /**
-   * How many events are still to be handed on (see handedOn) and the age of the oldest, for the
-   * metrics and the console. Both read the partial index of those events.
+   * How many events are still to be handed on (see notHandedOn; in-process, with the events of
+   * parked deliveries) and the age of the oldest, for the metrics and the console.
    */
   async pending(): Promise<OutboxLag> {
-    const flag = handedOn(this.config);
     const reader = this.database.reader;
-    const [counted, oldest] = await Promise.all([
+    const waiting = notHandedOn(this.config, this.database.dialect);
+    // In-process, an event behind the checkpoint still waits while a delivery of it is parked.
+    const parked = this.config.amqpUrl
+      ? undefined
+      : reader
+          .selectFrom('event_log')
+          .select([
+            (eb) => eb.fn.countAll().as('events'),
+            (eb) => eb.fn.min('occurred_at').as('oldest'),
+          ])
+          .where('event_id', 'in', (eb) =>
+            eb.selectFrom('deliveries').select('event_id').where('status', '=', 'RETRY'),
+          )
+          .where(sql<boolean>`NOT ${waiting}`)
+          .executeTakeFirstOrThrow();
+    const [counted, oldest, held] = await Promise.all([
       reader
         .selectFrom('event_log')
         .select((eb) => eb.fn.countAll().as('events'))
-        // Literals, not parameters: only then may the partial indexes serve.
-        .where(flag, '=', sql.lit(0))
+        .where(waiting)
         .executeTakeFirstOrThrow(),
       reader
         .selectFrom('event_log')
         .select('occurred_at')
-        .where(flag, '=', sql.lit(0))
+        .where(waiting)
+        .orderBy('tx_id')
         .orderBy('seq')
         .limit(1)
         .executeTakeFirst(),
+      parked,
     ]);
-    const age = oldest ? (Date.now() - Date.parse(oldest.occurred_at)) / 1000 : 0;
-    return { events: Number(counted.events), oldestAgeSeconds: Math.max(0, age) };
-  }
-
-  /** Notes, in the given unit, that every subscriber has finished with these events. */
-  async markDelivered(tx: Tx, seqs: readonly number[]): Promise<void> {
-    if (seqs.length === 0) return;
-    await tx.db.updateTable('event_log').set({ delivered: 1 }).where('seq', 'in', seqs).execute();
-  }
-
-  /** Notes that an event is to be delivered again (a replay). */
-  async markUndelivered(tx: Tx, seq: number): Promise<void> {
-    await tx.db.updateTable('event_log').set({ delivered: 0 }).where('seq', '=', seq).execute();
+    const times = [oldest?.occurred_at, held?.oldest ?? undefined].filter((t) => t !== undefined);
+    const first = times.length > 0 ? Math.min(...times.map((t) => Date.parse(t))) : Date.now();
+    return {
+      events: Number(counted.events) + Number(held?.events ?? 0),
+      oldestAgeSeconds: Math.max(0, (Date.now() - first) / 1000),
+    };
   }
 
   /**
@@ -237,12 +235,12 @@ export class EventStore {
    * so the batch is read, published and then marked in a unit. If `publish` throws, nothing is
    * marked and the events are relayed again later (the consumers' inbox drops a second copy).
    *
-   * An event already delivered (by the in-process dispatcher, before the service was given a
+   * An event already delivered (by the in-process consumer, before the service was given a
    * broker) is marked relayed without being published: every subscriber has it already.
    */
   async relay(limit: number, publish: (events: DomainEvent[]) => Promise<void>): Promise<number> {
-    const handOn = async (rows: EventRow[]) => {
-      const events = rows.filter((row) => Number(row.delivered) === 0).map((row) => revive(row));
+    const handOn = async (rows: Array<EventRow & { handled: number }>) => {
+      const events = rows.filter((row) => Number(row.handled) === 0).map((row) => revive(row));
       if (events.length > 0) await publish(events);
     };
     if (this.database.dialect === 'postgres') {
@@ -268,6 +266,12 @@ export class EventStore {
       db
         .selectFrom('event_log')
         .selectAll()
+        // Handed to every subscriber in-process before the broker came (see pastCheckpoint).
+        .select(
+          sql<number>`CASE WHEN delivered = 1 OR NOT ${pastCheckpoint(this.database.dialect)} THEN 1 ELSE 0 END`.as(
+            'handled',
+          ),
+        )
         // A literal, not a parameter: only then may the partial index on unrelayed events serve.
         .where('relayed', '=', sql.lit(0))
         .orderBy('seq')
@@ -276,7 +280,7 @@ export class EventStore {
   }
 
   /** Notes, in the given unit, that these events are in the broker's hands. */
-  private async markRelayed(tx: Tx, rows: readonly EventRow[]): Promise<void> {
+  private async markRelayed(tx: Tx, rows: readonly Pick<EventRow, 'seq'>[]): Promise<void> {
     await tx.db
       .updateTable('event_log')
       .set({ relayed: 1 })
@@ -304,7 +308,7 @@ export class EventStore {
       .where('e.stream_id', 'in', streamIds)
       .where((eb) =>
         eb.or([
-          eb(`e.${handedOn(this.config)}`, '=', 0),
+          notHandedOn(this.config, this.database.dialect, 'e'),
           eb.exists(
             eb
               .selectFrom('deliveries as d')
@@ -380,7 +384,7 @@ export class EventStore {
   }
 }
 
-function metaOf(row: Omit<EventRow, 'delivered' | 'relayed'>): EventMeta {
+function metaOf(row: Omit<EventRow, 'delivered' | 'relayed' | 'tx_id'>): EventMeta {
   return {
     seq: Number(row.seq),
     eventId: row.event_id,
@@ -404,11 +408,27 @@ export function revive(row: EventRow): DomainEvent {
 }
 
 /**
- * The flag that says an event needs no more handing on: `delivered` (the in-process dispatcher
- * gave it to every subscriber), or with RabbitMQ `relayed` (the broker has it; each subscriber's
- * DONE inbox row commits before its copy is acknowledged, so a copy comes again only right after a
- * consumer died, never days later). Retention removes only what this flag has closed.
+ * True for an event (aliased `alias`) that is not handed on yet: with RabbitMQ, not relayed (the
+ * broker's consumers then record each delivery); in-process, past the consumer's checkpoint.
+ * Retention removes only what is handed on, and the outbox lag counts the rest.
  */
-export function handedOn(config: AppConfig): 'delivered' | 'relayed' {
-  return config.amqpUrl ? 'relayed' : 'delivered';
+export function notHandedOn(
+  config: AppConfig,
+  dialect: SqlDialectName,
+  alias = 'event_log',
+): RawBuilder<boolean> {
+  return config.amqpUrl
+    ? // A literal, not a parameter: only then may the partial index on unrelayed events serve.
+      sql<boolean>`${sql.ref(`${alias}.relayed`)} = 0`
+    : pastCheckpoint(dialect, alias);
+}
+
+/** An event as a consumer reads it: revived, with its position and what was done with it. */
+export interface StoredEvent {
+  event: DomainEvent;
+  position: Position;
+  /** Delivered in-process the earlier way, with a DONE row per subscriber (before 010). */
+  delivered: boolean;
+  /** In the broker's hands: its subscribers' finished deliveries are DONE rows. */
+  relayed: boolean;
 }

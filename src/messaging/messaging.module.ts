@@ -14,7 +14,10 @@ import { DeliveryLog } from './delivery-log.js';
 import { DispatchLease } from './dispatch-lease.js';
 import { MessagingRuntime } from './messaging-runtime.js';
 import { AmqpTransport } from './rabbitmq/amqp-transport.js';
-import { EventDispatcher } from './dispatcher.js';
+import { BatchConsumer } from './batch-consumer.js';
+import { Checkpoints } from './checkpoints.js';
+import { ParkedDeliveries } from './parked-deliveries.js';
+import { ParkedLanes } from './parked-lanes.js';
 import { EventLogPublisher } from './event-log.publisher.js';
 import { EventStore } from './event-store.js';
 import { EventTransport } from './event-transport.js';
@@ -32,7 +35,7 @@ const eventTransport: Provider = {
   provide: EventTransport,
   inject: [AppConfig, ModuleRef],
   useFactory: (config: AppConfig, moduleRef: ModuleRef): Promise<EventTransport> =>
-    moduleRef.create<EventTransport>(config.amqpUrl ? AmqpTransport : EventDispatcher),
+    moduleRef.create<EventTransport>(config.amqpUrl ? AmqpTransport : BatchConsumer),
 };
 
 const providers = [
@@ -45,6 +48,9 @@ const providers = [
   EventLogPublisher,
   DeadLetterStore,
   DeliveryLog,
+  Checkpoints,
+  ParkedDeliveries,
+  ParkedLanes,
   MessagingRuntime,
   StreamWatch,
 ];

@@ -44,7 +44,7 @@ export class Tx implements StatementRunner {
   /** Events appended to the log by this unit, handed to the dispatcher once it has committed. */
   readonly appended: DomainEvent[] = [];
   private depth = 0;
-  private readonly open = new Set<Promise<unknown>>();
+  private open = new Set<Promise<unknown>>();
 
   constructor(
     /** The writer: queries run on the connection that holds the open transaction. */
@@ -90,6 +90,31 @@ export class Tx implements StatementRunner {
   /** Waits for all nested work under way to end, however it ends. */
   async settleQuietly(): Promise<void> {
     while (this.open.size > 0) await Promise.allSettled(this.open);
+  }
+
+  /**
+   * Runs one delivery of a batch in a savepoint of this unit: if it throws, or nested work it
+   * did not wait for fails, its writes and events are undone and the batch goes on without it.
+   * The deliveries of a batch run one after the other, so the nested work under way during
+   * `work` is its own.
+   */
+  async isolated<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
+    const outer = this.open;
+    this.open = new Set();
+    try {
+      return await this.runNested(async (tx) => {
+        try {
+          const value = await work(tx);
+          await this.settle();
+          return value;
+        } catch (error) {
+          await this.settleQuietly();
+          throw error;
+        }
+      });
+    } finally {
+      this.open = outer;
+    }
   }
 
   private async runNested<T>(work: (tx: Tx) => Promise<T>): Promise<T> {

@@ -1,0 +1,282 @@
+import { performance } from 'node:perf_hooks';
+import { Injectable, Logger } from '@nestjs/common';
+import { crashPoint } from '../common/crash-points.js';
+import { AppConfig } from '../config/app-config.js';
+import { Metrics } from '../metrics/metrics.js';
+import { Checkpoints, CheckpointMoved, IN_PROCESS, type Checkpoint } from './checkpoints.js';
+import { CommitSignal } from './commit-signal.js';
+import { DeliveryLog, contextOf, describeError, writeDeadLetter } from './delivery-log.js';
+import type { DeliveryOutcome } from './delivery-log.js';
+import { DispatchLease } from './dispatch-lease.js';
+import type { DomainEvent } from './domain-event.js';
+import { EventStore, type StoredEvent } from './event-store.js';
+import type { BrokerState, EventTransport, TransportRole } from './event-transport.js';
+import { messageContext } from './message-context.js';
+import { ParkedDeliveries, type ParkedDelivery } from './parked-deliveries.js';
+import { laneKey, ParkedLanes } from './parked-lanes.js';
+import { SubscriberRegistry, type Subscriber } from './subscribers.js';
+import { CallOutInsideUnit, UnitOfWork } from './unit-of-work.js';
+
+/** How long the consumer waits after a batch failed (the database away, a lost lease). */
+const FAILURE_WAIT_MS = 1000;
+/** PostgreSQL: how soon to read again when committed events were not readable yet (xmin). */
+const BEHIND_WAIT_MS = 5;
+
+interface Delivered {
+  subscriber: Subscriber;
+  event: DomainEvent;
+  outcome: DeliveryOutcome;
+  started: number;
+}
+
+/**
+ * Delivers stored events in-process, in batches, with a checkpoint instead of a row per delivery.
+ *
+ * One loop reads the next events after the checkpoint (one query), runs every delivery of them
+ * (each `@EventsHandler` and `@Saga()` that takes the event) one after the other in ONE unit of
+ * work, each in a savepoint of its own, and moves the checkpoint in that unit: one commit for the
+ * whole batch. Deliveries run in log order, so a stream's events reach each subscriber in order,
+ * and a delivery sees the writes of the earlier ones of its batch.
+ *
+ * A delivery that throws is undone alone (its savepoint) and parked: a row in `deliveries` in the
+ * batch's unit, retried with backoff by ParkedLanes; the later events of its stream are parked
+ * behind it for that subscriber, while other subscribers and other streams go on. A delivery that
+ * calls the outside world (the payment gateway, e-mail) is parked due at once and runs outside any
+ * transaction. Woken by each commit; a poll finds what other instances stored. Without SQLite, the
+ * instance holding the delivery lease delivers; the others stand by.
+ */
+@Injectable()
+export class BatchConsumer implements EventTransport {
+  private readonly logger = new Logger(BatchConsumer.name);
+  private position?: Checkpoint;
+  private loop?: Promise<void>;
+  private started = false;
+  private stopping = false;
+  private woken = false;
+  private wake?: () => void;
+  /** Highest seq committed on this instance, and highest delivered: their gap is the backlog. */
+  private lastSeenSeq = 0;
+  private deliveredSeq = 0;
+  private lastRefresh = 0;
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly store: EventStore,
+    private readonly checkpoints: Checkpoints,
+    private readonly registry: SubscriberRegistry,
+    private readonly log: DeliveryLog,
+    private readonly parked: ParkedDeliveries,
+    private readonly lanes: ParkedLanes,
+    private readonly lease: DispatchLease,
+    private readonly uow: UnitOfWork,
+    private readonly metrics: Metrics,
+    signal: CommitSignal,
+  ) {
+    signal.onCommitted((events) => {
+      for (const event of events) {
+        if (event.meta.seq > this.lastSeenSeq) this.lastSeenSeq = event.meta.seq;
+      }
+      this.poke();
+    });
+  }
+
+  async start(): Promise<void> {
+    this.registry.discover();
+    this.started = true;
+    this.stopping = false;
+    await this.takeOver().catch((error: unknown) =>
+      this.logger.warn(`Could not start delivering yet: ${describeError(error)}`),
+    );
+    this.loop = this.run();
+  }
+
+  async stop(timeoutMs = 5000): Promise<void> {
+    this.stopping = true;
+    this.poke();
+    await Promise.race([
+      this.loop,
+      new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref()),
+    ]);
+    await this.lanes.stop(timeoutMs);
+    await this.lease.release();
+    this.position = undefined;
+    this.started = false;
+  }
+
+  get role(): TransportRole {
+    return this.started && this.position && this.lease.held ? 'delivering' : 'standing by';
+  }
+
+  readonly brokerState: BrokerState = 'not used';
+
+  /** Events committed here and not delivered yet, and parked deliveries. */
+  get backlog(): number {
+    if (!this.position) return 0;
+    return Math.max(0, this.lastSeenSeq - this.deliveredSeq) + this.lanes.size;
+  }
+
+  /** Parks a dead-lettered delivery due at once; the delivering instance runs it. */
+  async replay(subscriberId: string, event: DomainEvent): Promise<void> {
+    if (!this.registry.byId(subscriberId)) throw new Error(`Unknown subscriber ${subscriberId}`);
+    const delivery: ParkedDelivery = { subscriberId, event, attempts: 0, notBefore: 0 };
+    await this.uow.transaction((tx) => this.parked.park(tx, [delivery]));
+    if (this.position) this.lanes.add([delivery]);
+  }
+
+  private poke(): void {
+    this.woken = true;
+    this.wake?.();
+  }
+
+  private async idle(ms: number): Promise<void> {
+    if (this.woken || this.stopping) {
+      this.woken = false;
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    this.wake = undefined;
+    this.woken = false;
+  }
+
+  /** Takes the lease if free; on taking it, reads the checkpoint and the parked deliveries. */
+  private async takeOver(): Promise<boolean> {
+    if (this.position && this.lease.held) return true;
+    this.position = undefined;
+    if (!(await this.lease.acquire())) return false;
+    const position = await this.checkpoints.read(IN_PROCESS);
+    await this.lanes.start();
+    this.position = position;
+    this.deliveredSeq = Math.max(this.deliveredSeq, position.seq);
+    this.lastRefresh = Date.now();
+    return true;
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopping) {
+      try {
+        if (!(await this.takeOver())) {
+          await this.idle(this.config.dispatchPollMs);
+          continue;
+        }
+        if (Date.now() - this.lastRefresh > this.config.dispatchPollMs) {
+          // Deliveries parked by other instances (a replay there) join their lanes here.
+          this.lastRefresh = Date.now();
+          await this.lanes.refresh();
+        }
+        const read = await this.step();
+        if (read > 0) continue;
+        const behind = this.lastSeenSeq > this.deliveredSeq;
+        await this.idle(behind ? BEHIND_WAIT_MS : this.config.dispatchPollMs);
+      } catch (error: unknown) {
+        if (error instanceof CheckpointMoved) this.position = undefined;
+        this.logger.warn(`Delivery batch failed: ${describeError(error)}`);
+        await this.idle(FAILURE_WAIT_MS);
+      }
+    }
+  }
+
+  /** Delivers the next batch; how many events it read. */
+  private async step(): Promise<number> {
+    const from = this.position!;
+    const stored = await this.store.readAfter(from, this.config.dispatchBatchSize);
+    if (stored.length === 0) return 0;
+    const finished = await this.legacyFinished(stored, from.legacySeq);
+    const to = stored[stored.length - 1].position;
+    const parked: ParkedDelivery[] = [];
+    const delivered: Delivered[] = [];
+    await messageContext.run(
+      { correlationId: 'consumer', causationId: null, background: true },
+      () =>
+        this.uow.transaction(async (tx) => {
+          // Subscriber and stream pairs parked in this batch: their later events park too.
+          const blocked = new Set<string>();
+          const park = (subscriber: Subscriber, event: DomainEvent, outcome?: DeliveryOutcome) => {
+            blocked.add(laneKey(subscriber.id, event.meta.streamId));
+            parked.push({
+              subscriberId: subscriber.id,
+              event,
+              attempts: outcome?.attempts ?? 0,
+              notBefore: outcome?.notBefore ?? 0,
+              error: outcome?.error,
+            });
+          };
+          for (const { event, delivered: before } of stored) {
+            if (before) continue;
+            for (const subscriber of this.registry.all()) {
+              if (!subscriber.accepts(event)) continue;
+              if (finished.has(`${subscriber.id}\u0000${event.meta.eventId}`)) continue;
+              const key = laneKey(subscriber.id, event.meta.streamId);
+              if (blocked.has(key) || this.lanes.has(subscriber.id, event.meta.streamId)) {
+                park(subscriber, event);
+                continue;
+              }
+              if (this.log.callsOut(subscriber, event)) {
+                park(subscriber, event);
+                continue;
+              }
+              const started = performance.now();
+              try {
+                await messageContext.run({ ...contextOf(event), tx }, () =>
+                  tx.isolated(async () => {
+                    await subscriber.handle(event);
+                    crashPoint('unit-throws');
+                  }),
+                );
+                delivered.push({
+                  subscriber,
+                  event,
+                  outcome: { status: 'DONE', attempts: 0 },
+                  started,
+                });
+              } catch (error: unknown) {
+                if (error instanceof CallOutInsideUnit) {
+                  this.log.notesCallOut(subscriber, event);
+                  park(subscriber, event);
+                  continue;
+                }
+                const outcome = this.log.failure(0, error);
+                delivered.push({ subscriber, event, outcome, started });
+                if (outcome.status === 'DEAD') {
+                  await writeDeadLetter(tx, event, subscriber.id, outcome);
+                } else {
+                  park(subscriber, event, outcome);
+                }
+              }
+            }
+          }
+          await this.parked.park(tx, parked);
+          await this.checkpoints.move(tx, IN_PROCESS, from, to);
+        }),
+    );
+    crashPoint('batch-after-commit');
+    this.position = { ...to, legacySeq: from.legacySeq };
+    for (const { event } of stored) {
+      if (event.meta.seq > this.deliveredSeq) this.deliveredSeq = event.meta.seq;
+    }
+    this.lanes.add(parked);
+    for (const { subscriber, event, outcome, started } of delivered) {
+      this.log.report(subscriber, event, outcome, started);
+      if (outcome.status === 'RETRY')
+        this.metrics.deliveryRetries.inc({ subscriber: subscriber.id });
+      if (outcome.status === 'DEAD') this.metrics.deadLetters.inc({ subscriber: subscriber.id });
+    }
+    return stored.length;
+  }
+
+  /**
+   * Deliveries already finished the earlier way, as DONE or DEAD rows: of events relayed to a
+   * broker before, or stored before migration 010 (at most one query, for such events only).
+   */
+  private async legacyFinished(stored: StoredEvent[], legacySeq: number): Promise<Set<string>> {
+    const ids = stored
+      .filter((s) => !s.delivered && (s.relayed || s.event.meta.seq <= legacySeq))
+      .map((s) => s.event.meta.eventId);
+    return this.parked.finishedOf(ids);
+  }
+}
