@@ -8,7 +8,7 @@ import { DATABASE } from '../src/database/database.tokens.js';
 import type { Database } from '../src/database/database.js';
 import { EventStore } from '../src/messaging/event-store.js';
 import { EventTransport } from '../src/messaging/event-transport.js';
-import { UnitOfWork } from '../src/messaging/unit-of-work.js';
+import { callingOut, UnitOfWork } from '../src/messaging/unit-of-work.js';
 import { OrderConfirmationSent } from '../src/notifications/events/order-confirmation-sent.event.js';
 import { EMAIL_SENDER, type EmailMessage } from '../src/notifications/domain/email-sender.port.js';
 import { OrderCreated } from '../src/orders/events/order-created.event.js';
@@ -126,8 +126,11 @@ describe('an event handler that throws once', () => {
   let t: TestApp;
   const sent: EmailMessage[] = [];
   let failures = 0;
+  // Like every adapter of the outside world, it says so before it calls out (see callingOut): its
+  // delivery then runs outside any transaction, never inside a batch that may run again.
   const flakySender = {
     send(message: EmailMessage): Promise<void> {
+      callingOut('a flaky mail server');
       if (failures === 0) {
         failures++;
         return Promise.reject(new Error('mail server unavailable'));

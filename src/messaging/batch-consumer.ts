@@ -1,33 +1,31 @@
-import { performance } from 'node:perf_hooks';
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { crashPoint } from '../common/crash-points.js';
 import { AppConfig } from '../config/app-config.js';
 import { Metrics } from '../metrics/metrics.js';
 import { Checkpoints, CheckpointMoved, IN_PROCESS, type Checkpoint } from './checkpoints.js';
 import { CommitSignal } from './commit-signal.js';
-import { DeliveryLog, contextOf, describeError, writeDeadLetter } from './delivery-log.js';
-import type { DeliveryOutcome } from './delivery-log.js';
+import { DATABASE } from '../database/database.tokens.js';
+import type { Database } from '../database/database.js';
+import { BatchPlan, BatchRun, deliverOn, type Delivery } from './delivery-batch.js';
+import { DeliveryLog, describeError, writeDeadLetter } from './delivery-log.js';
 import { DispatchLease } from './dispatch-lease.js';
 import type { DomainEvent } from './domain-event.js';
 import { EventStore, type StoredEvent } from './event-store.js';
 import type { BrokerState, EventTransport, TransportRole } from './event-transport.js';
 import { messageContext } from './message-context.js';
 import { ParkedDeliveries, type ParkedDelivery } from './parked-deliveries.js';
-import { laneKey, ParkedLanes } from './parked-lanes.js';
-import { SubscriberRegistry, type Subscriber } from './subscribers.js';
-import { CallOutInsideUnit, UnitOfWork } from './unit-of-work.js';
+import { ParkedLanes } from './parked-lanes.js';
+import { PipelinedConnection } from './pipelined-connection.js';
+import { SubscriberRegistry } from './subscribers.js';
+import { Tx, UnitOfWork } from './unit-of-work.js';
 
 /** How long the consumer waits after a batch failed (the database away, a lost lease). */
 const FAILURE_WAIT_MS = 1000;
 /** PostgreSQL: how soon to read again when committed events were not readable yet (xmin). */
 const BEHIND_WAIT_MS = 5;
 
-interface Delivered {
-  subscriber: Subscriber;
-  event: DomainEvent;
-  outcome: DeliveryOutcome;
-  started: number;
-}
+/** The context the batch's own writes run in. */
+const BATCH_CONTEXT = { correlationId: 'consumer', causationId: null, background: true };
 
 /**
  * Delivers stored events in-process, in batches, with a checkpoint instead of a row per delivery.
@@ -58,6 +56,7 @@ export class BatchConsumer implements EventTransport {
   private lastSeenSeq = 0;
   private deliveredSeq = 0;
   private lastRefresh = 0;
+  private pipeline?: PipelinedConnection;
 
   constructor(
     private readonly config: AppConfig,
@@ -70,7 +69,8 @@ export class BatchConsumer implements EventTransport {
     private readonly lease: DispatchLease,
     private readonly uow: UnitOfWork,
     private readonly metrics: Metrics,
-    signal: CommitSignal,
+    @Inject(DATABASE) private readonly database: Database,
+    private readonly signal: CommitSignal,
   ) {
     signal.onCommitted((events) => {
       for (const event of events) {
@@ -99,6 +99,7 @@ export class BatchConsumer implements EventTransport {
     ]);
     await this.lanes.stop(timeoutMs);
     await this.lease.release();
+    this.pipeline?.drop();
     this.position = undefined;
     this.started = false;
   }
@@ -186,87 +187,133 @@ export class BatchConsumer implements EventTransport {
     const from = this.position!;
     const stored = await this.store.readAfter(from, this.config.dispatchBatchSize);
     if (stored.length === 0) return 0;
-    const finished = await this.legacyFinished(stored, from.legacySeq);
     const to = stored[stored.length - 1].position;
-    const parked: ParkedDelivery[] = [];
-    const delivered: Delivered[] = [];
-    await messageContext.run(
-      { correlationId: 'consumer', causationId: null, background: true },
-      () =>
-        this.uow.transaction(async (tx) => {
-          // Subscriber and stream pairs parked in this batch: their later events park too.
-          const blocked = new Set<string>();
-          const park = (subscriber: Subscriber, event: DomainEvent, outcome?: DeliveryOutcome) => {
-            blocked.add(laneKey(subscriber.id, event.meta.streamId));
-            parked.push({
-              subscriberId: subscriber.id,
-              event,
-              attempts: outcome?.attempts ?? 0,
-              notBefore: outcome?.notBefore ?? 0,
-              error: outcome?.error,
-            });
-          };
-          for (const { event, delivered: before } of stored) {
-            if (before) continue;
-            for (const subscriber of this.registry.all()) {
-              if (!subscriber.accepts(event)) continue;
-              if (finished.has(`${subscriber.id}\u0000${event.meta.eventId}`)) continue;
-              const key = laneKey(subscriber.id, event.meta.streamId);
-              if (blocked.has(key) || this.lanes.has(subscriber.id, event.meta.streamId)) {
-                park(subscriber, event);
-                continue;
-              }
-              if (this.log.callsOut(subscriber, event)) {
-                park(subscriber, event);
-                continue;
-              }
-              const started = performance.now();
-              try {
-                await messageContext.run({ ...contextOf(event), tx }, () =>
-                  tx.isolated(async () => {
-                    await subscriber.handle(event);
-                    crashPoint('unit-throws');
-                  }),
-                );
-                delivered.push({
-                  subscriber,
-                  event,
-                  outcome: { status: 'DONE', attempts: 0 },
-                  started,
-                });
-              } catch (error: unknown) {
-                if (error instanceof CallOutInsideUnit) {
-                  this.log.notesCallOut(subscriber, event);
-                  park(subscriber, event);
-                  continue;
-                }
-                const outcome = this.log.failure(0, error);
-                delivered.push({ subscriber, event, outcome, started });
-                if (outcome.status === 'DEAD') {
-                  await writeDeadLetter(tx, event, subscriber.id, outcome);
-                } else {
-                  park(subscriber, event, outcome);
-                }
-              }
-            }
-          }
-          await this.parked.park(tx, parked);
-          await this.checkpoints.move(tx, IN_PROCESS, from, to);
-        }),
+    const plan = new BatchPlan(
+      await this.deliveries(stored, from.legacySeq),
+      this.log,
+      (subscriberId, streamId) => this.lanes.has(subscriberId, streamId),
     );
+    // The batch's own writes: parked deliveries, dead letters, the rows of parked deliveries
+    // done outside since the last batch, the checkpoint.
+    const removals = this.lanes.takeRemovals();
+    const finish = async (tx: Tx, run: BatchRun) => {
+      await this.parked.park(tx, run.parked);
+      await this.parked.removeMany(tx, removals);
+      for (const { event, subscriber, outcome } of run.dead) {
+        await writeDeadLetter(tx, event, subscriber.id, outcome);
+      }
+      await this.checkpoints.move(tx, IN_PROCESS, from, to);
+    };
+    let run: BatchRun;
+    try {
+      run =
+        this.database.dialect === 'postgres'
+          ? await this.runPipelined(plan, finish)
+          : await this.runIsolated(plan, finish);
+    } catch (error) {
+      this.lanes.keepRemovals(removals);
+      throw error;
+    }
     crashPoint('batch-after-commit');
     this.position = { ...to, legacySeq: from.legacySeq };
     for (const { event } of stored) {
       if (event.meta.seq > this.deliveredSeq) this.deliveredSeq = event.meta.seq;
     }
-    this.lanes.add(parked);
-    for (const { subscriber, event, outcome, started } of delivered) {
+    this.lanes.add(run.parked);
+    for (const { subscriber, event, outcome, started } of run.delivered) {
       this.log.report(subscriber, event, outcome, started);
       if (outcome.status === 'RETRY')
         this.metrics.deliveryRetries.inc({ subscriber: subscriber.id });
       if (outcome.status === 'DEAD') this.metrics.deadLetters.inc({ subscriber: subscriber.id });
     }
     return stored.length;
+  }
+
+  /** SQLite: one unit of the group commit, each delivery in a savepoint, one after another. */
+  private async runIsolated(
+    plan: BatchPlan,
+    finish: (tx: Tx, run: BatchRun) => Promise<void>,
+  ): Promise<BatchRun> {
+    const run = new BatchRun();
+    await messageContext.run(BATCH_CONTEXT, () =>
+      this.uow.transaction(async (tx) => {
+        await plan.run(run, true, (delivery) => tx.isolated(() => deliverOn(tx, delivery)));
+        if (run.transient) throw run.transient;
+        await finish(tx, run);
+      }),
+    );
+    return run;
+  }
+
+  /**
+   * PostgreSQL: one transaction on the consumer's pipelined connection; the streams of the batch
+   * run at the same time. A failed delivery aborts the run: it rolls back and the batch runs
+   * again with that delivery decided. Events are announced once the batch has committed.
+   */
+  private async runPipelined(
+    plan: BatchPlan,
+    finish: (tx: Tx, run: BatchRun) => Promise<void>,
+  ): Promise<BatchRun> {
+    this.pipeline ??= new PipelinedConnection(this.config.databaseUrl);
+    for (;;) {
+      const decided = plan.size;
+      const connection = await this.pipeline.open();
+      const run = new BatchRun();
+      try {
+        await connection.exec('BEGIN');
+        await messageContext.run(BATCH_CONTEXT, () =>
+          plan.run(run, false, async (delivery) => {
+            const tx = new Tx(connection.db, 'postgres', connection, false);
+            try {
+              await deliverOn(tx, delivery);
+              await tx.settle();
+            } catch (error) {
+              await tx.settleQuietly();
+              throw error;
+            }
+            run.appended.push(...tx.appended);
+          }),
+        );
+        if (run.transient) throw run.transient;
+        if (run.aborted) {
+          await connection.exec('ROLLBACK');
+          if (plan.size === decided) throw new Error('A delivery batch failed without a cause');
+          continue;
+        }
+        const tx = new Tx(connection.db, 'postgres', connection, false);
+        await messageContext.run({ ...BATCH_CONTEXT, tx }, () => finish(tx, run));
+        crashPoint('tx-before-commit');
+        const committed = await connection.exec('COMMIT');
+        if (committed.command !== 'COMMIT') throw new Error('The delivery batch was rolled back');
+      } catch (error) {
+        // The connection may hold a failed transaction, or statements in flight: start anew.
+        this.pipeline.drop();
+        throw error;
+      }
+      crashPoint('tx-after-commit');
+      if (run.appended.length > 0) this.signal.committed(run.appended);
+      return run;
+    }
+  }
+
+  /**
+   * The deliveries of these events, grouped by stream, each stream's in log order: every
+   * subscriber that takes the event, but those finished already the earlier way.
+   */
+  private async deliveries(stored: StoredEvent[], legacySeq: number): Promise<Delivery[][]> {
+    const finished = await this.legacyFinished(stored, legacySeq);
+    const streams = new Map<string, Delivery[]>();
+    for (const { event, delivered } of stored) {
+      if (delivered) continue;
+      for (const subscriber of this.registry.all()) {
+        if (!subscriber.accepts(event)) continue;
+        if (finished.has(`${subscriber.id}\u0000${event.meta.eventId}`)) continue;
+        let stream = streams.get(event.meta.streamId);
+        if (!stream) streams.set(event.meta.streamId, (stream = []));
+        stream.push({ subscriber, event });
+      }
+    }
+    return [...streams.values()];
   }
 
   /**

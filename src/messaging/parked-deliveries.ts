@@ -112,6 +112,18 @@ export class ParkedDeliveries {
       .execute();
   }
 
+  /** Removes the rows of parked deliveries done outside any unit, in the given unit. */
+  async removeMany(tx: Tx, done: readonly ParkedDelivery[]): Promise<void> {
+    for (let i = 0; i < done.length; i += 500) {
+      const pairs = done
+        .slice(i, i + 500)
+        .map((p) => sql`(${p.event.meta.eventId}, ${p.subscriberId})`);
+      await sql`DELETE FROM deliveries WHERE (event_id, subscriber) IN (VALUES ${sql.join(pairs)})`.execute(
+        tx.db,
+      );
+    }
+  }
+
   /**
    * Writes the outcome of a parked delivery run outside a unit (see DeliveryLog.record): DONE
    * removes its row, RETRY stores the new count and due time, DEAD its dead letter.

@@ -1,8 +1,12 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
 import { DeliveryLog, describeError } from './delivery-log.js';
+import { messageContext } from './message-context.js';
 import { ParkedDeliveries, type ParkedDelivery } from './parked-deliveries.js';
 import { SubscriberRegistry } from './subscribers.js';
+import { UnitOfWork } from './unit-of-work.js';
+
+const REMOVAL_CONTEXT = { correlationId: 'parked-lanes', causationId: null, background: true };
 
 /** The parked deliveries of one subscriber on one stream, run strictly in sequence order. */
 interface Lane {
@@ -13,6 +17,12 @@ interface Lane {
   timer?: NodeJS.Timeout;
   timerAt?: number;
 }
+
+/**
+ * How long the row of a delivery done outside waits for the consumer's next batch to remove it,
+ * before a unit of its own does.
+ */
+const REMOVAL_WAIT_MS = 20;
 
 /** How long a lane waits when its outcome could not be stored (the database is away). */
 const DATABASE_WAIT_MS = 1000;
@@ -39,12 +49,16 @@ export class ParkedLanes {
   private stopping = true;
   private idleWaiters: Array<() => void> = [];
   private finishedDuringRefresh?: Set<string>;
+  /** Deliveries done outside whose rows are still to be removed. */
+  private removals: ParkedDelivery[] = [];
+  private removalTimer?: NodeJS.Timeout;
 
   constructor(
     private readonly config: AppConfig,
     private readonly store: ParkedDeliveries,
     private readonly registry: SubscriberRegistry,
     private readonly log: DeliveryLog,
+    private readonly uow: UnitOfWork,
   ) {}
 
   /** Starts with the deliveries parked in the database (a restart, or a lease taken over). */
@@ -68,6 +82,7 @@ export class ParkedLanes {
       for (const lane of this.lanes.values()) {
         for (const p of lane.parked) known.add(`${p.subscriberId}\u0000${p.event.meta.eventId}`);
       }
+      for (const p of this.removals) known.add(`${p.subscriberId}\u0000${p.event.meta.eventId}`);
       this.add(
         stored.filter((p) => {
           const key = `${p.subscriberId}\u0000${p.event.meta.eventId}`;
@@ -76,6 +91,41 @@ export class ParkedLanes {
       );
     } finally {
       this.finishedDuringRefresh = undefined;
+    }
+  }
+
+  /**
+   * Takes the deliveries done outside whose rows are still to be removed: the consumer removes
+   * them in its next batch's unit (and gives them back with `keepRemovals` if that fails). Until
+   * then a restart runs them again, which their subscribers' guarded writes make harmless.
+   */
+  takeRemovals(): ParkedDelivery[] {
+    const taken = this.removals;
+    this.removals = [];
+    return taken;
+  }
+
+  keepRemovals(removals: readonly ParkedDelivery[]): void {
+    if (removals.length === 0) return;
+    this.removals.unshift(...removals);
+    this.removalTimer ??= setTimeout(() => void this.flushRemovals(), REMOVAL_WAIT_MS);
+  }
+
+  private removeLater(done: ParkedDelivery): void {
+    this.keepRemovals([done]);
+  }
+
+  private async flushRemovals(): Promise<void> {
+    this.removalTimer = undefined;
+    const removals = this.takeRemovals();
+    if (removals.length === 0) return;
+    try {
+      await messageContext.run(REMOVAL_CONTEXT, () =>
+        this.uow.transaction((tx) => this.store.removeMany(tx, removals)),
+      );
+    } catch (error: unknown) {
+      this.logger.warn(`Could not remove finished parked rows: ${describeError(error)}`);
+      this.keepRemovals(removals);
     }
   }
 
@@ -88,6 +138,8 @@ export class ParkedLanes {
         new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref()),
       ]);
     }
+    if (this.removalTimer) clearTimeout(this.removalTimer);
+    await this.flushRemovals();
   }
 
   /** Whether deliveries of this subscriber on this stream are parked (later ones wait behind). */
@@ -202,6 +254,10 @@ export class ParkedLanes {
       this.store.remove(tx, subscriberId, event),
     );
     if (recorded) return 'finished';
+    if (outcome.status === 'DONE') {
+      this.removeLater(head);
+      return 'finished';
+    }
     try {
       await this.log.recordOutcome(event, subscriberId, outcome, this.store.write);
     } catch (error: unknown) {

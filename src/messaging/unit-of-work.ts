@@ -19,7 +19,7 @@ import type { DomainEvent } from './domain-event.js';
 import { messageContext, type MessageContext } from './message-context.js';
 
 /** The connection a unit runs on: plain statements (savepoints) and compiled SQL. */
-interface Connection extends StatementRunner {
+export interface Connection extends StatementRunner {
   exec(statement: string): unknown;
 }
 
@@ -51,6 +51,12 @@ export class Tx implements StatementRunner {
     readonly db: Kysely<DB>,
     readonly dialect: SqlDialectName,
     private readonly connection: Connection,
+    /**
+     * False for a delivery of a PostgreSQL batch: it shares the batch's transaction with other
+     * deliveries running at the same time, so nested work joins it without a savepoint, and a
+     * failure undoes the whole batch (which runs again without the failed delivery).
+     */
+    private readonly savepoints = true,
   ) {}
 
   runSql<R>(text: string, parameters: readonly unknown[]): Promise<StatementResult<R>> {
@@ -118,6 +124,7 @@ export class Tx implements StatementRunner {
   }
 
   private async runNested<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
+    if (!this.savepoints) return work(this);
     const name = `nested_${++this.depth}`;
     const mark = this.appended.length;
     await this.exec(`SAVEPOINT ${name}`);

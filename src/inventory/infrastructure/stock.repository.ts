@@ -12,16 +12,6 @@ import { InventoryInsufficient } from '../events/inventory-insufficient.event.js
 import { InventoryReleased } from '../events/inventory-released.event.js';
 import { InventoryReserved } from '../events/inventory-reserved.event.js';
 
-class Shortage extends Error {
-  constructor(
-    readonly productId: string,
-    readonly requested: number,
-    readonly available: number,
-  ) {
-    super(`Insufficient stock for ${productId}: requested ${requested}, available ${available}`);
-  }
-}
-
 /**
  * Stock and reservations. Every change is a conditional update inside one transaction, so the
  * database, not a prior read, decides: stock can never go below zero, and each order's lines are
@@ -44,48 +34,45 @@ export class StockRepository {
     return (await query.execute()).map(toView);
   }
 
-  /** All lines or none. Raises InventoryReserved per line, or one InventoryInsufficient. */
+  /**
+   * All lines or none. Raises InventoryReserved per line, or one InventoryInsufficient. Lines are
+   * taken in product order by guarded decrements; when one falls short, the lines taken before it
+   * are given back in the same unit, so the decision needs no savepoint to undo.
+   */
   async reserve(orderId: string, lines: StockLine[]): Promise<void> {
-    try {
-      await this.uow.transaction(async (tx) => {
-        // The reservation row comes first: a concurrent copy of this command waits on it and
-        // then finds it taken, instead of taking the stock a second time.
-        if (!(await this.claimReservation(tx, orderId, ReservationStatus.RESERVED, lines))) return;
-        // Always lock products in the same order, so concurrent reservations cannot deadlock.
-        for (const line of byProduct(lines)) {
-          const { changes } = await takeStock.run(tx, line.productId, line.quantity);
-          if (changes !== 1) {
-            const product = await tx.db
-              .selectFrom('products')
-              .select('available')
-              .where('product_id', '=', line.productId)
-              .executeTakeFirst();
-            throw new Shortage(line.productId, line.quantity, Number(product?.available ?? 0));
-          }
+    await this.uow.transaction(async (tx) => {
+      // The reservation row comes first: a concurrent copy of this command waits on it and
+      // then finds it taken, instead of taking the stock a second time.
+      if (!(await this.claimReservation(tx, orderId, ReservationStatus.RESERVED, lines))) return;
+      // Always lock products in the same order, so concurrent reservations cannot deadlock.
+      const taken: StockLine[] = [];
+      for (const line of byProduct(lines)) {
+        const { changes } = await takeStock.run(tx, line.productId, line.quantity);
+        if (changes === 1) {
+          taken.push(line);
+          continue;
         }
-        await this.append(
-          tx,
-          orderId,
-          lines.map((l) => new InventoryReserved(orderId, l.productId, l.quantity)),
-        );
-      });
-    } catch (error) {
-      if (!(error instanceof Shortage)) throw error;
-      await this.uow.transaction(async (tx) => {
-        if (!(await this.claimReservation(tx, orderId, ReservationStatus.INSUFFICIENT, []))) {
-          return;
-        }
+        for (const back of taken) await giveBack.run(tx, back.productId, back.quantity);
+        const product = await tx.db
+          .selectFrom('products')
+          .select('available')
+          .where('product_id', '=', line.productId)
+          .executeTakeFirst();
+        const available = Number(product?.available ?? 0);
+        const reason = `Insufficient stock for ${line.productId}: requested ${line.quantity}, available ${available}`;
+        const at = new Date().toISOString();
+        await closeReserved.run(tx, orderId, ReservationStatus.INSUFFICIENT, at);
         await this.append(tx, orderId, [
-          new InventoryInsufficient(
-            orderId,
-            error.productId,
-            error.requested,
-            error.available,
-            error.message,
-          ),
+          new InventoryInsufficient(orderId, line.productId, line.quantity, available, reason),
         ]);
-      });
-    }
+        return;
+      }
+      await this.append(
+        tx,
+        orderId,
+        lines.map((l) => new InventoryReserved(orderId, l.productId, l.quantity)),
+      );
+    });
   }
 
   /**
@@ -99,17 +86,7 @@ export class StockRepository {
       const reservation = await this.reservationOf(tx, orderId);
       if (reservation?.status !== ReservationStatus.RESERVED) return;
       const lines = JSON.parse(reservation.lines) as StockLine[];
-      for (const line of byProduct(lines)) {
-        await tx.db
-          .updateTable('products')
-          .set((eb) => ({
-            available: eb('available', '+', line.quantity),
-            reserved: eb('reserved', '-', line.quantity),
-            version: eb('version', '+', 1),
-          }))
-          .where('product_id', '=', line.productId)
-          .execute();
-      }
+      for (const line of byProduct(lines)) await giveBack.run(tx, line.productId, line.quantity);
       await this.moveReservation(tx, orderId, ReservationStatus.RELEASED);
       await this.append(
         tx,
@@ -184,6 +161,16 @@ const takeStock = new Statement<[string, number]>(2, (db, productId, quantity) =
     .where('product_id', '=', productId)
     .where('available', '>=', quantity),
 );
+const giveBack = new Statement<[string, number]>(2, (db, productId, quantity) =>
+  db
+    .updateTable('products')
+    .set((eb) => ({
+      available: eb('available', '+', quantity),
+      reserved: eb('reserved', '-', quantity),
+      version: eb('version', '+', 1),
+    }))
+    .where('product_id', '=', productId),
+);
 const sellStock = new Statement<[string, number]>(2, (db, productId, quantity) =>
   db
     .updateTable('products')
@@ -214,6 +201,15 @@ const moveReserved = new Statement<[string, string, string]>(3, (db, orderId, st
   db
     .updateTable('reservations')
     .set({ status, updated_at: updatedAt })
+    .where('order_id', '=', orderId)
+    .where('status', '=', ReservationStatus.RESERVED),
+);
+
+/** A reservation found short: no stock is held for it, and its lines are dropped. */
+const closeReserved = new Statement<[string, string, string]>(3, (db, orderId, status, updatedAt) =>
+  db
+    .updateTable('reservations')
+    .set({ status, lines: '[]', updated_at: updatedAt })
     .where('order_id', '=', orderId)
     .where('status', '=', ReservationStatus.RESERVED),
 );

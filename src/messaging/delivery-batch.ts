@@ -1,0 +1,174 @@
+import { performance } from 'node:perf_hooks';
+import { crashPoint } from '../common/crash-points.js';
+import { isConnectionError } from '../database/connection-errors.js';
+import { contextOf, type DeliveryLog, type DeliveryOutcome } from './delivery-log.js';
+import type { DomainEvent } from './domain-event.js';
+import { messageContext } from './message-context.js';
+import type { ParkedDelivery } from './parked-deliveries.js';
+import { laneKey } from './parked-lanes.js';
+import type { Subscriber } from './subscribers.js';
+import { CallOutInsideUnit, type Tx } from './unit-of-work.js';
+
+/** One delivery of a batch: an event to one subscriber. */
+export interface Delivery {
+  subscriber: Subscriber;
+  event: DomainEvent;
+}
+
+/** A delivery that ran, and what came of it (reported once the batch has committed). */
+export interface Delivered extends Delivery {
+  outcome: DeliveryOutcome;
+  started: number;
+}
+
+/** What a failed delivery comes to: parked to be called outside, or a failed attempt. */
+type Decision = 'call-out' | DeliveryOutcome;
+
+/** What one run of a batch did; a run that is `aborted` rolls back and the batch runs again. */
+export class BatchRun {
+  readonly parked: ParkedDelivery[] = [];
+  readonly dead: Delivered[] = [];
+  readonly delivered: Delivered[] = [];
+  /** PostgreSQL: events appended by the deliveries, announced once the batch commits. */
+  readonly appended: DomainEvent[] = [];
+  aborted = false;
+  /** A failure that concerns the whole batch (the database away): the batch fails. */
+  transient?: unknown;
+  /** Subscriber and stream pairs parked in this run: their later events park too. */
+  private readonly blocked = new Set<string>();
+
+  park(delivery: Delivery, outcome?: DeliveryOutcome): void {
+    const { subscriber, event } = delivery;
+    this.blocked.add(laneKey(subscriber.id, event.meta.streamId));
+    this.parked.push({
+      subscriberId: subscriber.id,
+      event,
+      attempts: outcome?.attempts ?? 0,
+      notBefore: outcome?.notBefore ?? 0,
+      error: outcome?.error,
+    });
+  }
+
+  isBlocked({ subscriber, event }: Delivery): boolean {
+    return this.blocked.has(laneKey(subscriber.id, event.meta.streamId));
+  }
+}
+
+/** Errors of the database or its connection that say nothing about the delivery that met them. */
+function concernsTheBatch(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  // 40P01 deadlock, 40001 serialization failure: the batch runs again as it is.
+  return isConnectionError(error) || code === '40P01' || code === '40001';
+}
+
+/** A statement refused because an earlier one of the same transaction failed: not its fault. */
+function followsAnotherFailure(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === '25P02';
+}
+
+/**
+ * Runs the deliveries of a batch, stream by stream in log order, and decides what each came to.
+ *
+ * `isolated`: each delivery runs in a savepoint (SQLite), so a failure is undone alone and the
+ * batch goes on. Otherwise (PostgreSQL) deliveries of different streams run at the same time in
+ * one transaction without savepoints; the first failure aborts the run, and the batch runs again
+ * with that delivery decided (parked, or dead-lettered) and not run.
+ */
+export class BatchPlan {
+  /** Decided in an earlier run of this batch, by `subscriber\u0000eventId`. */
+  private readonly decisions = new Map<string, { decision: Decision; started: number }>();
+
+  constructor(
+    private readonly streams: Delivery[][],
+    private readonly log: DeliveryLog,
+    private readonly isParked: (subscriberId: string, streamId: string) => boolean,
+  ) {}
+
+  get size(): number {
+    return this.decisions.size;
+  }
+
+  /** Runs every stream with `runOne`, one stream after another or all at once. */
+  async run(
+    run: BatchRun,
+    isolated: boolean,
+    runOne: (delivery: Delivery) => Promise<void>,
+  ): Promise<void> {
+    if (isolated) {
+      for (const stream of this.streams) await this.runStream(stream, run, true, runOne);
+      return;
+    }
+    await Promise.allSettled(
+      this.streams.map((stream) => this.runStream(stream, run, false, runOne)),
+    );
+  }
+
+  private async runStream(
+    stream: Delivery[],
+    run: BatchRun,
+    isolated: boolean,
+    runOne: (delivery: Delivery) => Promise<void>,
+  ): Promise<void> {
+    for (const delivery of stream) {
+      if (run.aborted) return;
+      const { subscriber, event } = delivery;
+      if (run.isBlocked(delivery) || this.isParked(subscriber.id, event.meta.streamId)) {
+        run.park(delivery);
+        continue;
+      }
+      const decided = this.decisions.get(`${subscriber.id}\u0000${event.meta.eventId}`);
+      if (decided) {
+        this.apply(run, delivery, decided.decision, decided.started);
+        continue;
+      }
+      if (this.log.callsOut(subscriber, event)) {
+        run.park(delivery);
+        continue;
+      }
+      const started = performance.now();
+      try {
+        await runOne(delivery);
+        run.delivered.push({ ...delivery, outcome: { status: 'DONE', attempts: 0 }, started });
+      } catch (error: unknown) {
+        if (concernsTheBatch(error)) {
+          run.transient ??= error;
+          run.aborted = true;
+          return;
+        }
+        if (error instanceof CallOutInsideUnit) this.log.notesCallOut(subscriber, event);
+        const decision: Decision =
+          error instanceof CallOutInsideUnit ? 'call-out' : this.log.failure(0, error);
+        if (isolated) {
+          this.apply(run, delivery, decision, started);
+          continue;
+        }
+        if (!followsAnotherFailure(error)) {
+          this.decisions.set(`${subscriber.id}\u0000${event.meta.eventId}`, { decision, started });
+        }
+        run.aborted = true;
+        return;
+      }
+    }
+  }
+
+  private apply(run: BatchRun, delivery: Delivery, decision: Decision, started: number): void {
+    if (decision === 'call-out') {
+      run.park(delivery);
+      return;
+    }
+    run.delivered.push({ ...delivery, outcome: decision, started });
+    if (decision.status === 'DEAD') run.dead.push({ ...delivery, outcome: decision, started });
+    else run.park(delivery, decision);
+  }
+}
+
+/**
+ * Runs one delivery on a unit (`tx`): the subscriber, then the nested work it did not wait for;
+ * `unit-throws` fails it after its writes (crash test).
+ */
+export async function deliverOn(tx: Tx, { subscriber, event }: Delivery): Promise<void> {
+  await messageContext.run({ ...contextOf(event), tx }, async () => {
+    await subscriber.handle(event);
+    crashPoint('unit-throws');
+  });
+}

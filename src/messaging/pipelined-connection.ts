@@ -1,0 +1,99 @@
+import { Logger } from '@nestjs/common';
+import { Kysely, PostgresDialect, type PostgresPool } from 'kysely';
+import pg from 'pg';
+import type { DB } from '../database/schema.js';
+import type { StatementResult } from '../database/statement.js';
+import type { Connection } from './unit-of-work.js';
+
+/** The opened connection: statements of a unit, and plain commands (BEGIN, COMMIT). */
+export interface PipelinedSession extends Connection {
+  client: pg.Client;
+  exec(statement: string): Promise<pg.QueryResult>;
+}
+
+/**
+ * A PostgreSQL connection of the in-process consumer's own, in pipeline mode (pg >= 8.23): the
+ * deliveries of a batch run at the same time in its one transaction, and their statements go to
+ * the server without waiting for each other's answers, so a batch pays for its statements, not
+ * for one round trip after another. Kysely takes turns on a transaction's connection; here its
+ * queries go straight to the client, so they pipeline too.
+ */
+export class PipelinedConnection {
+  private readonly logger = new Logger(PipelinedConnection.name);
+  private client?: pg.Client;
+  private opened?: PipelinedSession;
+
+  constructor(private readonly url: string) {}
+
+  /** The connection, opened (again) when there is none. */
+  async open(): Promise<PipelinedSession> {
+    if (this.opened && this.client) return this.opened;
+    const client = new pg.Client({ connectionString: this.url, pipeline: true });
+    client.on('error', (error) => {
+      if (client !== this.client) return;
+      this.logger.warn(`The consumer's connection to PostgreSQL was closed: ${error.message}`);
+      this.drop();
+    });
+    try {
+      await client.connect();
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      throw error;
+    }
+    // A pool of one that never takes its client back: every query runs on it at once.
+    const pool: PostgresPool = {
+      connect: () => {
+        send();
+        return Promise.resolve(Object.assign(client, { release: () => undefined }));
+      },
+      end: () => Promise.resolve(),
+    };
+    const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+    const send = corkedPerTick(client);
+    this.client = client;
+    this.opened = {
+      client,
+      dialect: 'postgres',
+      db,
+      async runSql<R>(text: string, parameters: readonly unknown[]): Promise<StatementResult<R>> {
+        send();
+        const result = await client.query(text, [...parameters]);
+        return { rows: result.rows as R[], changes: result.rowCount ?? 0 };
+      },
+      exec: (statement: string): Promise<pg.QueryResult> => {
+        send();
+        return client.query(statement);
+      },
+    };
+    return this.opened;
+  }
+
+  /** Closes the connection (a failed batch may have left it in doubt; the next one opens anew). */
+  drop(): void {
+    const client = this.client;
+    this.client = undefined;
+    this.opened = undefined;
+    void client?.end().catch(() => undefined);
+  }
+}
+
+/**
+ * Holds the client's socket writes until the end of the current tick: the statements that the
+ * deliveries of a batch send at the same moment leave in one write (one system call) instead of
+ * one each. pg corks the socket around each query itself; this adds one cork around them all.
+ */
+function corkedPerTick(client: pg.Client): () => void {
+  let corked = false;
+  return () => {
+    const stream = (client as unknown as { connection?: { stream?: NodeJS.WritableStream } })
+      .connection?.stream as
+      (NodeJS.WritableStream & { cork?(): void; uncork?(): void }) | undefined;
+    if (corked || !stream?.cork || !stream.uncork) return;
+    corked = true;
+    stream.cork();
+    process.nextTick(() => {
+      corked = false;
+      stream.uncork!();
+    });
+  };
+}
