@@ -93,6 +93,7 @@ import {
   SERVICE_TUNING,
 } from './lib/bench-apps.mjs';
 import { cpuWindow, RABBITMQ_COMMANDS } from './lib/bench-cpu.mjs';
+import { costPerOrder, orderLatency, scrapeService } from './lib/bench-service-metrics.mjs';
 import { closedLoop, openLoop } from './lib/bench-load.mjs';
 import { formatNumber, machine, renderTable, saveResults } from './lib/bench-report.mjs';
 import { withClient } from './lib/database.mjs';
@@ -233,10 +234,13 @@ async function measureWorkflow(app, counter, cap, servers) {
 
   log(`  POST /orders, ${CONNECTIONS} connections, then the wait for every notification`);
   const start = await counter.read();
+  const work = cpuWindow(() => [app.process.pid], servers);
+  const scraped = await scrapeService(app);
   const started = Date.now();
   const placed = await post(app, '/orders', ORDER, cap);
   const ended = Date.now();
   const drain = await waitFinished(app, counter, start, ended, DRAIN_SECONDS);
+  const cost = costPerOrder(scraped, await scrapeService(app), drain.created, await work.end());
   const seconds = drain.lastNotifiedAt === null ? null : (drain.lastNotifiedAt - started) / 1000;
   const e2e = {
     ...drain,
@@ -252,14 +256,22 @@ async function measureWorkflow(app, counter, cap, servers) {
   );
 
   let rated = null;
+  let latency = null;
   if (drain.done) {
     log(`  POST /orders at ${RATE} req/s`);
+    const steadyStart = await counter.read();
+    const steadyScrape = await scrapeService(app);
     rated = await steady(app, '/orders', ORDER);
+    // Order latency: every order of the steady load, from its POST's commit to its final status.
+    await waitFinished(app, counter, steadyStart, Date.now(), DRAIN_SECONDS);
+    latency = orderLatency(steadyScrape, await scrapeService(app));
   }
   return {
     read,
     post: placed,
     e2e,
+    cost,
+    latency,
     steady: rated,
     peakRssMiB: app.process.peakRssMiB(),
     cpu: await cpu.end(),
@@ -566,6 +578,21 @@ function rowsOf(results) {
       reference: e2eReference && { value: e2eReference.rate },
       versus: versus === 'ceiling' ? 'ceiling POST' : to,
     });
+    if (part.cost) {
+      const { statements, commits, cpuMs } = part.cost;
+      rows.push({
+        measurement: `${label}: database statements per order (${formatNumber(commits)} commits; service CPU ${cpuMs === null ? '?' : formatNumber(cpuMs)} ms per order)`,
+        value: statements,
+        unit: 'statements',
+      });
+    }
+    if (part.latency) {
+      rows.push({
+        measurement: `${label}: order latency at ${formatNumber(RATE)} req/s offered, POST commit to final status (${formatNumber(part.latency.orders)} orders)`,
+        p50: part.latency.p50,
+        p99: part.latency.p99,
+      });
+    }
     rows.push(figure(`${label}: GET /orders/{id}`, part.read, 'req/s', ref?.read, to));
     rows.push(rss(`${label}: peak RSS`, part.peakRssMiB, ref?.peakRssMiB, to));
   };

@@ -265,6 +265,9 @@ describe('GET /metrics', () => {
     expect(moved('group_commit_units_sum')).toBeGreaterThanOrEqual(
       moved('group_commit_units_count'),
     );
+    // Statements and commits sent to the database: every order took some of each.
+    expect(moved('db_statements_total')).toBeGreaterThan(moved('db_commits_total'));
+    expect(moved('db_commits_total')).toBeGreaterThan(0);
     expect(after.some((s) => s.name.startsWith('nodejs_eventloop_lag_'))).toBe(true);
     expect(after.some((s) => s.name === 'outbox_pending_events')).toBe(true);
   });

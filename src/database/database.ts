@@ -36,6 +36,22 @@ export interface DatabaseOptions {
   poolSize?: number;
 }
 
+/**
+ * Statements this process sent to the database, and the commits among them (write transactions
+ * ended by COMMIT; a statement outside a transaction commits alone and counts as a statement only).
+ * Read by the metrics (`db_statements_total`, `db_commits_total`) and the benchmark.
+ */
+export interface DatabaseCounters {
+  statements: number;
+  commits: number;
+}
+
+/** Counts one statement sent; a COMMIT counts as a commit too. */
+export function countStatement(counters: DatabaseCounters, text: string): void {
+  counters.statements++;
+  if (text.length <= 8 && /^commit/i.test(text)) counters.commits++;
+}
+
 export interface Database {
   /**
    * The writer (with SQLite, the one writer connection). Only the unit of work writes through it:
@@ -53,6 +69,7 @@ export interface Database {
   /** Runs the hot path's prepared statements (see Statement) on the reader. */
   readerRunner: StatementRunner;
   dialect: SqlDialectName;
+  counters: DatabaseCounters;
 }
 
 /** Runs compiled SQL on a SQLite connection, synchronously, with its prepared statements. */
@@ -90,23 +107,50 @@ const STATEMENT_CACHE_SIZE = 500;
  * most of this service's queries. Kysely runs one statement at a time per connection, so a
  * statement is never in use twice at once.
  */
-function withStatementCache(connection: SqliteDatabase.Database): SqliteDatabase.Database {
+function withStatementCache(
+  connection: SqliteDatabase.Database,
+  counters: DatabaseCounters,
+): SqliteDatabase.Database {
   const cache = new Map<string, SqliteDatabase.Statement>();
   const prepare = connection.prepare.bind(connection);
+  const exec = connection.exec.bind(connection);
   return new Proxy(connection, {
     get(target, property, receiver) {
+      if (property === 'exec') {
+        return (source: string) => {
+          countStatement(counters, source);
+          return exec(source);
+        };
+      }
       if (property !== 'prepare') return Reflect.get(target, property, receiver) as unknown;
       return (source: string) => {
         let statement = cache.get(source);
         if (!statement) {
           if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
-          statement = prepare(source);
+          statement = counted(prepare(source), counters);
           cache.set(source, statement);
         }
         return statement;
       };
     },
   });
+}
+
+/** The statement, counting each run of it. */
+function counted(
+  statement: SqliteDatabase.Statement,
+  counters: DatabaseCounters,
+): SqliteDatabase.Statement {
+  for (const method of ['run', 'all', 'get', 'iterate'] as const) {
+    const original = statement[method].bind(statement) as (...args: unknown[]) => unknown;
+    Object.defineProperty(statement, method, {
+      value: (...args: unknown[]) => {
+        counters.statements++;
+        return original(...args);
+      },
+    });
+  }
+  return statement;
 }
 
 // BIGINT (int8) and NUMERIC counts come back as numbers: every amount and sequence fits in 2^53.
@@ -129,7 +173,8 @@ export function openDatabase(options: DatabaseOptions): Database {
     // checkpoint most of the time (one every 8,000 pages instead of every 1,000).
     sqlite.pragma('cache_size = -16384');
     sqlite.pragma('wal_autocheckpoint = 8000');
-    const cached = withStatementCache(sqlite);
+    const counters: DatabaseCounters = { statements: 0, commits: 0 };
+    const cached = withStatementCache(sqlite, counters);
     const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: cached }) });
     if (path === ':memory:') {
       return {
@@ -138,12 +183,13 @@ export function openDatabase(options: DatabaseOptions): Database {
         readerRunner: sqliteRunner(db, cached),
         dialect: 'sqlite',
         sqlite: cached,
+        counters,
       };
     }
     const readConnection = new SqliteDatabase(path, { readonly: true });
     readConnection.pragma('busy_timeout = 5000');
     readConnection.pragma('cache_size = -16384');
-    const readCached = withStatementCache(readConnection);
+    const readCached = withStatementCache(readConnection, counters);
     const reader = new Kysely<DB>({ dialect: new SqliteDialect({ database: readCached }) });
     return {
       writer: db,
@@ -151,6 +197,7 @@ export function openDatabase(options: DatabaseOptions): Database {
       readerRunner: sqliteRunner(reader, readCached),
       dialect: 'sqlite',
       sqlite: cached,
+      counters,
     };
   }
   if (/^postgres(ql)?:\/\//.test(options.url)) {
@@ -164,15 +211,17 @@ export function openDatabase(options: DatabaseOptions): Database {
     // on its client, checked out or not, and on the pool if it sat idle there; unheard, either
     // would end the process. The work on it fails with a connection error (retried, or a 503),
     // and the pool drops the connection and opens a new one when one is next needed.
+    const counters: DatabaseCounters = { statements: 0, commits: 0 };
     for (const [name, each] of [
       ['writer', pool],
       ['reader', readPool],
     ] as const) {
-      each.on('connect', (client) =>
+      each.on('connect', (client) => {
         client.on('error', (error) =>
           logger.warn(`A ${name} connection to PostgreSQL was closed: ${error.message}`),
-        ),
-      );
+        );
+        countQueries(client, counters);
+      });
       each.on('error', () => undefined); // logged by the client's own listener above
     }
     const reader = new Kysely<DB>({ dialect: new PostgresDialect({ pool: readPool }) });
@@ -181,9 +230,22 @@ export function openDatabase(options: DatabaseOptions): Database {
       reader,
       readerRunner: postgresRunner(reader),
       dialect: 'postgres',
+      counters,
     };
   }
   throw new Error(`Unsupported DATABASE_URL: ${options.url}`);
+}
+
+/** Counts every query the client sends (see DatabaseCounters). */
+export function countQueries(client: pg.Client | pg.PoolClient, counters: DatabaseCounters): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  Object.defineProperty(client, 'query', {
+    value: (...args: unknown[]) => {
+      const config = args[0] as string | { text?: string } | undefined;
+      countStatement(counters, typeof config === 'string' ? config : (config?.text ?? ''));
+      return query(...args);
+    },
+  });
 }
 
 export function migrations(dialect: SqlDialectName): Record<string, Migration> {

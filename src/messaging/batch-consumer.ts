@@ -254,7 +254,7 @@ export class BatchConsumer implements EventTransport {
     plan: BatchPlan,
     finish: (tx: Tx, run: BatchRun) => Promise<void>,
   ): Promise<BatchRun> {
-    this.pipeline ??= new PipelinedConnection(this.config.databaseUrl);
+    this.pipeline ??= new PipelinedConnection(this.config.databaseUrl, this.database.counters);
     for (;;) {
       const decided = plan.size;
       const connection = await this.pipeline.open();

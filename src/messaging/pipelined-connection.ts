@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { Kysely, PostgresDialect, type PostgresPool } from 'kysely';
 import pg from 'pg';
+import { countQueries, type DatabaseCounters } from '../database/database.js';
 import type { DB } from '../database/schema.js';
 import type { StatementResult } from '../database/statement.js';
 import type { Connection } from './unit-of-work.js';
@@ -23,12 +24,16 @@ export class PipelinedConnection {
   private client?: pg.Client;
   private opened?: PipelinedSession;
 
-  constructor(private readonly url: string) {}
+  constructor(
+    private readonly url: string,
+    private readonly counters: DatabaseCounters,
+  ) {}
 
   /** The connection, opened (again) when there is none. */
   async open(): Promise<PipelinedSession> {
     if (this.opened && this.client) return this.opened;
     const client = new pg.Client({ connectionString: this.url, pipeline: true });
+    countQueries(client, this.counters);
     client.on('error', (error) => {
       if (client !== this.client) return;
       this.logger.warn(`The consumer's connection to PostgreSQL was closed: ${error.message}`);

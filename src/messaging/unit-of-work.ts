@@ -367,6 +367,7 @@ export class UnitOfWork {
     metrics: Metrics,
   ) {
     const observe: CommitObserver = (units) => metrics.groupCommitUnits.observe(units);
+    metrics.countDatabaseWith(database.counters);
     this.writer =
       database.dialect === 'sqlite'
         ? new SqliteGroupCommit(database.sqlite!, database.writer, signal, observe)

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { DatabaseCounters } from '../database/database.js';
 
 /** What the outbox holds that is not yet handed on (delivered, or relayed to the broker). */
 export interface OutboxLag {
@@ -82,6 +83,9 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** The database statements and commits of this process; set by the unit of work. */
+  private databaseCounters?: DatabaseCounters;
+
   /** Where the outbox lag is read from; set by the messaging runtime. */
   private outboxLag?: () => Promise<OutboxLag>;
   /** One read serves both gauges of a scrape. */
@@ -93,6 +97,26 @@ export class Metrics {
       (this.lagReading ??= (this.outboxLag?.() ?? Promise.resolve(undefined)).finally(() => {
         this.lagReading = undefined;
       }));
+    const source = () => this.databaseCounters;
+    const counted = (field: keyof DatabaseCounters) =>
+      function (this: Counter) {
+        const value = source()?.[field];
+        if (value === undefined) return;
+        this.reset();
+        this.inc(value);
+      };
+    new Counter({
+      name: 'db_statements_total',
+      help: 'Statements this process sent to the database (queries, and BEGIN, COMMIT, savepoints)',
+      registers: [this.registry],
+      collect: counted('statements'),
+    });
+    new Counter({
+      name: 'db_commits_total',
+      help: 'Write transactions this process committed (a statement outside one is not counted)',
+      registers: [this.registry],
+      collect: counted('commits'),
+    });
     new Gauge({
       name: 'outbox_pending_events',
       help: 'Events in the log not yet handed on (delivered in-process, or relayed to the broker)',
@@ -111,6 +135,10 @@ export class Metrics {
         if (lag) this.set(lag.oldestAgeSeconds);
       },
     });
+  }
+
+  countDatabaseWith(counters: DatabaseCounters): void {
+    this.databaseCounters = counters;
   }
 
   readOutboxLagWith(source: () => Promise<OutboxLag>): void {

@@ -1,0 +1,63 @@
+/**
+ * What the service says of its own work, read from its Prometheus metrics (GET /metrics, admin):
+ * the statements and commits it sent to the database (`db_statements_total`, `db_commits_total`)
+ * and the time from placing an order to its final status (`order_duration_seconds`). The bench
+ * reads them before and after a phase and reports the difference per order.
+ */
+
+/** The figures of one scrape, or null when the application has no metrics (the naive one). */
+export async function scrapeService(app) {
+  const response = await fetch(`${app.base}/metrics`, { headers: app.headers });
+  if (!response.ok) return null;
+  const text = await response.text();
+  const value = (name) => {
+    const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+    return line ? Number(line.split(' ')[1]) : 0;
+  };
+  // Every status together: the bench's orders all complete.
+  const buckets = new Map();
+  for (const line of text.split('\n')) {
+    const match = /^order_duration_seconds_bucket\{le="([^"]+)"[^}]*\} (\S+)$/.exec(line);
+    if (!match) continue;
+    const le = match[1] === '+Inf' ? Infinity : Number(match[1]);
+    buckets.set(le, (buckets.get(le) ?? 0) + Number(match[2]));
+  }
+  return { statements: value('db_statements_total'), commits: value('db_commits_total'), buckets };
+}
+
+/** Statements and commits per order between two scrapes, and the service's CPU per order. */
+export function costPerOrder(before, after, orders, cpu) {
+  if (!before || !after || !orders) return null;
+  const round = (n) => Math.round(n * 100) / 100;
+  return {
+    statements: round((after.statements - before.statements) / orders),
+    commits: round((after.commits - before.commits) / orders),
+    cpuMs: cpu ? round((cpu.app * cpu.seconds * 1000) / orders) : null,
+  };
+}
+
+/**
+ * p50 and p99 of the orders finished between two scrapes, in ms, read from the histogram's
+ * buckets (linear within a bucket, as Prometheus' histogram_quantile does).
+ */
+export function orderLatency(before, after) {
+  if (!before || !after) return null;
+  const bounds = [...after.buckets.keys()].sort((a, b) => a - b);
+  const counts = bounds.map((le) => after.buckets.get(le) - (before.buckets.get(le) ?? 0));
+  const total = counts[counts.length - 1];
+  if (!total) return null;
+  const quantile = (q) => {
+    const rank = q * total;
+    for (let i = 0; i < bounds.length; i++) {
+      if (counts[i] < rank) continue;
+      const lower = i === 0 ? 0 : bounds[i - 1];
+      const below = i === 0 ? 0 : counts[i - 1];
+      if (bounds[i] === Infinity) return lower * 1000;
+      const within = counts[i] - below;
+      const share = within > 0 ? (rank - below) / within : 1;
+      return Math.round((lower + (bounds[i] - lower) * share) * 100000) / 100;
+    }
+    return null;
+  };
+  return { orders: total, p50: quantile(0.5), p99: quantile(0.99) };
+}
