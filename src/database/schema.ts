@@ -16,7 +16,10 @@ export interface EventLogTable {
   schema_version: number;
   /** W3C traceparent: the trace of the event's cause, with a span id of its own. */
   traceparent: string | null;
-  /** 1 once every subscriber has finished with the event (set by the in-process dispatcher). */
+  /**
+   * 1 once every subscriber had finished with the event, as the in-process dispatcher marked it
+   * before migration 010; since then the in-process consumer's checkpoint says it instead.
+   */
   delivered: Generated<number>;
   /** 1 once the event is in the broker's hands (set by the relay to RabbitMQ). */
   relayed: Generated<number>;
