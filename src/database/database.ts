@@ -236,6 +236,25 @@ export function openDatabase(options: DatabaseOptions): Database {
   throw new Error(`Unsupported DATABASE_URL: ${options.url}`);
 }
 
+/**
+ * A connection of its own to PostgreSQL, outside the pools (the delivery lease, the consumer's
+ * pipelined connection). `onLost` hears of the server closing it; a failed connect ends it.
+ */
+export async function connectClient(
+  config: pg.ClientConfig,
+  onLost: (client: pg.Client, error: Error) => void,
+): Promise<pg.Client> {
+  const client = new pg.Client(config);
+  client.on('error', (error) => onLost(client, error));
+  try {
+    await client.connect();
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    throw error;
+  }
+  return client;
+}
+
 /** Counts every query the client sends (see DatabaseCounters). */
 export function countQueries(client: pg.Client | pg.PoolClient, counters: DatabaseCounters): void {
   const query = client.query.bind(client) as (...args: unknown[]) => unknown;

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import pg from 'pg';
 import { AppConfig } from '../config/app-config.js';
 import { DATABASE } from '../database/database.tokens.js';
-import type { Database } from '../database/database.js';
+import { connectClient, type Database } from '../database/database.js';
 import { describeError } from './delivery-log.js';
 
 /** Key of the session advisory lock that the delivering instance holds (any fixed value). */
@@ -65,21 +65,13 @@ export class DispatchLease {
     await client?.end().catch(() => undefined);
   }
 
-  private async connect(): Promise<pg.Client> {
-    const client = new pg.Client({ connectionString: this.config.databaseUrl });
+  private connect(): Promise<pg.Client> {
     // The session is the lease: if the server closes it, the lock is gone with it.
-    client.on('error', (error) => {
+    return connectClient({ connectionString: this.config.databaseUrl }, (client, error) => {
       if (client !== this.client) return;
       this.logger.warn(`Lost the delivery lease's connection: ${error.message}`);
       this.drop();
     });
-    try {
-      await client.connect();
-    } catch (error) {
-      await client.end().catch(() => undefined);
-      throw error;
-    }
-    return client;
   }
 
   private drop(): void {

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { Kysely, PostgresDialect, type PostgresPool } from 'kysely';
 import pg from 'pg';
-import { countQueries, type DatabaseCounters } from '../database/database.js';
+import { connectClient, countQueries, type DatabaseCounters } from '../database/database.js';
 import type { DB } from '../database/schema.js';
 import type { StatementResult } from '../database/statement.js';
 import type { Connection } from './unit-of-work.js';
@@ -32,19 +32,15 @@ export class PipelinedConnection {
   /** The connection, opened (again) when there is none. */
   async open(): Promise<PipelinedSession> {
     if (this.opened && this.client) return this.opened;
-    const client = new pg.Client({ connectionString: this.url, pipeline: true });
+    const client = await connectClient(
+      { connectionString: this.url, pipeline: true },
+      (lost, error) => {
+        if (lost !== this.client) return;
+        this.logger.warn(`The consumer's connection to PostgreSQL was closed: ${error.message}`);
+        this.drop();
+      },
+    );
     countQueries(client, this.counters);
-    client.on('error', (error) => {
-      if (client !== this.client) return;
-      this.logger.warn(`The consumer's connection to PostgreSQL was closed: ${error.message}`);
-      this.drop();
-    });
-    try {
-      await client.connect();
-    } catch (error) {
-      await client.end().catch(() => undefined);
-      throw error;
-    }
     // A pool of one that never takes its client back: every query runs on it at once.
     const pool: PostgresPool = {
       connect: () => {

@@ -411,6 +411,15 @@ export class UnitOfWork {
     return messageContext.store()?.tx !== undefined;
   }
 
+  /**
+   * Where a read of the code running now goes: its unit, inside one (a delivery sees the writes
+   * of its batch, and on PostgreSQL the read joins the batch's pipelined statements), else the
+   * read pool, which sees what has committed.
+   */
+  reader(): StatementRunner {
+    return messageContext.store()?.tx ?? this.database.readerRunner;
+  }
+
   get stats(): Readonly<GroupCommitStats> {
     return this.writer.stats;
   }

@@ -26,7 +26,7 @@ export class StockRepository {
   ) {}
 
   async products(productIds?: string[]): Promise<ProductView[]> {
-    let query = this.database.reader.selectFrom('products').selectAll().orderBy('product_id');
+    let query = this.uow.reader().db.selectFrom('products').selectAll().orderBy('product_id');
     if (productIds) {
       if (productIds.length === 0) return [];
       query = query.where('product_id', 'in', productIds);

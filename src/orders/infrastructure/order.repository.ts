@@ -144,7 +144,7 @@ export class OrderRepository {
   async find(orderId: string): Promise<OrderState | undefined> {
     const {
       rows: [row],
-    } = await loadOne.run(this.database.readerRunner, orderId);
+    } = await loadOne.run(this.uow.reader(), orderId);
     return row ? toState(row) : undefined;
   }
 

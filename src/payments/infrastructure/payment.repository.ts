@@ -55,7 +55,7 @@ export class PaymentRepository {
   ) {}
 
   async findByOrder(orderId: string): Promise<PaymentRow | undefined> {
-    const { rows } = await paymentOfOrder.run(this.database.readerRunner, orderId);
+    const { rows } = await paymentOfOrder.run(this.uow.reader(), orderId);
     return rows[0];
   }
 
