@@ -40,6 +40,9 @@
  *      rate) and corrects latency for an interval of 1 ms per connection; BENCH_STEADY=autocannon
  *      uses it anyway, for comparison.
  *   5. Peak RSS: VmHWM of the process, from /proc/<pid>/status.
+ * For the service, also (scripts/lib/bench-service-metrics.mjs, from its /metrics): database
+ * statements and commits per order and the service's CPU ms per order over step 3, and the order
+ * latency (POST commit to final status, p50/p99) of the orders of step 4, drained to the end.
  * A part whose wait exceeds BENCH_DRAIN_SECONDS says so in its row and skips step 4.
  *
  * scale: the service on a fresh SQLite file, 20 orders placed and finished; GET /orders/{id} and
