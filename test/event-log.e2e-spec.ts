@@ -117,6 +117,86 @@ describe('migration 005: delivered and relayed in place of dispatched', () => {
   });
 });
 
+/** Migration 010 on a database that the per-delivery dispatcher left half delivered. */
+describe('migration 010: a checkpoint in place of a row per delivery', () => {
+  let database: Database;
+
+  async function insertEvent(eventId: string, delivered: number): Promise<number> {
+    await sql`
+      INSERT INTO event_log (event_id, type, stream_id, aggregate_type, aggregate_id, payload,
+                             correlation_id, occurred_at, schema_version, delivered, relayed)
+      VALUES (${eventId}, 'OrderCreated', 'stream-1', 'Order', 'stream-1', '{}', 'c-1',
+              '2025-01-01T00:00:00.000Z', 1, ${delivered}, 0)`.execute(database.writer);
+    const row = await database.reader
+      .selectFrom('event_log')
+      .select('seq')
+      .where('event_id', '=', eventId)
+      .executeTakeFirstOrThrow();
+    return Number(row.seq);
+  }
+
+  async function insertDelivery(eventId: string, seq: number, status: 'DONE' | 'RETRY') {
+    await database.writer
+      .insertInto('deliveries')
+      .values({
+        subscriber: 'Someone',
+        event_id: eventId,
+        seq,
+        stream_id: 'stream-1',
+        status,
+        attempts: status === 'RETRY' ? 2 : 0,
+        next_attempt_at: null,
+        last_error: null,
+        updated_at: '2025-01-01T00:00:00.000Z',
+      })
+      .execute();
+  }
+
+  let seqs: number[];
+
+  beforeAll(async () => {
+    database = openDatabase({ url: await tempDatabaseUrl() });
+    const before = Object.fromEntries(
+      Object.entries(migrations(database.dialect)).filter(([name]) => name < '010'),
+    );
+    const { error } = await new Migrator({
+      db: database.writer,
+      provider: { getMigrations: () => Promise.resolve(before) },
+    }).migrateToLatest();
+    if (error) throw error instanceof Error ? error : new Error(JSON.stringify(error));
+    // Delivered; waiting with one subscriber done; waiting with one subscriber retrying.
+    seqs = [
+      await insertEvent('delivered', 1),
+      await insertEvent('half-done', 0),
+      await insertEvent('retrying', 0),
+    ];
+    await insertDelivery('delivered', seqs[0], 'DONE');
+    await insertDelivery('half-done', seqs[1], 'DONE');
+    await insertDelivery('retrying', seqs[2], 'RETRY');
+    await migrateToLatest(database);
+  });
+
+  afterAll(async () => {
+    if (database.reader !== database.writer) await database.reader.destroy();
+    await database.writer.destroy();
+  });
+
+  it('starts the consumer before the oldest event not delivered, and keeps what it still needs', async () => {
+    const checkpoint = await new Checkpoints(database).read(IN_PROCESS);
+    expect(checkpoint).toEqual({ txId: 0, seq: seqs[1] - 1, legacySeq: seqs[2] });
+    const rows = await database.reader
+      .selectFrom('deliveries')
+      .select(['event_id', 'status'])
+      .orderBy('seq')
+      .execute();
+    // A delivered event's rows guard nothing any more; the others' say what is done or parked.
+    expect(rows).toEqual([
+      { event_id: 'half-done', status: 'DONE' },
+      { event_id: 'retrying', status: 'RETRY' },
+    ]);
+  });
+});
+
 /** The in-process checkpoint and the relay, on a database of their own. */
 describe('the checkpoint and the relay', () => {
   let database: Database;

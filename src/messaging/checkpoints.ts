@@ -53,15 +53,9 @@ export class Checkpoints {
       .select(['tx_id', 'seq', 'legacy_seq'])
       .where('consumer', '=', consumer)
       .executeTakeFirst();
-    if (row) {
-      return { txId: Number(row.tx_id), seq: Number(row.seq), legacySeq: Number(row.legacy_seq) };
-    }
-    await this.database.writer
-      .insertInto('consumer_checkpoints')
-      .values({ consumer, tx_id: 0, seq: 0, legacy_seq: 0, updated_at: new Date().toISOString() })
-      .onConflict((oc) => oc.column('consumer').doNothing())
-      .execute();
-    return this.read(consumer);
+    // Migration 010 creates the in-process consumer's row; a consumer without one is a bug.
+    if (!row) throw new Error(`No checkpoint for consumer ${consumer}`);
+    return { txId: Number(row.tx_id), seq: Number(row.seq), legacySeq: Number(row.legacy_seq) };
   }
 
   /**
