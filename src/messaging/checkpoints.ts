@@ -42,6 +42,16 @@ export function pastCheckpoint(dialect: SqlDialectName, alias = 'event_log'): Ra
   return sql<boolean>`(${sql.ref(`${alias}.tx_id`)}, ${sql.ref(`${alias}.seq`)}) > (SELECT c.tx_id, c.seq FROM ${checkpoint})`;
 }
 
+/**
+ * SQL that is true for an event of `event_log` after `position`: a range of the primary key
+ * (SQLite) or of the (tx_id, seq) index (PostgreSQL), as parameters the planner can use.
+ */
+export function afterPosition(dialect: SqlDialectName, position: Position): RawBuilder<boolean> {
+  return dialect === 'sqlite'
+    ? sql<boolean>`seq > ${position.seq}`
+    : sql<boolean>`(tx_id, seq) > (${position.txId}, ${position.seq})`;
+}
+
 /** Consumer checkpoints: read once when a consumer starts, moved in each batch's transaction. */
 @Injectable()
 export class Checkpoints {

@@ -18,7 +18,7 @@ import type { OutboxLag } from '../metrics/metrics.js';
 import { childTraceparent } from '../common/trace-context.js';
 import { messageContext } from './message-context.js';
 import { UnitOfWork, type Tx } from './unit-of-work.js';
-import { pastCheckpoint, type Position } from './checkpoints.js';
+import { afterPosition, IN_PROCESS, pastCheckpoint, type Position } from './checkpoints.js';
 
 export interface AppendTarget {
   streamId: string;
@@ -161,7 +161,7 @@ export class EventStore {
         ? await this.database.reader
             .selectFrom('event_log')
             .selectAll()
-            .where(sql<boolean>`(tx_id, seq) > (${position.txId}, ${position.seq})`)
+            .where(afterPosition('postgres', position))
             .where(sql<boolean>`tx_id < pg_snapshot_xmin(pg_current_snapshot())::text::bigint`)
             .orderBy('tx_id')
             .orderBy('seq')
@@ -170,7 +170,7 @@ export class EventStore {
         : await this.database.reader
             .selectFrom('event_log')
             .selectAll()
-            .where('seq', '>', position.seq)
+            .where(afterPosition('sqlite', position))
             .orderBy('seq')
             .limit(limit)
             .execute();
@@ -188,7 +188,20 @@ export class EventStore {
    */
   async pending(): Promise<OutboxLag> {
     const reader = this.database.reader;
-    const waiting = notHandedOn(this.config, this.database.dialect);
+    // In-process: the checkpoint first, so the count reads a range of the index, not the log.
+    const checkpoint = this.config.amqpUrl
+      ? undefined
+      : await reader
+          .selectFrom('consumer_checkpoints')
+          .select(['tx_id', 'seq'])
+          .where('consumer', '=', IN_PROCESS)
+          .executeTakeFirstOrThrow();
+    const waiting = checkpoint
+      ? afterPosition(this.database.dialect, {
+          txId: Number(checkpoint.tx_id),
+          seq: Number(checkpoint.seq),
+        })
+      : notHandedOn(this.config, this.database.dialect);
     // In-process, an event behind the checkpoint still waits while a delivery of it is parked.
     const parked = this.config.amqpUrl
       ? undefined
