@@ -255,45 +255,10 @@ export class BatchConsumer implements EventTransport {
     finish: (tx: Tx, run: BatchRun) => Promise<void>,
   ): Promise<BatchRun> {
     this.pipeline ??= new PipelinedConnection(this.config.databaseUrl, this.database.counters);
-    for (;;) {
-      const decided = plan.size;
-      const connection = await this.pipeline.open();
-      const run = new BatchRun();
-      try {
-        await connection.exec('BEGIN');
-        await messageContext.run(BATCH_CONTEXT, () =>
-          plan.run(run, false, async (delivery) => {
-            const tx = new Tx(connection.db, 'postgres', connection, false);
-            try {
-              await deliverOn(tx, delivery);
-              await tx.settle();
-            } catch (error) {
-              await tx.settleQuietly();
-              throw error;
-            }
-            run.appended.push(...tx.appended);
-          }),
-        );
-        if (run.transient) throw run.transient;
-        if (run.aborted) {
-          await connection.exec('ROLLBACK');
-          if (plan.size === decided) throw new Error('A delivery batch failed without a cause');
-          continue;
-        }
-        const tx = new Tx(connection.db, 'postgres', connection, false);
-        await messageContext.run({ ...BATCH_CONTEXT, tx }, () => finish(tx, run));
-        crashPoint('tx-before-commit');
-        const committed = await connection.exec('COMMIT');
-        if (committed.command !== 'COMMIT') throw new Error('The delivery batch was rolled back');
-      } catch (error) {
-        // The connection may hold a failed transaction, or statements in flight: start anew.
-        this.pipeline.drop();
-        throw error;
-      }
-      crashPoint('tx-after-commit');
-      if (run.appended.length > 0) this.signal.committed(run.appended);
-      return run;
-    }
+    const run = await this.pipeline.runBatch(plan, finish, BATCH_CONTEXT);
+    crashPoint('tx-after-commit');
+    if (run.appended.length > 0) this.signal.committed(run.appended);
+    return run;
   }
 
   /**

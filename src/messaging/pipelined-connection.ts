@@ -4,7 +4,10 @@ import pg from 'pg';
 import { connectClient, countQueries, type DatabaseCounters } from '../database/database.js';
 import type { DB } from '../database/schema.js';
 import type { StatementResult } from '../database/statement.js';
-import type { Connection } from './unit-of-work.js';
+import { crashPoint } from '../common/crash-points.js';
+import { BatchRun, deliverOn, type BatchPlan } from './delivery-batch.js';
+import { messageContext, type MessageContext } from './message-context.js';
+import { Tx, type Connection } from './unit-of-work.js';
 
 /** The opened connection: statements of a unit, and plain commands (BEGIN, COMMIT). */
 export interface PipelinedSession extends Connection {
@@ -67,6 +70,56 @@ export class PipelinedConnection {
       },
     };
     return this.opened;
+  }
+
+  /**
+   * Runs a batch in one transaction: the streams of `plan` at the same time. A failed delivery
+   * aborts the run: it rolls back, and the batch runs again with that delivery decided. Returns
+   * the committed run; throws (and closes the connection) when the batch could not commit.
+   */
+  async runBatch(
+    plan: BatchPlan,
+    finish: (tx: Tx, run: BatchRun) => Promise<void>,
+    context: MessageContext,
+  ): Promise<BatchRun> {
+    for (;;) {
+      const decided = plan.size;
+      const connection = await this.open();
+      const run = new BatchRun();
+      const unit = () => new Tx(connection.db, 'postgres', connection, false);
+      try {
+        await connection.exec('BEGIN');
+        await messageContext.run(context, () =>
+          plan.run(run, false, async (delivery) => {
+            const tx = unit();
+            try {
+              await deliverOn(tx, delivery);
+              await tx.settle();
+            } catch (error) {
+              await tx.settleQuietly();
+              throw error;
+            }
+            run.appended.push(...tx.appended);
+          }),
+        );
+        if (run.transient) throw run.transient;
+        if (run.aborted) {
+          await connection.exec('ROLLBACK');
+          if (plan.size === decided) throw new Error('A delivery batch failed without a cause');
+          continue;
+        }
+        const tx = unit();
+        await messageContext.run({ ...context, tx }, () => finish(tx, run));
+        crashPoint('tx-before-commit');
+        const committed = await connection.exec('COMMIT');
+        if (committed.command !== 'COMMIT') throw new Error('The delivery batch was rolled back');
+        return run;
+      } catch (error) {
+        // The connection may hold a failed transaction, or statements in flight: start anew.
+        this.drop();
+        throw error;
+      }
+    }
   }
 
   /** Closes the connection (a failed batch may have left it in doubt; the next one opens anew). */
