@@ -31,16 +31,17 @@ const BATCH_CONTEXT = { correlationId: 'consumer', causationId: null, background
  * Delivers stored events in-process, in batches, with a checkpoint instead of a row per delivery.
  *
  * One loop reads the next events after the checkpoint (one query), runs every delivery of them
- * (each `@EventsHandler` and `@Saga()` that takes the event) one after the other in ONE unit of
- * work, each in a savepoint of its own, and moves the checkpoint in that unit: one commit for the
- * whole batch. Deliveries run in log order, so a stream's events reach each subscriber in order,
- * and a delivery sees the writes of the earlier ones of its batch.
+ * (each `@EventsHandler` and `@Saga()` that takes the event) in ONE unit of work, and moves the
+ * checkpoint in that unit: one commit for the whole batch. A stream's deliveries run one after the
+ * other in log order, so they reach each subscriber in order and see each other's writes. On
+ * SQLite the streams run one after the other too, each delivery in a savepoint; on PostgreSQL the
+ * streams run at the same time on a pipelined connection (see BatchPlan, PipelinedConnection).
  *
- * A delivery that throws is undone alone (its savepoint) and parked: a row in `deliveries` in the
- * batch's unit, retried with backoff by ParkedLanes; the later events of its stream are parked
- * behind it for that subscriber, while other subscribers and other streams go on. A delivery that
- * calls the outside world (the payment gateway, e-mail) is parked due at once and runs outside any
- * transaction. Woken by each commit; a poll finds what other instances stored. Without SQLite, the
+ * A delivery that throws is left out and parked: a row in `deliveries` in the batch's unit,
+ * retried with backoff by ParkedLanes; the later events of its stream are parked behind it for
+ * that subscriber, while other subscribers and other streams go on. A delivery that calls the
+ * outside world (the payment gateway, e-mail) is parked due at once and runs outside any
+ * transaction. Woken by each commit; a poll finds what other instances stored. On PostgreSQL the
  * instance holding the delivery lease delivers; the others stand by.
  */
 @Injectable()
