@@ -165,7 +165,7 @@ export class AppConfig {
   @Max(10000)
   dispatchBatchSize = 200;
 
-  /** Fallback poll of the event log for work left by a crash; commits wake the dispatcher at once. */
+  /** Fallback poll of the event log for work left by a crash; commits wake the consumer at once. */
   @Transform(toNumber)
   @IsInt()
   @Min(10)

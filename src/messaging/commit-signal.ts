@@ -3,7 +3,7 @@ import type { DomainEvent } from './domain-event.js';
 
 type Listener = (events: DomainEvent[]) => void;
 
-/** In-process signal from a commit to the dispatcher: no poll interval between them. */
+/** In-process signal from a commit to the consumer: no poll interval between them. */
 @Injectable()
 export class CommitSignal {
   private readonly listeners: Listener[] = [];

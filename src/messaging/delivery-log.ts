@@ -57,7 +57,7 @@ export interface Attempted {
 }
 
 /**
- * What both transports (the in-process dispatcher and RabbitMQ) share: running a subscriber in
+ * What both transports (the in-process consumer and RabbitMQ) share: running a subscriber in
  * the event's message context, the retry policy, and the record of each delivery (the inbox:
  * DONE, RETRY or DEAD per subscriber and event) with its dead letter.
  *

@@ -7,7 +7,7 @@ import { UnitOfWork } from './unit-of-work.js';
 /**
  * Replaces the in-memory publisher of the CQRS EventBus: `eventBus.publish(event)` (and so
  * `AggregateRoot.commit()` after `mergeObjectContext`) appends the event to the log, and the
- * dispatcher delivers it like any other. Inside a unit of work (a handler, a saga's command) it
+ * consumer delivers it like any other. Inside a unit of work (a handler, a saga's command) it
  * joins that unit, so the events commit with the state or not at all; elsewhere it is a unit of
  * its own.
  */

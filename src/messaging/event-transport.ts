@@ -7,7 +7,7 @@ export type TransportRole = 'through the broker' | 'delivering' | 'standing by';
 export type BrokerState = 'ok' | 'disconnected' | 'not used';
 
 /**
- * How stored events reach their subscribers: in-process (EventDispatcher) or through RabbitMQ
+ * How stored events reach their subscribers: in-process (BatchConsumer) or through RabbitMQ
  * (AmqpTransport). One of them is chosen once, at boot, by the provider of this token (see
  * MessagingModule); the rest of the runtime knows only this contract. Both run deliveries
  * through DeliveryLog, so retries, the inbox and dead letters are the same either way.

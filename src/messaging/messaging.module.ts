@@ -28,7 +28,7 @@ import { SubscriberRegistry } from './subscribers.js';
 import { UnitOfWork } from './unit-of-work.js';
 
 /**
- * The transport, chosen once: RabbitMQ when AMQP_URL is set, else the in-process dispatcher. Only
+ * The transport, chosen once: RabbitMQ when AMQP_URL is set, else the in-process batch consumer. Only
  * the chosen one is built, so the other never listens to commits.
  */
 const eventTransport: Provider = {
@@ -55,7 +55,7 @@ const providers = [
   StreamWatch,
 ];
 
-/** The durable runtime under the CQRS API: event log, dispatcher, retries and dead letters. */
+/** The durable runtime under the CQRS API: event log, batch consumer, retries and dead letters. */
 @Global()
 @Module({
   imports: [DiscoveryModule],

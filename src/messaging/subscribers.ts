@@ -8,7 +8,7 @@ import { registeredEventTypes, type DomainEvent } from './domain-event.js';
 const EVENTS_HANDLER_METADATA = '__eventsHandler__';
 const SAGA_METADATA = '__saga__';
 
-/** Something the dispatcher delivers events to: an @EventsHandler class or one @Saga() stream. */
+/** Something the runtime delivers events to: an @EventsHandler class or one @Saga() stream. */
 export interface Subscriber {
   /** Stable name, stored with every delivery: `ClassName` or `ClassName.sagaProperty`. */
   readonly id: string;

@@ -41,7 +41,7 @@ function postgresConnection(trx: Kysely<DB>): Connection {
  * runs (a command sent by a saga, `EventBus.publish` in a handler) is nested in it the same way.
  */
 export class Tx implements StatementRunner {
-  /** Events appended to the log by this unit, handed to the dispatcher once it has committed. */
+  /** Events appended to the log by this unit, handed to the consumer once it has committed. */
   readonly appended: DomainEvent[] = [];
   private depth = 0;
   private open = new Set<Promise<unknown>>();
@@ -198,7 +198,7 @@ async function runIn(unit: Pending, tx: Tx): Promise<unknown> {
  * SQLite group commit. One writer turn (`BEGIN IMMEDIATE` … `COMMIT`) takes every unit that is
  * ready, requests first and then a bounded share of deliveries, runs each in its own savepoint
  * and commits once: one fsync and one turn at the single writer for many units. Callers are
- * answered, and the dispatcher is woken, only after the commit. A unit runs only database work
+ * answered, and the consumer is woken, only after the commit. A unit runs only database work
  * (never a network call), so a turn never waits on the outside world.
  */
 class SqliteGroupCommit implements Writer {
@@ -354,7 +354,7 @@ class PostgresUnits implements Writer {
 
 /**
  * Runs work as a unit of work: its state changes and the events they raise commit together, and
- * the dispatcher is told at once after the commit. Called while a unit runs, it nests in that unit.
+ * the consumer is told at once after the commit. Called while a unit runs, it nests in that unit.
  */
 @Injectable()
 export class UnitOfWork {
@@ -435,9 +435,9 @@ export class CallOutInsideUnit extends Error {
 
 /**
  * Adapters call this before they call the outside world (a payment provider, a mail server).
- * Inside a unit of work it throws, so the unit rolls back: the dispatcher then runs the delivery
- * again outside any unit, and no transaction is ever held across a network call. Outside, it
- * notes the call, so the dispatcher knows to run the next such delivery outside at once.
+ * Inside a unit of work it throws, so the unit rolls back: the delivery is parked and runs again
+ * outside any unit, and no transaction is ever held across a network call. Outside, it notes the
+ * call, so the runtime parks the next such delivery at once instead of trying it in a unit.
  */
 export function callingOut(what: string): void {
   const context = messageContext.store();

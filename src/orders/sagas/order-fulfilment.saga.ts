@@ -24,7 +24,7 @@ import { OrderProcessingStarted } from '../events/order-processing-started.event
 import { OrderValidated } from '../events/order-validated.event.js';
 
 /**
- * The order workflow: each saga maps events to commands and does no I/O. The dispatcher runs a
+ * The order workflow: each saga maps events to commands and does no I/O. The runtime runs a
  * saga over one stored event at a time and executes the commands it emits in order, awaiting each.
  *
  *   OrderCreated            -> ValidateOrder (an unknown product fails the order right there)

@@ -17,7 +17,7 @@ const CLOSED = ['CANCELLED', 'FAILED'];
 
 /**
  * Calls the gateway outside any transaction, then records the result. A call that throws or does
- * not answer within PAYMENT_TIMEOUT_MS fails this delivery, which the dispatcher retries with the
+ * not answer within PAYMENT_TIMEOUT_MS fails this delivery, which the runtime retries with the
  * same idempotency key, so the gateway never charges twice.
  *
  * An order closed (cancelled, timed out) before its charge went through is not charged: its key
