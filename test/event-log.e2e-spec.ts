@@ -17,6 +17,18 @@ import { removeTempDatabases, tempDatabaseUrl } from './create-test-app.js';
 
 afterAll(() => removeTempDatabases());
 
+/** Applies the migrations that come before `name`: the schema an earlier release left. */
+async function migrateBefore(database: Database, name: string): Promise<void> {
+  const before = Object.fromEntries(
+    Object.entries(migrations(database.dialect)).filter(([migration]) => migration < name),
+  );
+  const { error } = await new Migrator({
+    db: database.writer,
+    provider: { getMigrations: () => Promise.resolve(before) },
+  }).migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error(JSON.stringify(error));
+}
+
 /** Migrations applied to a database that already holds data, on whichever database the suite runs on. */
 describe('migration 005: delivered and relayed in place of dispatched', () => {
   let database: Database;
@@ -41,14 +53,7 @@ describe('migration 005: delivered and relayed in place of dispatched', () => {
 
   beforeAll(async () => {
     database = openDatabase({ url: await tempDatabaseUrl() });
-    const before = Object.fromEntries(
-      Object.entries(migrations(database.dialect)).filter(([name]) => name < '005'),
-    );
-    const { error } = await new Migrator({
-      db: database.writer,
-      provider: { getMigrations: () => Promise.resolve(before) },
-    }).migrateToLatest();
-    if (error) throw error instanceof Error ? error : new Error(JSON.stringify(error));
+    await migrateBefore(database, '005');
     await insertOldRow('old-dispatched', 1);
     await insertOldRow('old-waiting', 0);
     await migrateToLatest(database);
@@ -156,14 +161,7 @@ describe('migration 010: a checkpoint in place of a row per delivery', () => {
 
   beforeAll(async () => {
     database = openDatabase({ url: await tempDatabaseUrl() });
-    const before = Object.fromEntries(
-      Object.entries(migrations(database.dialect)).filter(([name]) => name < '010'),
-    );
-    const { error } = await new Migrator({
-      db: database.writer,
-      provider: { getMigrations: () => Promise.resolve(before) },
-    }).migrateToLatest();
-    if (error) throw error instanceof Error ? error : new Error(JSON.stringify(error));
+    await migrateBefore(database, '010');
     // Delivered; waiting with one subscriber done; waiting with one subscriber retrying.
     seqs = [
       await insertEvent('delivered', 1),

@@ -129,12 +129,12 @@ export class DeliveryLog {
 
   /** Whether this subscriber called the outside world the last time it took this event type. */
   callsOut(subscriber: Subscriber, event: DomainEvent): boolean {
-    return this.callsOutKeys.has(`${subscriber.id}\u0000${event.meta.type}`);
+    return this.callsOutKeys.has(callOutKey(subscriber, event));
   }
 
   /** Notes that this subscriber calls the outside world for this event type. */
   notesCallOut(subscriber: Subscriber, event: DomainEvent): void {
-    this.callsOutKeys.add(`${subscriber.id}\u0000${event.meta.type}`);
+    this.callsOutKeys.add(callOutKey(subscriber, event));
   }
 
   private async run(
@@ -143,7 +143,7 @@ export class DeliveryLog {
     attempts: number,
     recordDone: RecordDone,
   ): Promise<Attempted> {
-    const key = `${subscriber.id}\u0000${event.meta.type}`;
+    const key = callOutKey(subscriber, event);
     if (!this.callsOutKeys.has(key)) {
       try {
         await messageContext.run(contextOf(event), () =>
@@ -205,8 +205,8 @@ export class DeliveryLog {
 
   /**
    * Removes, in the given unit, the DONE inbox rows older than `before` of these streams' events
-   * that are handed on (relayed to the broker, or behind the in-process checkpoint): such an event is not delivered again, so its
-   * inbox rows guard nothing. Returns how many.
+   * that are handed on (relayed to the broker, or behind the in-process checkpoint): such an
+   * event is not delivered again, so its inbox rows guard nothing. Returns how many.
    */
   async purgeFinished(tx: Tx, streamIds: readonly string[], before: string): Promise<number> {
     if (streamIds.length === 0) return 0;
@@ -430,6 +430,11 @@ function outcomeStatement(keepLastError: boolean) {
 }
 const writeDone = outcomeStatement(true);
 const writeOutcome = outcomeStatement(false);
+
+/** Which (subscriber, event type) pairs call the outside world are remembered by this key. */
+function callOutKey(subscriber: Subscriber, event: DomainEvent): string {
+  return `${subscriber.id}\u0000${event.meta.type}`;
+}
 
 /** Stores the dead letter of a delivery that failed for the last time, in the given unit. */
 export async function writeDeadLetter(
