@@ -13,7 +13,7 @@ import type { DomainEvent } from './domain-event.js';
 import { EventStore, type StoredEvent } from './event-store.js';
 import type { BrokerState, EventTransport, TransportRole } from './event-transport.js';
 import { messageContext } from './message-context.js';
-import { ParkedDeliveries, type ParkedDelivery } from './parked-deliveries.js';
+import { deliveryKey, ParkedDeliveries, type ParkedDelivery } from './parked-deliveries.js';
 import { ParkedLanes } from './parked-lanes.js';
 import { PipelinedConnection } from './pipelined-connection.js';
 import { SubscriberRegistry } from './subscribers.js';
@@ -273,7 +273,7 @@ export class BatchConsumer implements EventTransport {
       if (delivered) continue;
       for (const subscriber of this.registry.all()) {
         if (!subscriber.accepts(event)) continue;
-        if (finished.has(`${subscriber.id}\u0000${event.meta.eventId}`)) continue;
+        if (finished.has(deliveryKey(subscriber.id, event.meta.eventId))) continue;
         let stream = streams.get(event.meta.streamId);
         if (!stream) streams.set(event.meta.streamId, (stream = []));
         stream.push({ subscriber, event });

@@ -4,7 +4,7 @@ import { isConnectionError } from '../database/connection-errors.js';
 import { contextOf, type DeliveryLog, type DeliveryOutcome } from './delivery-log.js';
 import type { DomainEvent } from './domain-event.js';
 import { messageContext } from './message-context.js';
-import type { ParkedDelivery } from './parked-deliveries.js';
+import { deliveryKey, type ParkedDelivery } from './parked-deliveries.js';
 import { laneKey } from './parked-lanes.js';
 import type { Subscriber } from './subscribers.js';
 import { CallOutInsideUnit, type Tx } from './unit-of-work.js';
@@ -75,7 +75,7 @@ function followsAnotherFailure(error: unknown): boolean {
  * with that delivery decided (parked, or dead-lettered) and not run.
  */
 export class BatchPlan {
-  /** Decided in an earlier run of this batch, by `subscriber\u0000eventId`. */
+  /** Decided in an earlier run of this batch, by deliveryKey. */
   private readonly decisions = new Map<string, { decision: Decision; started: number }>();
 
   constructor(
@@ -116,7 +116,7 @@ export class BatchPlan {
         run.park(delivery);
         continue;
       }
-      const decided = this.decisions.get(`${subscriber.id}\u0000${event.meta.eventId}`);
+      const decided = this.decisions.get(deliveryKey(subscriber.id, event.meta.eventId));
       if (decided) {
         this.apply(run, delivery, decided.decision, decided.started);
         continue;
@@ -143,7 +143,7 @@ export class BatchPlan {
           continue;
         }
         if (!followsAnotherFailure(error)) {
-          this.decisions.set(`${subscriber.id}\u0000${event.meta.eventId}`, { decision, started });
+          this.decisions.set(deliveryKey(subscriber.id, event.meta.eventId), { decision, started });
         }
         run.aborted = true;
         return;

@@ -21,6 +21,11 @@ export interface ParkedDelivery {
   error?: string | null;
 }
 
+/** A delivery's key in memory: its subscriber and its event. */
+export function deliveryKey(subscriberId: string, eventId: string): string {
+  return `${subscriberId}\u0000${eventId}`;
+}
+
 /**
  * The parked deliveries, one `deliveries` row each (status RETRY). The in-process consumer writes
  * them in the transaction of the batch that parked them; the lane that runs them removes each in
@@ -54,7 +59,7 @@ export class ParkedDeliveries {
     }));
   }
 
-  /** Of these events, the deliveries finished as DONE or DEAD rows: `subscriber\u0000eventId`. */
+  /** Of these events, the deliveries finished as DONE or DEAD rows (by deliveryKey). */
   async finishedOf(eventIds: readonly string[]): Promise<Set<string>> {
     const finished = new Set<string>();
     for (let i = 0; i < eventIds.length; i += 500) {
@@ -64,7 +69,7 @@ export class ParkedDeliveries {
         .where('event_id', 'in', eventIds.slice(i, i + 500))
         .where('status', 'in', ['DONE', 'DEAD'])
         .execute();
-      for (const row of rows) finished.add(`${row.subscriber}\u0000${row.event_id}`);
+      for (const row of rows) finished.add(deliveryKey(row.subscriber, row.event_id));
     }
     return finished;
   }

@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
 import { DeliveryLog, describeError } from './delivery-log.js';
 import { messageContext } from './message-context.js';
-import { ParkedDeliveries, type ParkedDelivery } from './parked-deliveries.js';
+import { deliveryKey, ParkedDeliveries, type ParkedDelivery } from './parked-deliveries.js';
 import { SubscriberRegistry } from './subscribers.js';
 import { UnitOfWork } from './unit-of-work.js';
 
@@ -26,6 +26,8 @@ const REMOVAL_WAIT_MS = 20;
 
 /** How long a lane waits when its outcome could not be stored (the database is away). */
 const DATABASE_WAIT_MS = 1000;
+
+const keyOf = (p: ParkedDelivery) => deliveryKey(p.subscriberId, p.event.meta.eventId);
 
 export function laneKey(subscriberId: string, streamId: string): string {
   return `${subscriberId}\u0000${streamId}`;
@@ -80,12 +82,12 @@ export class ParkedLanes {
       const stored = await this.store.all();
       const known = new Set<string>();
       for (const lane of this.lanes.values()) {
-        for (const p of lane.parked) known.add(`${p.subscriberId}\u0000${p.event.meta.eventId}`);
+        for (const p of lane.parked) known.add(keyOf(p));
       }
-      for (const p of this.removals) known.add(`${p.subscriberId}\u0000${p.event.meta.eventId}`);
+      for (const p of this.removals) known.add(keyOf(p));
       this.add(
         stored.filter((p) => {
-          const key = `${p.subscriberId}\u0000${p.event.meta.eventId}`;
+          const key = keyOf(p);
           return !known.has(key) && !finished.has(key);
         }),
       );
@@ -109,10 +111,6 @@ export class ParkedLanes {
     if (removals.length === 0) return;
     this.removals.unshift(...removals);
     this.removalTimer ??= setTimeout(() => void this.flushRemovals(), REMOVAL_WAIT_MS);
-  }
-
-  private removeLater(done: ParkedDelivery): void {
-    this.keepRemovals([done]);
   }
 
   private async flushRemovals(): Promise<void> {
@@ -211,7 +209,7 @@ export class ParkedLanes {
         }
         if (result === 'finished' && lane.parked[0] === head) {
           lane.parked.shift();
-          this.finishedDuringRefresh?.add(`${head.subscriberId}\u0000${head.event.meta.eventId}`);
+          this.finishedDuringRefresh?.add(keyOf(head));
         }
       }
     } catch (error: unknown) {
@@ -255,7 +253,7 @@ export class ParkedLanes {
     );
     if (recorded) return 'finished';
     if (outcome.status === 'DONE') {
-      this.removeLater(head);
+      this.keepRemovals([head]);
       return 'finished';
     }
     try {
