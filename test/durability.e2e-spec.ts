@@ -8,7 +8,7 @@ import { DATABASE } from '../src/database/database.tokens.js';
 import type { Database } from '../src/database/database.js';
 import { EventStore } from '../src/messaging/event-store.js';
 import { EventTransport } from '../src/messaging/event-transport.js';
-import { callingOut, UnitOfWork } from '../src/messaging/unit-of-work.js';
+import { callingOut, UnitOfWork, type Tx } from '../src/messaging/unit-of-work.js';
 import { OrderConfirmationSent } from '../src/notifications/events/order-confirmation-sent.event.js';
 import { EMAIL_SENDER, type EmailMessage } from '../src/notifications/domain/email-sender.port.js';
 import { OrderCreated } from '../src/orders/events/order-created.event.js';
@@ -193,15 +193,20 @@ describe('the events of one stream commit in sequence order', () => {
 
     let secondStarted = false;
     let secondDone = false;
-    const two = uow
-      .transaction(async (tx) => {
-        secondStarted = true;
-        await store.append(tx, [second], target);
-      })
-      .then(() => {
-        committed.push(second.meta.seq);
-        secondDone = true;
-      });
+    // On PostgreSQL the units of one instance wait for the group under way, so the second
+    // transaction takes a connection of its own, as another instance or the consumer's batch does.
+    const appendSecond = async (tx: Tx) => {
+      secondStarted = true;
+      await store.append(tx, [second], target);
+    };
+    const two = (
+      database.dialect === 'postgres'
+        ? uow.lockingTransaction(appendSecond)
+        : uow.transaction(appendSecond)
+    ).then(() => {
+      committed.push(second.meta.seq);
+      secondDone = true;
+    });
     // The second transaction either gets through (which the lock must prevent) or waits: for
     // the stream's lock on PostgreSQL, for the one writer connection on SQLite.
     const waiting = async () =>

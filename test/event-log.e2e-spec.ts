@@ -203,15 +203,17 @@ describe('the checkpoint and the relay', () => {
   let checkpoints: Checkpoints;
 
   beforeAll(async () => {
-    database = openDatabase({ url: await tempDatabaseUrl() });
+    const url = await tempDatabaseUrl();
+    database = openDatabase({ url });
     await migrateToLatest(database);
-    const config = loadConfig({});
+    const config = loadConfig({ DATABASE_URL: url });
     uow = new UnitOfWork(database, new CommitSignal(), config, new Metrics());
     store = new EventStore(database, uow, config);
     checkpoints = new Checkpoints(database);
   });
 
   afterAll(async () => {
+    uow.onApplicationShutdown();
     if (database.reader !== database.writer) await database.reader.destroy();
     await database.writer.destroy();
   });

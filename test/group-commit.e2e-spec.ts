@@ -76,8 +76,106 @@ describe('units of work', () => {
     expect(await storedKeys('batch-a-')).toEqual(
       Array.from({ length: 10 }, (_, i) => `batch-a-${i}`).filter((k) => k !== 'batch-a-4'),
     );
-    // On SQLite the ten units, submitted together, shared one writer turn and one commit.
-    if (sqlite) expect(uow.stats.commits - commitsBefore).toBe(1);
+    // Submitted together, the ten units share one transaction. SQLite undoes unit 4 in its
+    // savepoint: one commit. PostgreSQL has no savepoint per unit: the group rolls back, the nine
+    // commit together and unit 4 runs again alone (three transactions).
+    expect(uow.stats.commits - commitsBefore).toBe(sqlite ? 1 : 3);
+  });
+
+  it('fails a unit that throws before writing alone, in the same commit as its neighbours', async () => {
+    const commitsBefore = uow.stats.commits;
+    let runs = 0;
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 6 }, (_, i) =>
+        uow.transaction(async (tx) => {
+          if (i === 2) {
+            runs++;
+            const { rows } = await tx.runSql('SELECT 1 AS one', []);
+            if (rows.length === 1) throw new Error('unit 2 refuses before writing');
+          }
+          await writeKey(tx, `clean-${i}`);
+        }),
+      ),
+    );
+    expect(outcomes.map((o) => o.status)).toEqual([
+      'fulfilled',
+      'fulfilled',
+      'rejected',
+      'fulfilled',
+      'fulfilled',
+      'fulfilled',
+    ]);
+    expect(await storedKeys('clean-')).toEqual([
+      'clean-0',
+      'clean-1',
+      'clean-3',
+      'clean-4',
+      'clean-5',
+    ]);
+    expect(runs).toBe(1);
+    expect(uow.stats.commits - commitsBefore).toBe(1);
+  });
+
+  it('answers a statement the database refuses to its unit alone: its neighbours commit once', async () => {
+    await uow.transaction((tx) => writeKey(tx, 'refused-taken'));
+    const attempts = new Map<number, number>();
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 8 }, (_, i) =>
+        uow.transaction(async (tx) => {
+          attempts.set(i, (attempts.get(i) ?? 0) + 1);
+          await writeKey(tx, `refused-${i}`);
+          // A unique key taken already: the database refuses the statement.
+          if (i === 5) await writeKey(tx, 'refused-taken');
+        }),
+      ),
+    );
+    const refused = outcomes[5];
+    expect(refused.status).toBe('rejected');
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(7);
+    expect(await storedKeys('refused-')).toEqual([
+      'refused-0',
+      'refused-1',
+      'refused-2',
+      'refused-3',
+      'refused-4',
+      'refused-6',
+      'refused-7',
+      'refused-taken',
+    ]);
+    if (!sqlite) {
+      // The unique violation itself reaches the caller, not the abort it caused in its neighbours.
+      expect((refused as PromiseRejectedResult).reason).toMatchObject({ code: '23505' });
+      // Unit 5 ran in the group and again alone; the others ran twice at most.
+      expect(attempts.get(5)).toBe(2);
+      expect(Math.max(...attempts.values())).toBe(2);
+    }
+  });
+
+  it('undoes the writes of a unit that swallowed a refused statement, and commits its neighbours', async () => {
+    await uow.transaction((tx) => writeKey(tx, 'swallow-taken'));
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 6 }, (_, i) =>
+        uow.transaction(async (tx) => {
+          await writeKey(tx, `swallow-${i}`);
+          // On PostgreSQL the failed statement aborts the transaction, whatever the code does.
+          if (i === 3) await writeKey(tx, 'swallow-taken').catch(() => undefined);
+        }),
+      ),
+    );
+    const keys = await storedKeys('swallow-');
+    expect(keys).toEqual(
+      expect.arrayContaining(['swallow-0', 'swallow-1', 'swallow-2', 'swallow-4', 'swallow-5']),
+    );
+    if (sqlite) {
+      // SQLite: the failed statement changed nothing and the unit went on.
+      expect(outcomes.map((o) => o.status)).toEqual(Array(6).fill('fulfilled'));
+      expect(keys).toContain('swallow-3');
+    } else {
+      // PostgreSQL refuses the commit of such a unit: split from its neighbours, it fails alone.
+      expect(outcomes[3].status).toBe('rejected');
+      expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(5);
+      expect(keys).not.toContain('swallow-3');
+    }
   });
 
   it('answers a caller only once its unit is visible to other connections', async () => {
@@ -93,6 +191,11 @@ describe('units of work', () => {
   });
 
   it('nests a transaction opened inside a unit: its failure undoes only its own writes', async () => {
+    // Beside neighbours sharing its transaction (PostgreSQL: no savepoint there, so the unit runs
+    // again alone, where it has one).
+    const neighbours = Array.from({ length: 3 }, (_, i) =>
+      uow.transaction((tx) => writeKey(tx, `nested-neighbour-${i}`)),
+    );
     await uow.transaction(async (tx) => {
       await writeKey(tx, 'nested-outer');
       await expect(
@@ -104,7 +207,14 @@ describe('units of work', () => {
       ).rejects.toThrow('inner fails');
       await uow.transaction((inner) => writeKey(inner, 'nested-second'));
     });
-    expect(await storedKeys('nested-')).toEqual(['nested-outer', 'nested-second']);
+    await Promise.all(neighbours);
+    expect(await storedKeys('nested-')).toEqual([
+      'nested-neighbour-0',
+      'nested-neighbour-1',
+      'nested-neighbour-2',
+      'nested-outer',
+      'nested-second',
+    ]);
   });
 
   // An event no subscriber takes, so nothing else happens.
@@ -176,31 +286,29 @@ describe('units of work', () => {
     expect(await storedKeys('textbook-key-')).toEqual(['textbook-key-1']);
   });
 
-  if (sqlite) {
-    it('takes requests first, beside a small share of deliveries, and bounds every turn', async () => {
-      const ran: string[] = [];
-      const commitsBefore = uow.stats.commits;
-      const background = Array.from({ length: 200 }, (_, i) =>
-        messageContext.run({ correlationId: 'test', causationId: null, background: true }, () =>
-          uow.transaction(async (tx) => {
-            ran.push(`delivery-${i}`);
-            await writeKey(tx, `share-d-${String(i).padStart(3, '0')}`);
-          }),
-        ),
-      );
-      // Submitted after every delivery, yet run first.
-      const requests = Array.from({ length: 3 }, (_, i) =>
+  it('takes requests first, beside a small share of deliveries, and bounds every turn', async () => {
+    const ran: string[] = [];
+    const commitsBefore = uow.stats.commits;
+    const background = Array.from({ length: 200 }, (_, i) =>
+      messageContext.run({ correlationId: 'test', causationId: null, background: true }, () =>
         uow.transaction(async (tx) => {
-          ran.push(`request-${i}`);
-          await writeKey(tx, `share-r-${i}`);
+          ran.push(`delivery-${i}`);
+          await writeKey(tx, `share-d-${String(i).padStart(3, '0')}`);
         }),
-      );
-      await Promise.all([...background, ...requests]);
-      expect(ran.slice(0, 3)).toEqual(['request-0', 'request-1', 'request-2']);
-      // Beside waiting requests a turn takes 16 deliveries; alone, up to 128. So the 200 take
-      // three turns: 3 requests + 16, then 128, then 56.
-      expect(uow.stats.commits - commitsBefore).toBe(3);
-      expect(await storedKeys('share-')).toHaveLength(203);
-    });
-  }
+      ),
+    );
+    // Submitted after every delivery, yet run first.
+    const requests = Array.from({ length: 3 }, (_, i) =>
+      uow.transaction(async (tx) => {
+        ran.push(`request-${i}`);
+        await writeKey(tx, `share-r-${i}`);
+      }),
+    );
+    await Promise.all([...background, ...requests]);
+    expect(ran.slice(0, 3)).toEqual(['request-0', 'request-1', 'request-2']);
+    // Beside waiting requests a turn takes 16 deliveries; alone, up to 128. So the 200 take
+    // three turns: 3 requests + 16, then 128, then 56.
+    expect(uow.stats.commits - commitsBefore).toBe(3);
+    expect(await storedKeys('share-')).toHaveLength(203);
+  });
 });

@@ -10,6 +10,7 @@ export type CrashPointName =
   | 'tx-after-commit'
   | 'unit-throws'
   | 'batch-after-commit'
+  | 'group-refused'
   | 'delivery-before-record'
   | 'payment-after-charge'
   | 'notification-after-send';

@@ -1,3 +1,5 @@
+import pg from 'pg';
+
 /**
  * True for errors that say the database could not be reached or dropped the connection (a
  * restart, a failover, a network cut), as opposed to errors of the work itself. Such failures are
@@ -16,4 +18,23 @@ export function isConnectionError(error: unknown): boolean {
   return /Connection terminated|connection (is )?closed|Client has encountered a connection error/i.test(
     error.message,
   );
+}
+
+/**
+ * PostgreSQL refused a transaction for what ran beside it, not for its own work: a deadlock
+ * (40P01) or a serialization failure (40001). The transaction can run again as it is.
+ */
+export function isTransactionConflict(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === '40P01' || code === '40001';
+}
+
+/** A statement refused because an earlier one of the same transaction failed (25P02). */
+export function followsAnotherFailure(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === '25P02';
+}
+
+/** An error PostgreSQL answered a statement with, as opposed to one of the code itself. */
+export function isDatabaseError(error: unknown): boolean {
+  return error instanceof pg.DatabaseError;
 }

@@ -6,7 +6,7 @@ import { Checkpoints, CheckpointMoved, IN_PROCESS, type Checkpoint } from './che
 import { CommitSignal } from './commit-signal.js';
 import { DATABASE } from '../database/database.tokens.js';
 import type { Database } from '../database/database.js';
-import { BatchPlan, BatchRun, deliverOn, type Delivery } from './delivery-batch.js';
+import { BatchPlan, BatchRun, deliverOn, runBatchOn, type Delivery } from './delivery-batch.js';
 import { DeliveryLog, describeError, writeDeadLetter } from './delivery-log.js';
 import { DispatchLease } from './dispatch-lease.js';
 import type { DomainEvent } from './domain-event.js';
@@ -255,8 +255,12 @@ export class BatchConsumer implements EventTransport {
     plan: BatchPlan,
     finish: (tx: Tx, run: BatchRun) => Promise<void>,
   ): Promise<BatchRun> {
-    this.pipeline ??= new PipelinedConnection(this.config.databaseUrl, this.database.counters);
-    const run = await this.pipeline.runBatch(plan, finish, BATCH_CONTEXT);
+    this.pipeline ??= new PipelinedConnection(
+      this.config.databaseUrl,
+      this.database.counters,
+      "The consumer's",
+    );
+    const run = await runBatchOn(this.pipeline, plan, finish, BATCH_CONTEXT);
     crashPoint('tx-after-commit');
     if (run.appended.length > 0) this.signal.committed(run.appended);
     return run;

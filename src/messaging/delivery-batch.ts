@@ -1,13 +1,19 @@
 import { performance } from 'node:perf_hooks';
 import { crashPoint } from '../common/crash-points.js';
-import { isConnectionError } from '../database/connection-errors.js';
+import {
+  followsAnotherFailure,
+  isConnectionError,
+  isTransactionConflict,
+} from '../database/connection-errors.js';
 import { contextOf, type DeliveryLog, type DeliveryOutcome } from './delivery-log.js';
 import type { DomainEvent } from './domain-event.js';
-import { messageContext } from './message-context.js';
+import { messageContext, type MessageContext } from './message-context.js';
 import { deliveryKey, type ParkedDelivery } from './parked-deliveries.js';
 import { laneKey } from './parked-lanes.js';
 import type { Subscriber } from './subscribers.js';
-import { CallOutInsideUnit, type Tx } from './unit-of-work.js';
+import type { PipelinedConnection } from './pipelined-connection.js';
+import { Tx } from './tx.js';
+import { CallOutInsideUnit } from './unit-of-work.js';
 
 /** One delivery of a batch: an event to one subscriber. */
 export interface Delivery {
@@ -56,14 +62,8 @@ export class BatchRun {
 
 /** Errors of the database or its connection that say nothing about the delivery that met them. */
 function concernsTheBatch(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  // 40P01 deadlock, 40001 serialization failure: the batch runs again as it is.
-  return isConnectionError(error) || code === '40P01' || code === '40001';
-}
-
-/** A statement refused because an earlier one of the same transaction failed: not its fault. */
-function followsAnotherFailure(error: unknown): boolean {
-  return (error as { code?: unknown } | null)?.code === '25P02';
+  // A conflict with another transaction: the batch runs again as it is.
+  return isConnectionError(error) || isTransactionConflict(error);
 }
 
 /**
@@ -171,4 +171,58 @@ export async function deliverOn(tx: Tx, { subscriber, event }: Delivery): Promis
     await subscriber.handle(event);
     crashPoint('unit-throws');
   });
+}
+
+/**
+ * PostgreSQL: runs a batch in one transaction on the consumer's pipelined connection, the streams
+ * of `plan` at the same time. A failed delivery aborts the run: it rolls back, and the batch runs
+ * again with that delivery decided. Returns the committed run; throws (and closes the connection)
+ * when the batch could not commit.
+ */
+export async function runBatchOn(
+  pipeline: PipelinedConnection,
+  plan: BatchPlan,
+  finish: (tx: Tx, run: BatchRun) => Promise<void>,
+  context: MessageContext,
+): Promise<BatchRun> {
+  for (;;) {
+    const decided = plan.size;
+    const connection = await pipeline.open();
+    const run = new BatchRun();
+    const unit = () => new Tx(connection.db, 'postgres', connection, false);
+    try {
+      await connection.exec('BEGIN');
+      await messageContext.run(context, () =>
+        plan.run(run, false, async (delivery) => {
+          const tx = unit();
+          try {
+            await deliverOn(tx, delivery);
+            await tx.settle();
+          } catch (error) {
+            await tx.settleQuietly();
+            throw tx.nestedFailure?.error ?? error;
+          }
+          // Nested work failed and the delivery went on: its writes cannot be undone alone.
+          if (tx.nestedFailure) throw tx.nestedFailure.error;
+          run.appended.push(...tx.appended);
+        }),
+      );
+      if (run.transient) throw run.transient;
+      if (run.aborted) {
+        await connection.exec('ROLLBACK');
+        if (plan.size === decided) throw new Error('A delivery batch failed without a cause');
+        continue;
+      }
+      const tx = unit();
+      await messageContext.run({ ...context, tx }, () => finish(tx, run));
+      crashPoint('tx-before-commit');
+      const committed = await connection.exec('COMMIT');
+      if (committed.command !== 'COMMIT') throw new Error('The delivery batch was rolled back');
+      return run;
+    } catch (error) {
+      // The connection may hold a failed transaction, or statements in flight: start anew.
+      pipeline.drop();
+      throw error;
+    }
+  }
 }

@@ -1,13 +1,11 @@
 import { Logger } from '@nestjs/common';
-import { Kysely, PostgresDialect, type PostgresPool } from 'kysely';
+import { Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient } from 'kysely';
 import pg from 'pg';
 import { connectClient, countQueries, type DatabaseCounters } from '../database/database.js';
 import type { DB } from '../database/schema.js';
 import type { StatementResult } from '../database/statement.js';
-import { crashPoint } from '../common/crash-points.js';
-import { BatchRun, deliverOn, type BatchPlan } from './delivery-batch.js';
-import { messageContext, type MessageContext } from './message-context.js';
-import { Tx, type Connection } from './unit-of-work.js';
+import { messageContext } from './message-context.js';
+import type { Connection } from './tx.js';
 
 /** The opened connection: statements of a unit, and plain commands (BEGIN, COMMIT). */
 export interface PipelinedSession extends Connection {
@@ -30,6 +28,8 @@ export class PipelinedConnection {
   constructor(
     private readonly url: string,
     private readonly counters: DatabaseCounters,
+    /** Whose connection it is, for the log: "the consumer's", "the unit of work's". */
+    private readonly owner: string,
   ) {}
 
   /** The connection, opened (again) when there is none. */
@@ -39,16 +39,24 @@ export class PipelinedConnection {
       { connectionString: this.url, pipeline: true },
       (lost, error) => {
         if (lost !== this.client) return;
-        this.logger.warn(`The consumer's connection to PostgreSQL was closed: ${error.message}`);
+        this.logger.warn(`${this.owner} connection to PostgreSQL was closed: ${error.message}`);
         this.drop();
       },
     );
     countQueries(client, this.counters);
-    // A pool of one that never takes its client back: every query runs on it at once.
+    // A pool of one that never takes its client back: every query runs on it at once. A unit
+    // running the query is told of it (see Tx.noteStatement).
+    const shared = {
+      query: (text: string, parameters: unknown[]) => {
+        messageContext.store()?.tx?.noteStatement(text);
+        return client.query(text, parameters);
+      },
+      release: () => undefined,
+    };
     const pool: PostgresPool = {
       connect: () => {
         send();
-        return Promise.resolve(Object.assign(client, { release: () => undefined }));
+        return Promise.resolve(shared as unknown as PostgresPoolClient);
       },
       end: () => Promise.resolve(),
     };
@@ -70,56 +78,6 @@ export class PipelinedConnection {
       },
     };
     return this.opened;
-  }
-
-  /**
-   * Runs a batch in one transaction: the streams of `plan` at the same time. A failed delivery
-   * aborts the run: it rolls back, and the batch runs again with that delivery decided. Returns
-   * the committed run; throws (and closes the connection) when the batch could not commit.
-   */
-  async runBatch(
-    plan: BatchPlan,
-    finish: (tx: Tx, run: BatchRun) => Promise<void>,
-    context: MessageContext,
-  ): Promise<BatchRun> {
-    for (;;) {
-      const decided = plan.size;
-      const connection = await this.open();
-      const run = new BatchRun();
-      const unit = () => new Tx(connection.db, 'postgres', connection, false);
-      try {
-        await connection.exec('BEGIN');
-        await messageContext.run(context, () =>
-          plan.run(run, false, async (delivery) => {
-            const tx = unit();
-            try {
-              await deliverOn(tx, delivery);
-              await tx.settle();
-            } catch (error) {
-              await tx.settleQuietly();
-              throw error;
-            }
-            run.appended.push(...tx.appended);
-          }),
-        );
-        if (run.transient) throw run.transient;
-        if (run.aborted) {
-          await connection.exec('ROLLBACK');
-          if (plan.size === decided) throw new Error('A delivery batch failed without a cause');
-          continue;
-        }
-        const tx = unit();
-        await messageContext.run({ ...context, tx }, () => finish(tx, run));
-        crashPoint('tx-before-commit');
-        const committed = await connection.exec('COMMIT');
-        if (committed.command !== 'COMMIT') throw new Error('The delivery batch was rolled back');
-        return run;
-      } catch (error) {
-        // The connection may hold a failed transaction, or statements in flight: start anew.
-        this.drop();
-        throw error;
-      }
-    }
   }
 
   /** Closes the connection (a failed batch may have left it in doubt; the next one opens anew). */
