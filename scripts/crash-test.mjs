@@ -2,9 +2,12 @@
 /**
  * Crash test: runs the built service (dist/main.js) through many cycles of load and sudden death
  * (SIGKILL at a random moment, or a self-kill at a crash point inside the code), then lets it
- * finish its work once more without crash points and checks the invariants on the SQLite file.
+ * finish its work once more without crash points and checks the invariants in its database: an
+ * SQLite file, or with CRASH_DATABASE_URL a PostgreSQL database of its own (in-process delivery,
+ * no broker), read the same way (scripts/lib/crash-database.mjs).
  *
  *   npm run test:crash                      (builds first)
+ *   npm run test:crash:pg                   (checks the server and builds first)
  *   CRASH_SEED=7 CRASH_CYCLES=30 node scripts/crash-test.mjs
  *
  * Environment: CRASH_SEED (default 20261122) makes the plan (which cycles use crash points, when
@@ -12,22 +15,19 @@
  * from its own random source and differ between runs (and so does the crash probability, which
  * adapts to them). CRASH_CYCLES (default 24; every cycle ends in one kill and the test needs at
  * least 20).
- * CRASH_KEEP=1 keeps the temporary folder (database and service logs) even when the run passes.
+ * CRASH_DATABASE_URL (unset: SQLite) is a postgres:// URL of the server; its database only serves
+ * to create and drop the test's own. CRASH_KEEP=1 keeps the temporary folder (service logs, and
+ * the SQLite file) and the PostgreSQL database even when the run passes; a failed run keeps both.
  * Exits 0 only when every invariant holds.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import Database from 'better-sqlite3';
+import { postgresDatabase, sqliteDatabase } from './lib/crash-database.mjs';
 import { OrderBook, poll, randomOrder, send } from './lib/http.mjs';
-import {
-  hash32,
-  orderDataViolations,
-  readTables,
-  seededRngs,
-  TERMINAL_STATUSES,
-} from './lib/invariants.mjs';
+import { hash32, orderDataViolations, seededRngs, TERMINAL_STATUSES } from './lib/invariants.mjs';
 import {
   exitHandlers,
   freePort,
@@ -41,6 +41,7 @@ import { figureLines, printSummary } from './lib/report.mjs';
 const SEED_TEXT = process.env.CRASH_SEED || '20261122';
 const CYCLES = Number(process.env.CRASH_CYCLES || 24);
 const KEEP = process.env.CRASH_KEEP === '1';
+const ADMIN_URL = process.env.CRASH_DATABASE_URL || '';
 
 const MIN_KILLS = 20;
 const MIN_ACCEPTED = 200;
@@ -56,10 +57,11 @@ const CRASH_CYCLE_CAP_MS = 2500;
  * before any caller of the batch is answered. unit-throws does not kill: it fails one delivery's
  * unit after its writes, inside a batch of others, which must commit without it.
  * batch-after-commit is in the in-process consumer: after a batch of deliveries and its
- * checkpoint committed, before its parked deliveries are handed to their lanes.
+ * checkpoint committed, before its parked deliveries are handed to their lanes. group-refused
+ * (PostgreSQL) is after a group of units was rolled back, before its units run again.
  */
 const CRASH_POINTS =
-  'tx-before-commit,tx-after-commit,unit-throws,batch-after-commit,delivery-before-record,payment-after-charge,notification-after-send';
+  'tx-before-commit,tx-after-commit,unit-throws,batch-after-commit,group-refused,delivery-before-record,payment-after-charge,notification-after-send';
 /**
  * Crash points are passed often (two per transaction, one per delivery of an event to each of
  * its subscribers: a few dozen per order), so a small chance per pass is enough. The planned
@@ -96,7 +98,15 @@ const rngFor = seededRngs(SEED);
 
 const startedAt = Date.now();
 const workDir = mkdtempSync(join(tmpdir(), 'crash-test-'));
-const dbFile = join(workDir, 'orders.db');
+/** The database the service runs on (see lib/crash-database.mjs). */
+const database = ADMIN_URL
+  ? postgresDatabase(ADMIN_URL, `orders_crash_${randomBytes(4).toString('hex')}`)
+  : sqliteDatabase(join(workDir, 'orders.db'));
+/** Where the run's files and database are, and what a failed run (or CRASH_KEEP=1) keeps. */
+const WHERE = ADMIN_URL ? `folder ${workDir}, database ${database.name}` : `folder ${workDir}`;
+const KEPT = ADMIN_URL
+  ? `service logs kept in ${workDir}, database ${database.name}`
+  : `database and service logs kept in ${workDir}`;
 /** The copy of dist/ the service runs from, once taken (see snapshotBuild). */
 let app;
 /** The orders answered 202 ({ items }) and the cancels answered 200. */
@@ -125,7 +135,7 @@ let crashScale = 1;
 function settings(port, rng, crash) {
   const env = {
     PORT: String(port),
-    DATABASE_URL: `sqlite:${dbFile}`,
+    DATABASE_URL: database.url,
     PAYMENT_LATENCY_MS: String(rng.int(20, 50)),
     PAYMENT_FAILURE_RATE: '0.2',
     PAYMENT_TRANSIENT_FAILURE_RATE: '0.1',
@@ -308,24 +318,6 @@ async function isSettled(base, order) {
 }
 
 /**
- * Events not handed to every subscriber yet: past the in-process consumer's checkpoint, or with a
- * parked delivery (a RETRY row).
- */
-const UNDELIVERED_SQL = `SELECT
-  (SELECT COUNT(*) FROM event_log
-    WHERE seq > (SELECT seq FROM consumer_checkpoints WHERE consumer = 'in-process'))
-  + (SELECT COUNT(DISTINCT event_id) FROM deliveries WHERE status = 'RETRY') AS n`;
-
-function undeliveredEvents() {
-  const db = new Database(dbFile, { readonly: true, fileMustExist: true });
-  try {
-    return db.prepare(UNDELIVERED_SQL).get().n;
-  } finally {
-    db.close();
-  }
-}
-
-/**
  * Polls until every order is terminal with its notification sent and payment settled, no stock is
  * reserved and the event log is fully delivered; { ok: false, state } after the deadline.
  */
@@ -343,7 +335,8 @@ async function waitSettled(service) {
       const unsettled = orders.length - orders.filter((o) => settled.has(o.id)).length;
       const inventory = await getJson(service.base, '/inventory');
       const reserved = inventory.reduce((sum, p) => sum + p.reserved, 0);
-      const undelivered = unsettled === 0 && reserved === 0 ? undeliveredEvents() : -1;
+      const undelivered =
+        unsettled === 0 && reserved === 0 ? await database.undeliveredEvents() : -1;
       const ok = unsettled === 0 && reserved === 0 && undelivered === 0;
       const state = `${unsettled} of ${orders.length} orders unsettled, ${reserved} units reserved, ${undelivered} events undelivered`;
       return { ok, orders, state };
@@ -378,22 +371,17 @@ async function finish() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Invariants on the database file
+// Invariants on the database
 
 async function checkInvariants() {
-  const db = new Database(dbFile, { readonly: true, fileMustExist: true });
-  try {
-    const tables = await readTables((sql) => db.prepare(sql).all());
-    const { violations: found, figures } = orderDataViolations({
-      tables,
-      book,
-      initialStock: INITIAL_STOCK,
-    });
-    violations.push(...found);
-    return { ...figures, undelivered: db.prepare(UNDELIVERED_SQL).get().n };
-  } finally {
-    db.close();
-  }
+  const tables = await database.readTables();
+  const { violations: found, figures } = orderDataViolations({
+    tables,
+    book,
+    initialStock: INITIAL_STOCK,
+  });
+  violations.push(...found);
+  return { ...figures, undelivered: await database.undeliveredEvents() };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -444,7 +432,8 @@ async function main() {
     throw new Error('CRASH_CYCLES must be a positive integer');
   }
   app = await snapshotBuild(join(workDir, 'app'));
-  console.log(`crash test: seed ${SEED_TEXT}, ${CYCLES} cycles, folder ${workDir}`);
+  await database.create();
+  console.log(`crash test: seed ${SEED_TEXT}, ${CYCLES} cycles, ${WHERE}`);
   const plan = planCycles();
   for (let cycle = 1; cycle <= CYCLES; cycle++) {
     stats.cycles++;
@@ -518,18 +507,19 @@ async function main() {
     );
   }
   if (failed) {
-    console.log(`\nFAIL (database and service logs kept in ${workDir})`);
+    console.log(`\nFAIL (${KEPT})`);
     process.exitCode = 1;
   } else {
+    if (!KEEP) await database.drop();
     console.log('\nPASS: every invariant holds');
-    if (KEEP) console.log(`database and service logs kept in ${workDir}`);
+    if (KEEP) console.log(KEPT);
     else rmSync(workDir, { recursive: true, force: true });
   }
 }
 
 const crashed = exitHandlers({
   title: 'crash test',
-  where: `folder ${workDir}`,
+  where: WHERE,
   running: () => (current ? [current] : []),
 });
 

@@ -6,6 +6,10 @@ import { messageContext } from '../src/messaging/message-context.js';
 import { UnitOfWork, type Tx } from '../src/messaging/unit-of-work.js';
 import { OrderConfirmationSent } from '../src/notifications/events/order-confirmation-sent.event.js';
 import { EventStore } from '../src/messaging/event-store.js';
+import { newId } from '../src/common/ids.js';
+import { CURRENCY } from '../src/common/money.js';
+import { Order } from '../src/orders/domain/order.aggregate.js';
+import { OrderRepository } from '../src/orders/infrastructure/order.repository.js';
 import { createTestApp, removeTempDatabases, type TestApp } from './create-test-app.js';
 
 afterAll(() => removeTempDatabases());
@@ -80,6 +84,38 @@ describe('units of work', () => {
     // savepoint: one commit. PostgreSQL has no savepoint per unit: the group rolls back, the nine
     // commit together and unit 4 runs again alone (three transactions).
     expect(uow.stats.commits - commitsBefore).toBe(sqlite ? 1 : 3);
+  });
+
+  it('stores the events of an aggregate saved by a unit that ran again', async () => {
+    // On PostgreSQL the failing neighbour rolls the group back and the saves run a second time:
+    // the aggregates built outside their units must still have their events to store.
+    const orders = t.app.get(OrderRepository);
+    const store = t.app.get(EventStore);
+    const placed = Array.from({ length: 4 }, () =>
+      Order.place(
+        {
+          id: newId(),
+          customerId: 'rerun',
+          customerEmail: null,
+          items: [{ productId: 'product-1', quantity: 1 }],
+          currency: CURRENCY,
+        },
+        new Date().toISOString(),
+      ),
+    );
+    const outcomes = await Promise.allSettled([
+      ...placed.map((order) => orders.add(order)),
+      uow.transaction(async (tx) => {
+        await writeKey(tx, 'rerun-neighbour');
+        throw new Error('the neighbour fails after its write');
+      }),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual([...Array(4).fill('fulfilled'), 'rejected']);
+    for (const order of placed) {
+      const types = (await store.readStream(order.id)).map((event) => event.meta.type);
+      expect(types[0]).toBe('OrderCreated');
+      expect(types.filter((type) => type === 'OrderCreated')).toHaveLength(1);
+    }
   });
 
   it('fails a unit that throws before writing alone, in the same commit as its neighbours', async () => {

@@ -47,6 +47,47 @@ const INSERT_COLUMNS = [
 
 type InsertRow = Record<(typeof INSERT_COLUMNS)[number], unknown>;
 
+/** Seed of the hash that turns a stream id into an advisory lock key (any fixed value). */
+const STREAM_LOCK_SEED = 7_355_608;
+
+/** Columns of event_log that are integers (the others are text). */
+const INTEGER_COLUMNS = new Set<string>(['aggregate_version', 'schema_version']);
+
+/**
+ * PostgreSQL: the stream's lock (see EventStore.lockStreams) and the insert of n events in ONE
+ * statement, returning their sequence numbers in order. The rows come out of a join with the
+ * lock, so no sequence number is taken before the lock is held, and in the order given.
+ */
+const lockedInserts = new Map<number, Statement<unknown[], { seq: number }>>();
+function lockAndInsertEvents(count: number): Statement<unknown[], { seq: number }> {
+  let statement = lockedInserts.get(count);
+  if (!statement) {
+    const width = INSERT_COLUMNS.length;
+    statement = new Statement(1 + count * width, (db, streamId, ...args: unknown[]) => {
+      const rows = Array.from({ length: count }, (_, row) => {
+        const values = INSERT_COLUMNS.map((column, i) => {
+          const value = sql`${args[row * width + i]}`;
+          // The first row's types are the VALUES list's: the others follow them.
+          if (row > 0) return value;
+          return INTEGER_COLUMNS.has(column) ? sql`${value}::integer` : sql`${value}::text`;
+        });
+        return sql`(${sql.join(values)}, ${sql.lit(row)})`;
+      });
+      const columns = sql.join(INSERT_COLUMNS.map((column) => sql.ref(column)));
+      const query = sql<{ seq: number }>`WITH stream_lock AS (
+          SELECT pg_advisory_xact_lock(hashtextextended(${streamId}, ${sql.lit(STREAM_LOCK_SEED)})))
+        INSERT INTO event_log (${columns})
+        SELECT ${sql.join(INSERT_COLUMNS.map((column) => sql.ref(`v.${column}`)))}
+          FROM (VALUES ${sql.join(rows)}) AS v(${columns}, n) CROSS JOIN stream_lock
+          ORDER BY v.n
+        RETURNING seq`;
+      return { compile: () => query.compile(db) };
+    });
+    lockedInserts.set(count, statement);
+  }
+  return statement;
+}
+
 /** The insert of n events in one statement, returning their sequence numbers in order. */
 const inserts = new Map<number, Statement<unknown[], { seq: number }>>();
 function insertEvents(count: number): Statement<unknown[], { seq: number }> {
@@ -70,8 +111,6 @@ function insertEvents(count: number): Statement<unknown[], { seq: number }> {
   return statement;
 }
 
-/** Seed of the hash that turns a stream id into an advisory lock key (any fixed value). */
-const STREAM_LOCK_SEED = 7_355_608;
 
 /**
  * The event log: outbox and audit trail at once. Events are appended inside the caller's
@@ -87,7 +126,6 @@ export class EventStore {
 
   async append(tx: Tx, events: readonly DomainEvent[], target: AppendTarget): Promise<void> {
     if (events.length === 0) return;
-    await this.lockStreams(tx, [target.streamId]);
     const context = messageContext.current();
     const occurredAt = new Date().toISOString();
     const rows = events.map((event) => {
@@ -107,10 +145,12 @@ export class EventStore {
         schema_version: schemaVersion,
       };
     });
-    const { rows: inserted } = await insertEvents(rows.length).run(
-      tx,
-      ...rows.flatMap((row) => INSERT_COLUMNS.map((column) => row[column])),
-    );
+    const values = rows.flatMap((row) => INSERT_COLUMNS.map((column) => row[column]));
+    // The stream's lock comes with the insert on PostgreSQL; SQLite has one writer anyway.
+    const { rows: inserted } =
+      tx.dialect === 'postgres'
+        ? await lockAndInsertEvents(rows.length).run(tx, target.streamId, ...values)
+        : await insertEvents(rows.length).run(tx, ...values);
     rows.forEach((row, index) => {
       attachMeta(events[index], metaOf({ ...row, seq: Number(inserted[index].seq) }));
       tx.appended.push(events[index]);

@@ -138,7 +138,8 @@ export class OrderRepository {
       aggregateId: state.id,
       aggregateVersion: next,
     });
-    order.uncommit();
+    // The events stay on the aggregate: on PostgreSQL a unit may run again (its group rolled
+    // back for a neighbour's failure, see PostgresGroupCommit), and that run must store them too.
   }
 
   async find(orderId: string): Promise<OrderState | undefined> {
