@@ -111,7 +111,6 @@ function insertEvents(count: number): Statement<unknown[], { seq: number }> {
   return statement;
 }
 
-
 /**
  * The event log: outbox and audit trail at once. Events are appended inside the caller's
  * transaction, with a global sequence and the correlation and causation in force.
