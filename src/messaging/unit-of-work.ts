@@ -27,9 +27,12 @@ export type { GroupCommitStats } from './group-commit.js';
  */
 @Injectable()
 export class UnitOfWork implements OnApplicationShutdown {
-  private readonly writer: GroupCommit;
-  /** PostgreSQL: the connection the groups of units run on. */
-  private readonly pipeline?: PipelinedConnection;
+  /** Where requests' units commit; SQLite: deliveries' units too (requests first). */
+  private readonly requests: GroupCommit;
+  /** Where units of deliveries and other background work commit. */
+  private readonly background: GroupCommit;
+  /** PostgreSQL: the connections the groups run on. */
+  private readonly pipelines: PipelinedConnection[] = [];
 
   constructor(
     @Inject(DATABASE) private readonly database: Database,
@@ -40,26 +43,32 @@ export class UnitOfWork implements OnApplicationShutdown {
     const observe: CommitObserver = (units) => metrics.groupCommitUnits.observe(units);
     metrics.countDatabaseWith(database.counters);
     if (database.dialect === 'sqlite') {
-      this.writer = new SqliteGroupCommit(database.sqlite!, database.writer, signal, observe);
+      this.requests = new SqliteGroupCommit(database.sqlite!, database.writer, signal, observe);
+      this.background = this.requests;
     } else {
-      this.pipeline = new PipelinedConnection(
-        config.databaseUrl,
-        database.counters,
-        "The unit of work's",
-      );
-      this.writer = new PostgresGroupCommit(this.pipeline, signal, observe);
+      // Requests and background work group apart, each on a connection of its own: a request
+      // never waits in a group behind a delivery's unit that waits for a lock of the consumer's
+      // batch, and the two groups commit at the same time.
+      const groupCommit = (owner: string) => {
+        const pipeline = new PipelinedConnection(config.databaseUrl, database.counters, owner);
+        this.pipelines.push(pipeline);
+        return new PostgresGroupCommit(pipeline, signal, observe);
+      };
+      this.requests = groupCommit("The requests' unit of work");
+      this.background = groupCommit("The deliveries' unit of work");
     }
   }
 
   onApplicationShutdown(): void {
-    this.pipeline?.drop();
+    for (const pipeline of this.pipelines) pipeline.drop();
   }
 
   transaction<T>(work: Work<T>): Promise<T> {
     const context = messageContext.store();
     if (context?.tx) return context.tx.nested(work);
+    const writer = context?.background ? this.background : this.requests;
     return new Promise<T>((resolve, reject) =>
-      this.writer.submit({
+      writer.submit({
         work,
         context: context ?? { correlationId: randomUUID(), causationId: null },
         resolve: resolve as (value: unknown) => void,
@@ -96,7 +105,13 @@ export class UnitOfWork implements OnApplicationShutdown {
   }
 
   get stats(): Readonly<GroupCommitStats> {
-    return this.writer.stats;
+    if (this.background === this.requests) return this.requests.stats;
+    const [a, b] = [this.requests.stats, this.background.stats];
+    return {
+      commits: a.commits + b.commits,
+      units: a.units + b.units,
+      waiting: a.waiting + b.waiting,
+    };
   }
 }
 
