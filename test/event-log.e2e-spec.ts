@@ -60,8 +60,7 @@ describe('migration 005: delivered and relayed in place of dispatched', () => {
   });
 
   afterAll(async () => {
-    if (database.reader !== database.writer) await database.reader.destroy();
-    await database.writer.destroy();
+    await database.close();
   });
 
   it('keeps what existing rows meant: a dispatched event needs neither delivery nor relay', async () => {
@@ -175,8 +174,7 @@ describe('migration 010: a checkpoint in place of a row per delivery', () => {
   });
 
   afterAll(async () => {
-    if (database.reader !== database.writer) await database.reader.destroy();
-    await database.writer.destroy();
+    await database.close();
   });
 
   it('starts the consumer before the oldest event not delivered, and keeps what it still needs', async () => {
@@ -214,8 +212,7 @@ describe('the checkpoint and the relay', () => {
 
   afterAll(async () => {
     uow.onApplicationShutdown();
-    if (database.reader !== database.writer) await database.reader.destroy();
-    await database.writer.destroy();
+    await database.close();
   });
 
   async function append(streamId: string, count: number): Promise<DomainEvent[]> {

@@ -10,7 +10,7 @@ import { newId } from '../src/common/ids.js';
 import { CURRENCY } from '../src/common/money.js';
 import { Order } from '../src/orders/domain/order.aggregate.js';
 import { OrderRepository } from '../src/orders/infrastructure/order.repository.js';
-import { createTestApp, removeTempDatabases, type TestApp } from './create-test-app.js';
+import { createTestApp, eventually, removeTempDatabases, type TestApp } from './create-test-app.js';
 
 afterAll(() => removeTempDatabases());
 
@@ -112,7 +112,15 @@ describe('units of work', () => {
     ]);
     expect(outcomes.map((o) => o.status)).toEqual([...Array(4).fill('fulfilled'), 'rejected']);
     for (const order of placed) {
-      const types = (await store.readStream(order.id)).map((event) => event.meta.type);
+      // Each order's workflow runs to its notification (so that it is over before the next test).
+      const types = await eventually(
+        async () => (await store.readStream(order.id)).map((event) => event.meta.type),
+        (stored) =>
+          stored.some(
+            (type) => type.endsWith('NotificationSent') || type.endsWith('ConfirmationSent'),
+          ),
+        { what: `the notification of order ${order.id}` },
+      );
       expect(types[0]).toBe('OrderCreated');
       expect(types.filter((type) => type === 'OrderCreated')).toHaveLength(1);
     }

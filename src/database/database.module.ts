@@ -28,8 +28,7 @@ export class DatabaseModule implements OnApplicationShutdown {
   constructor(@Inject(DATABASE) private readonly database: Database) {}
 
   async onApplicationShutdown(): Promise<void> {
-    if (this.database.reader !== this.database.writer) await this.database.reader.destroy();
-    await this.database.writer.destroy();
+    await this.database.close();
   }
 }
 

@@ -24,6 +24,8 @@ import { traceContext } from './migrations/009-trace-context.js';
 import { checkpoints } from './migrations/010-checkpoints.js';
 import type { DB } from './schema.js';
 import type { StatementRunner } from './statement.js';
+import { countQueries, countStatement, type DatabaseCounters } from './counters.js';
+import { PipelinedConnection } from './pipelined-connection.js';
 
 export type SqlDialectName = 'sqlite' | 'postgres';
 
@@ -34,22 +36,6 @@ export interface DatabaseOptions {
   sqliteSynchronous?: 'NORMAL' | 'FULL';
   /** PostgreSQL connection pool size. */
   poolSize?: number;
-}
-
-/**
- * Statements this process sent to the database, and the commits among them (write transactions
- * ended by COMMIT; a statement outside a transaction commits alone and counts as a statement only).
- * Read by the metrics (`db_statements_total`, `db_commits_total`) and the benchmark.
- */
-export interface DatabaseCounters {
-  statements: number;
-  commits: number;
-}
-
-/** Counts one statement sent; a COMMIT counts as a commit too. */
-export function countStatement(counters: DatabaseCounters, text: string): void {
-  counters.statements++;
-  if (text.length <= 8 && /^commit/i.test(text)) counters.commits++;
 }
 
 export interface Database {
@@ -66,10 +52,16 @@ export interface Database {
    * queue behind writes.
    */
   reader: Kysely<DB>;
-  /** Runs the hot path's prepared statements (see Statement) on the reader. */
+  /**
+   * Runs the hot path's prepared statements (see Statement) outside units: on SQLite the reader;
+   * on PostgreSQL a pipelined connection of its own (opened at the first statement), so the
+   * reads that deliveries and requests make at the same moment leave together.
+   */
   readerRunner: StatementRunner;
   dialect: SqlDialectName;
   counters: DatabaseCounters;
+  /** Closes every connection. */
+  close(): Promise<void>;
 }
 
 /** Runs compiled SQL on a SQLite connection, synchronously, with its prepared statements. */
@@ -184,6 +176,7 @@ export function openDatabase(options: DatabaseOptions): Database {
         dialect: 'sqlite',
         sqlite: cached,
         counters,
+        close: () => db.destroy(),
       };
     }
     const readConnection = new SqliteDatabase(path, { readonly: true });
@@ -198,6 +191,10 @@ export function openDatabase(options: DatabaseOptions): Database {
       dialect: 'sqlite',
       sqlite: cached,
       counters,
+      close: async () => {
+        await reader.destroy();
+        await db.destroy();
+      },
     };
   }
   if (/^postgres(ql)?:\/\//.test(options.url)) {
@@ -225,46 +222,28 @@ export function openDatabase(options: DatabaseOptions): Database {
       each.on('error', () => undefined); // logged by the client's own listener above
     }
     const reader = new Kysely<DB>({ dialect: new PostgresDialect({ pool: readPool }) });
+    const writer = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+    const reads = new PipelinedConnection(options.url, counters, "The readers'");
     return {
-      writer: new Kysely<DB>({ dialect: new PostgresDialect({ pool }) }),
+      writer,
       reader,
-      readerRunner: postgresRunner(reader),
+      readerRunner: {
+        dialect: 'postgres',
+        db: reader,
+        async runSql<R>(text: string, parameters: readonly unknown[]) {
+          return (await reads.open()).runSql<R>(text, parameters);
+        },
+      },
       dialect: 'postgres',
       counters,
+      close: async () => {
+        reads.drop();
+        await reader.destroy();
+        await writer.destroy();
+      },
     };
   }
   throw new Error(`Unsupported DATABASE_URL: ${options.url}`);
-}
-
-/**
- * A connection of its own to PostgreSQL, outside the pools (the delivery lease, the consumer's
- * pipelined connection). `onLost` hears of the server closing it; a failed connect ends it.
- */
-export async function connectClient(
-  config: pg.ClientConfig,
-  onLost: (client: pg.Client, error: Error) => void,
-): Promise<pg.Client> {
-  const client = new pg.Client(config);
-  client.on('error', (error) => onLost(client, error));
-  try {
-    await client.connect();
-  } catch (error) {
-    await client.end().catch(() => undefined);
-    throw error;
-  }
-  return client;
-}
-
-/** Counts every query the client sends (see DatabaseCounters). */
-export function countQueries(client: pg.Client | pg.PoolClient, counters: DatabaseCounters): void {
-  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
-  Object.defineProperty(client, 'query', {
-    value: (...args: unknown[]) => {
-      const config = args[0] as string | { text?: string } | undefined;
-      countStatement(counters, typeof config === 'string' ? config : (config?.text ?? ''));
-      return query(...args);
-    },
-  });
 }
 
 export function migrations(dialect: SqlDialectName): Record<string, Migration> {

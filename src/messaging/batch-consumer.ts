@@ -15,7 +15,7 @@ import type { BrokerState, EventTransport, TransportRole } from './event-transpo
 import { messageContext } from './message-context.js';
 import { deliveryKey, ParkedDeliveries, type ParkedDelivery } from './parked-deliveries.js';
 import { ParkedLanes } from './parked-lanes.js';
-import { PipelinedConnection } from './pipelined-connection.js';
+import { PipelinedConnection } from '../database/pipelined-connection.js';
 import { SubscriberRegistry } from './subscribers.js';
 import { Tx, UnitOfWork } from './unit-of-work.js';
 

@@ -11,7 +11,7 @@ import { messageContext, type MessageContext } from './message-context.js';
 import { deliveryKey, type ParkedDelivery } from './parked-deliveries.js';
 import { laneKey } from './parked-lanes.js';
 import type { Subscriber } from './subscribers.js';
-import type { PipelinedConnection } from './pipelined-connection.js';
+import type { PipelinedConnection } from '../database/pipelined-connection.js';
 import { Tx } from './tx.js';
 import { CallOutInsideUnit } from './unit-of-work.js';
 

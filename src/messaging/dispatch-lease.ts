@@ -2,7 +2,8 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import pg from 'pg';
 import { AppConfig } from '../config/app-config.js';
 import { DATABASE } from '../database/database.tokens.js';
-import { connectClient, type Database } from '../database/database.js';
+import type { Database } from '../database/database.js';
+import { connectClient } from '../database/pipelined-connection.js';
 import { describeError } from './delivery-log.js';
 
 /** Key of the session advisory lock that the delivering instance holds (any fixed value). */

@@ -7,7 +7,7 @@ import {
 } from '../database/connection-errors.js';
 import type { CommitSignal } from './commit-signal.js';
 import { GroupCommit, runIn, type CommitObserver, type Pending } from './group-commit.js';
-import type { PipelinedConnection, PipelinedSession } from './pipelined-connection.js';
+import type { PipelinedConnection, PipelinedSession } from '../database/pipelined-connection.js';
 import { Tx } from './tx.js';
 
 /** How often a group refused for a conflict with another transaction (a deadlock) runs again. */

@@ -14,11 +14,14 @@ import {
   type Work,
 } from './group-commit.js';
 import { messageContext } from './message-context.js';
-import { PipelinedConnection } from './pipelined-connection.js';
+import { PipelinedConnection } from '../database/pipelined-connection.js';
 import { PostgresGroupCommit } from './postgres-group-commit.js';
 import { postgresConnection, Tx } from './tx.js';
 
 export { Tx } from './tx.js';
+
+/** Tells the unit running a statement of it (see Tx.noteStatement). */
+const noteStatement = (text: string) => messageContext.store()?.tx?.noteStatement(text);
 export type { GroupCommitStats } from './group-commit.js';
 
 /**
@@ -50,7 +53,12 @@ export class UnitOfWork implements OnApplicationShutdown {
       // never waits in a group behind a delivery's unit that waits for a lock of the consumer's
       // batch, and the two groups commit at the same time.
       const groupCommit = (owner: string) => {
-        const pipeline = new PipelinedConnection(config.databaseUrl, database.counters, owner);
+        const pipeline = new PipelinedConnection(
+          config.databaseUrl,
+          database.counters,
+          owner,
+          noteStatement,
+        );
         this.pipelines.push(pipeline);
         return new PostgresGroupCommit(pipeline, signal, observe);
       };

@@ -1,24 +1,23 @@
 import { Logger } from '@nestjs/common';
 import { Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient } from 'kysely';
 import pg from 'pg';
-import { connectClient, countQueries, type DatabaseCounters } from '../database/database.js';
-import type { DB } from '../database/schema.js';
-import type { StatementResult } from '../database/statement.js';
-import { messageContext } from './message-context.js';
-import type { Connection } from './tx.js';
+import { countQueries, type DatabaseCounters } from './counters.js';
+import type { DB } from './schema.js';
+import type { StatementResult, StatementRunner } from './statement.js';
 
 /** The opened connection: statements of a unit, and plain commands (BEGIN, COMMIT). */
-export interface PipelinedSession extends Connection {
+export interface PipelinedSession extends StatementRunner {
   client: pg.Client;
   exec(statement: string): Promise<pg.QueryResult>;
 }
 
 /**
- * A PostgreSQL connection of the in-process consumer's own, in pipeline mode (pg >= 8.23): the
- * deliveries of a batch run at the same time in its one transaction, and their statements go to
- * the server without waiting for each other's answers, so a batch pays for its statements, not
- * for one round trip after another. Kysely takes turns on a transaction's connection; here its
- * queries go straight to the client, so they pipeline too.
+ * A PostgreSQL connection in pipeline mode (pg >= 8.23), outside the pools: statements sent at the
+ * same moment go to the server without waiting for each other's answers, and leave in one socket
+ * write per tick, so many units (a group of units, a batch of deliveries, concurrent reads) pay
+ * for their statements, not for one round trip and one system call after another. Kysely takes
+ * turns on a transaction's connection; here its queries go straight to the client, so they
+ * pipeline too. A lost connection is dropped; the next `open` connects again.
  */
 export class PipelinedConnection {
   private readonly logger = new Logger(PipelinedConnection.name);
@@ -28,8 +27,10 @@ export class PipelinedConnection {
   constructor(
     private readonly url: string,
     private readonly counters: DatabaseCounters,
-    /** Whose connection it is, for the log: "the consumer's", "the unit of work's". */
+    /** Whose connection it is, for the log: "The consumer's", "A reader's". */
     private readonly owner: string,
+    /** Told of every statement sent through the session's query builder (`db`). */
+    private readonly onStatement?: (text: string) => void,
   ) {}
 
   /** The connection, opened (again) when there is none. */
@@ -44,11 +45,10 @@ export class PipelinedConnection {
       },
     );
     countQueries(client, this.counters);
-    // A pool of one that never takes its client back: every query runs on it at once. A unit
-    // running the query is told of it (see Tx.noteStatement).
+    // A pool of one that never takes its client back: every query runs on it at once.
     const shared = {
       query: (text: string, parameters: unknown[]) => {
-        messageContext.store()?.tx?.noteStatement(text);
+        this.onStatement?.(text);
         return client.query(text, parameters);
       },
       release: () => undefined,
@@ -108,4 +108,23 @@ function corkedPerTick(client: pg.Client): () => void {
       stream.uncork!();
     });
   };
+}
+
+/**
+ * A connection of its own to PostgreSQL, outside the pools (the delivery lease, the consumer's
+ * pipelined connection). `onLost` hears of the server closing it; a failed connect ends it.
+ */
+export async function connectClient(
+  config: pg.ClientConfig,
+  onLost: (client: pg.Client, error: Error) => void,
+): Promise<pg.Client> {
+  const client = new pg.Client(config);
+  client.on('error', (error) => onLost(client, error));
+  try {
+    await client.connect();
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    throw error;
+  }
+  return client;
 }
