@@ -237,7 +237,7 @@ export function openDatabase(options: DatabaseOptions): Database {
       dialect: 'postgres',
       counters,
       close: async () => {
-        reads.drop();
+        reads.close();
         await reader.destroy();
         await writer.destroy();
       },

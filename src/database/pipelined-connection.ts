@@ -23,6 +23,11 @@ export class PipelinedConnection {
   private readonly logger = new Logger(PipelinedConnection.name);
   private client?: pg.Client;
   private opened?: PipelinedSession;
+  private opening?: Promise<PipelinedSession>;
+  /** Raised by every drop: a connection that opens after it is closed at once. */
+  private generation = 0;
+  /** Closed for good (the application is closing): nothing opens any more. */
+  private closed = false;
 
   constructor(
     private readonly url: string,
@@ -33,9 +38,16 @@ export class PipelinedConnection {
     private readonly onStatement?: (text: string) => void,
   ) {}
 
-  /** The connection, opened (again) when there is none. */
-  async open(): Promise<PipelinedSession> {
-    if (this.opened && this.client) return this.opened;
+  /** The connection, opened (again) when there is none; callers at the same moment share one. */
+  open(): Promise<PipelinedSession> {
+    if (this.closed) return Promise.reject(closedError(this.owner));
+    if (this.opened && this.client) return Promise.resolve(this.opened);
+    this.opening ??= this.connect().finally(() => (this.opening = undefined));
+    return this.opening;
+  }
+
+  private async connect(): Promise<PipelinedSession> {
+    const generation = this.generation;
     const client = await connectClient(
       { connectionString: this.url, pipeline: true },
       (lost, error) => {
@@ -44,6 +56,11 @@ export class PipelinedConnection {
         this.drop();
       },
     );
+    if (generation !== this.generation) {
+      // Dropped while connecting (the application is closing): this connection is not wanted.
+      await client.end().catch(() => undefined);
+      throw closedError(this.owner);
+    }
     countQueries(client, this.counters);
     // A pool of one that never takes its client back: every query runs on it at once.
     const shared = {
@@ -80,8 +97,15 @@ export class PipelinedConnection {
     return this.opened;
   }
 
+  /** Closes the connection for good: `open` fails from now on. */
+  close(): void {
+    this.closed = true;
+    this.drop();
+  }
+
   /** Closes the connection (a failed batch may have left it in doubt; the next one opens anew). */
   drop(): void {
+    this.generation++;
     const client = this.client;
     this.client = undefined;
     this.opened = undefined;
@@ -127,4 +151,11 @@ export async function connectClient(
     throw error;
   }
   return client;
+}
+
+/** SQLSTATE 08003, connection does not exist: a connection error like any other (a 503). */
+function closedError(owner: string): Error {
+  return Object.assign(new Error(`${owner} connection to PostgreSQL is closed`), {
+    code: '08003',
+  });
 }

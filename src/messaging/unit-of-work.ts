@@ -68,7 +68,7 @@ export class UnitOfWork implements OnApplicationShutdown {
   }
 
   onApplicationShutdown(): void {
-    for (const pipeline of this.pipelines) pipeline.drop();
+    for (const pipeline of this.pipelines) pipeline.close();
   }
 
   transaction<T>(work: Work<T>): Promise<T> {
