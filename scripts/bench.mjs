@@ -7,14 +7,18 @@
  *   BENCH_ONLY=naive,sqlite BENCH_SECONDS=3 node scripts/bench.mjs
  *
  * Parts (BENCH_ONLY, comma-separated; default all, in this order):
- *   ceiling  a bare NestJS 12 application on Express: trivial GET, JSON echo POST.
- *   naive    bench/naive: the workflow written the plain @nestjs/cqrs way (AggregateRoot,
- *            EventBus, @Saga() pipelines), everything in memory. Compiled here with tsc.
- *   sqlite   the service (dist/main.js) on a fresh SQLite file.
- *   pg       the service on a fresh PostgreSQL database, in-process delivery.
- *   amqp     the service on a fresh PostgreSQL database with RabbitMQ (a fresh AMQP_PREFIX).
- *   scale    reads with the bench's 20 orders stored, then with BENCH_SEED_ORDERS more.
- * pg and amqp are skipped, with one line in the table, when their server does not answer.
+ *   ceiling     a bare NestJS 12 application on Express: trivial GET, JSON echo POST.
+ *   naive       bench/naive: the workflow written the plain @nestjs/cqrs way (AggregateRoot,
+ *               EventBus, @Saga() pipelines), everything in memory. Compiled here with tsc.
+ *   sqlite      the service (dist/main.js) on a fresh SQLite file.
+ *   pg          the service on a fresh PostgreSQL database, in-process delivery.
+ *   amqp        the service on a fresh PostgreSQL database with RabbitMQ (a fresh AMQP_PREFIX).
+ *   pg-cluster  BENCH_INSTANCES (default 3) processes of the service on one fresh PostgreSQL
+ *               database, in-process delivery: all of them take POST /orders, the one holding
+ *               the delivery lease delivers the events.
+ *   scale       reads with the bench's 20 orders stored, then with BENCH_SEED_ORDERS more.
+ * pg, amqp and pg-cluster are skipped, with one line in the table, when their server does not
+ * answer.
  *
  * Each of naive, sqlite, pg and amqp, one process each, in this order:
  *   1. PUT /inventory/bench-product, one order placed and finished (warms the process up).
@@ -44,6 +48,15 @@
  * statements and commits per order and the service's CPU ms per order over step 3, and the order
  * latency (POST commit to final status, p50/p99) of the orders of step 4, drained to the end.
  * A part whose wait exceeds BENCH_DRAIN_SECONDS says so in its row and skips step 4.
+ *
+ * pg-cluster: the instances start one after the other (each runs the migrations at start, under
+ * the migrator's lock: the first applies them). Step 1 places one order on each instance. Then
+ * step 3 only, one load on all of them: its BENCH_CONNECTIONS go to the instances in turn (50
+ * over 3: 17, 17, 16) and it stops at BENCH_E2E_MAX_ORDERS as in the pg part (autocannon gives
+ * each connection its share: the connections to an instance that answers faster finish first);
+ * req/s and p50/p99 are those of every request. Statements, commits and CPU per order are the
+ * instances' added up (the /metrics of every instance, the CPU of every process). No steps 2, 4
+ * and 5.
  *
  * scale: the service on a fresh SQLite file, 20 orders placed and finished; GET /orders/{id} and
  * the first page of GET /orders; then the service is stopped, BENCH_SEED_ORDERS rows (default
@@ -95,8 +108,14 @@ import {
   SERVICE_ENV,
   SERVICE_TUNING,
 } from './lib/bench-apps.mjs';
+import { clusterPart } from './lib/bench-cluster.mjs';
 import { cpuWindow, RABBITMQ_COMMANDS } from './lib/bench-cpu.mjs';
-import { costPerOrder, orderLatency, scrapeService } from './lib/bench-service-metrics.mjs';
+import {
+  costPerOrder,
+  orderLatency,
+  scrapeService,
+  scrapeServices,
+} from './lib/bench-service-metrics.mjs';
 import { closedLoop, openLoop } from './lib/bench-load.mjs';
 import { formatNumber, machine, renderTable, saveResults } from './lib/bench-report.mjs';
 import { withClient } from './lib/database.mjs';
@@ -117,12 +136,13 @@ const RATE = positive('BENCH_RATE', 1000);
 const MAX_ORDERS = Math.round(positive('BENCH_E2E_MAX_ORDERS', 2000));
 const DRAIN_SECONDS = positive('BENCH_DRAIN_SECONDS', 180);
 const SEED_ORDERS = Math.round(positive('BENCH_SEED_ORDERS', 1_000_000));
+const INSTANCES = Math.round(positive('BENCH_INSTANCES', 3));
 const STEADY = env.BENCH_STEADY ?? 'open';
 const PG_URL =
   env.BENCH_DATABASE_URL ?? env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const AMQP_URL = env.BENCH_AMQP_URL ?? env.TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 
-const PARTS = ['ceiling', 'naive', 'sqlite', 'pg', 'amqp', 'scale'];
+const PARTS = ['ceiling', 'naive', 'sqlite', 'pg', 'amqp', 'pg-cluster', 'scale'];
 const ONLY = (env.BENCH_ONLY ?? PARTS.join(','))
   .split(',')
   .map((part) => part.trim())
@@ -131,11 +151,19 @@ for (const part of ONLY) {
   if (!PARTS.includes(part)) throw new Error(`BENCH_ONLY: unknown part ${part} (${PARTS.join()})`);
 }
 if (!['open', 'autocannon'].includes(STEADY)) throw new Error('BENCH_STEADY: open or autocannon');
+if (ONLY.includes('pg-cluster') && (INSTANCES < 2 || INSTANCES > CONNECTIONS)) {
+  throw new Error('BENCH_INSTANCES: from 2 to BENCH_CONNECTIONS');
+}
 
 const PRODUCT = 'bench-product';
 const ORDER = JSON.stringify({ customerId: 'bench', items: [{ productId: PRODUCT, quantity: 1 }] });
 const JSON_TYPE = { 'content-type': 'application/json' };
-const LABELS = { sqlite: 'SQLite', pg: 'PostgreSQL', amqp: 'PostgreSQL + RabbitMQ' };
+const LABELS = {
+  sqlite: 'SQLite',
+  pg: 'PostgreSQL',
+  amqp: 'PostgreSQL + RabbitMQ',
+  'pg-cluster': `PostgreSQL, ${INSTANCES} instances`,
+};
 
 const log = (message) => process.stderr.write(`[bench] ${message}\n`);
 
@@ -191,6 +219,14 @@ const postLoad = (app, path, body) => ({
 const post = (app, path, body, maxRequests) =>
   closedLoop({ ...postLoad(app, path, body), maxRequests });
 
+/** POST /orders, one load whose connections go to `apps` in turn (instances on one database). */
+const postOrders = (apps, cap) =>
+  closedLoop({
+    ...postLoad(apps[0], '/orders', ORDER),
+    url: apps.map((app) => `${app.base}/orders`),
+    maxRequests: cap,
+  });
+
 function steady(app, path, body) {
   const options = postLoad(app, path, body);
   if (STEADY === 'autocannon') {
@@ -202,11 +238,11 @@ function steady(app, path, body) {
 /**
  * Waits until every order created since `before` has its final notification, at most
  * `seconds` after `since`, and at least 2 s after it (a POST cut off by the end of the load may
- * still commit its order).
+ * still commit its order). Fails if one of `apps` has exited.
  */
-async function waitFinished(app, counter, before, since, seconds) {
+async function waitFinished(apps, counter, before, since, seconds) {
   for (;;) {
-    app.process.check();
+    for (const app of apps) app.process.check();
     const now = await counter.read();
     const created = now.created - before.created;
     const notified = now.notified - before.notified;
@@ -223,27 +259,34 @@ async function waitFinished(app, counter, before, since, seconds) {
   }
 }
 
-/** Steps 1 to 5 of the header on a started application. */
-async function measureWorkflow(app, counter, cap, servers) {
-  const cpu = cpuWindow(() => [app.process.pid], servers);
-  await putProduct(app, PRODUCT);
+/** Step 1 of the header: the product, then one order placed on each app and finished; its id. */
+async function warmUp(apps, counter) {
+  await putProduct(apps[0], PRODUCT);
   const before = await counter.read();
-  const id = await placeOrder(app, ORDER);
-  const first = await waitFinished(app, counter, before, Date.now(), 60);
-  if (!first.done) throw new Error('the first order did not finish within 60 s');
+  const ids = [];
+  for (const app of apps) ids.push(await placeOrder(app, ORDER));
+  const first = await waitFinished(apps, counter, before, Date.now(), 60);
+  if (!first.done) {
+    throw new Error(`the first order${apps.length > 1 ? 's' : ''} did not finish within 60 s`);
+  }
+  return ids[0];
+}
 
-  log('  GET /orders/{id}');
-  const read = await get(app, `/orders/${id}`);
-
-  log(`  POST /orders, ${CONNECTIONS} connections, then the wait for every notification`);
+/**
+ * Step 3 of the header on every app at once, with its costs: the POST phase (`postOrders`),
+ * then the wait for every notification.
+ */
+async function postAndDrain(apps, counter, cap, servers) {
+  const over = apps.length > 1 ? ` over ${apps.length} instances` : '';
+  log(`  POST /orders, ${CONNECTIONS} connections${over}, then the wait for every notification`);
   const start = await counter.read();
-  const work = cpuWindow(() => [app.process.pid], servers);
-  const scraped = await scrapeService(app);
+  const work = cpuWindow(() => apps.map((app) => app.process.pid), servers);
+  const scraped = await scrapeServices(apps);
   const started = Date.now();
-  const placed = await post(app, '/orders', ORDER, cap);
+  const placed = await postOrders(apps, cap);
   const ended = Date.now();
-  const drain = await waitFinished(app, counter, start, ended, DRAIN_SECONDS);
-  const cost = costPerOrder(scraped, await scrapeService(app), drain.created, await work.end());
+  const drain = await waitFinished(apps, counter, start, ended, DRAIN_SECONDS);
+  const cost = costPerOrder(scraped, await scrapeServices(apps), drain.created, await work.end());
   const seconds = drain.lastNotifiedAt === null ? null : (drain.lastNotifiedAt - started) / 1000;
   const e2e = {
     ...drain,
@@ -257,16 +300,28 @@ async function measureWorkflow(app, counter, cap, servers) {
       ? `  ${drain.created} orders in ${seconds.toFixed(1)} s`
       : `  not finished after ${DRAIN_SECONDS} s: ${drain.notified} of ${drain.created}`,
   );
+  return { post: placed, e2e, cost };
+}
+
+/** Steps 1 to 5 of the header on a started application. */
+async function measureWorkflow(app, counter, cap, servers) {
+  const cpu = cpuWindow(() => [app.process.pid], servers);
+  const id = await warmUp([app], counter);
+
+  log('  GET /orders/{id}');
+  const read = await get(app, `/orders/${id}`);
+
+  const { post: placed, e2e, cost } = await postAndDrain([app], counter, cap, servers);
 
   let rated = null;
   let latency = null;
-  if (drain.done) {
+  if (e2e.done) {
     log(`  POST /orders at ${RATE} req/s`);
     const steadyStart = await counter.read();
     const steadyScrape = await scrapeService(app);
     rated = await steady(app, '/orders', ORDER);
     // Order latency: every order of the steady load, from its POST's commit to its final status.
-    await waitFinished(app, counter, steadyStart, Date.now(), DRAIN_SECONDS);
+    await waitFinished([app], counter, steadyStart, Date.now(), DRAIN_SECONDS);
     latency = orderLatency(steadyScrape, await scrapeService(app));
   }
   return {
@@ -344,7 +399,12 @@ async function absent(name, url, defaultPort, variable) {
   return `no ${name} at ${host}:${port} (${variable} names it)`;
 }
 
-async function postgresPart(withBroker) {
+/**
+ * Runs `body` on a fresh PostgreSQL database (with a fresh AMQP_PREFIX on RabbitMQ `withBroker`),
+ * dropped afterwards; `body` gets `start()`, which starts an instance of the service on it, a
+ * counter of its orders and the servers for `cpuWindow`. Skipped when a server is absent.
+ */
+async function onPostgres(withBroker, body) {
   const missing =
     (await absent('PostgreSQL', PG_URL, 5432, 'BENCH_DATABASE_URL')) ??
     (withBroker ? await absent('RabbitMQ', AMQP_URL, 5672, 'BENCH_AMQP_URL') : null);
@@ -378,18 +438,22 @@ async function postgresPart(withBroker) {
       await deleteBrokerObjects(AMQP_URL, prefix, subscribers);
     };
     return withCleanup(removeBrokerObjects, async () => {
-      const app = await startService(ROOT, database.url, brokerEnv);
+      const counter = await postgresCounter(database.url);
       return withCleanup(
-        () => app.process.stop(),
-        async () => {
-          const counter = await postgresCounter(database.url);
-          return withCleanup(
-            () => counter.close(),
-            () => measureWorkflow(app, counter, MAX_ORDERS, servers),
-          );
-        },
+        () => counter.close(),
+        () => body({ start: () => startService(ROOT, database.url, brokerEnv), counter, servers }),
       );
     });
+  });
+}
+
+function postgresPart(withBroker) {
+  return onPostgres(withBroker, async ({ start, counter, servers }) => {
+    const app = await start();
+    return withCleanup(
+      () => app.process.stop(),
+      () => measureWorkflow(app, counter, MAX_ORDERS, servers),
+    );
   });
 }
 
@@ -455,7 +519,7 @@ async function scalePart() {
               const before = await counter.read();
               id = await placeOrder(app, ORDER);
               for (let i = 1; i < 20; i++) await placeOrder(app, ORDER);
-              const done = await waitFinished(app, counter, before, Date.now(), 60);
+              const done = await waitFinished([app], counter, before, Date.now(), 60);
               if (!done.done) throw new Error('the 20 orders did not finish within 60 s');
               stored = (await counter.read()).created;
             },
@@ -538,12 +602,14 @@ function rowsOf(results) {
     rows.push(rss('ceiling: peak RSS', ceiling.peakRssMiB, ceiling.peakRssMiB, 'itself'));
   } else lineFor('ceiling', ceiling);
 
+  // Several instances (pg-cluster): the POST phase, its end to end and its costs only.
   const workflowRows = (label, part, reference, versus) => {
     const ref = ok(reference) ? reference : undefined;
     const to = ok(reference) ? versus : `${versus} (not measured)`;
+    const over = part.instances ? ` over ${part.instances} instances` : '';
     rows.push(
       figure(
-        `${label}: POST /orders, ${CONNECTIONS} conn., workflow running`,
+        `${label}: POST /orders, ${CONNECTIONS} conn.${over}, workflow running`,
         part.post,
         'req/s',
         ref?.post,
@@ -554,7 +620,7 @@ function rowsOf(results) {
       rows.push(
         figure(`${label}: POST /orders ${rated}`, part.steady, 'req/s served', ref?.steady, to),
       );
-    } else {
+    } else if (!part.instances) {
       rows.push({
         measurement: `${label}: POST /orders ${rated}`,
         note: 'skipped: the workflow had not finished',
@@ -583,8 +649,9 @@ function rowsOf(results) {
     });
     if (part.cost) {
       const { statements, commits, cpuMs } = part.cost;
+      const together = part.instances ? `, ${part.instances} instances together` : '';
       rows.push({
-        measurement: `${label}: database statements per order (${formatNumber(commits)} commits; service CPU ${cpuMs === null ? '?' : formatNumber(cpuMs)} ms per order)`,
+        measurement: `${label}: database statements per order (${formatNumber(commits)} commits; service CPU ${cpuMs === null ? '?' : formatNumber(cpuMs)} ms per order${together})`,
         value: statements,
         unit: 'statements',
       });
@@ -596,13 +663,14 @@ function rowsOf(results) {
         p99: part.latency.p99,
       });
     }
+    if (part.instances) return;
     rows.push(figure(`${label}: GET /orders/{id}`, part.read, 'req/s', ref?.read, to));
     rows.push(rss(`${label}: peak RSS`, part.peakRssMiB, ref?.peakRssMiB, to));
   };
 
   if (ok(naive)) workflowRows('naive', naive, ceiling, 'ceiling');
   else lineFor('naive', naive);
-  for (const key of ['sqlite', 'pg', 'amqp']) {
+  for (const key of ['sqlite', 'pg', 'amqp', 'pg-cluster']) {
     if (ok(results[key])) workflowRows(LABELS[key], results[key], naive, 'naive');
     else lineFor(LABELS[key], results[key]);
   }
@@ -668,7 +736,7 @@ function cpuLine(results) {
 async function main() {
   const startedAt = new Date();
   const host = machine(ROOT);
-  const services = ['sqlite', 'pg', 'amqp', 'scale'].filter((p) => ONLY.includes(p));
+  const services = ['sqlite', 'pg', 'amqp', 'pg-cluster', 'scale'].filter((p) => ONLY.includes(p));
   if (services.length > 0 && !existsSync(join(ROOT, 'dist/main.js'))) {
     throw new Error('dist/main.js is missing: run `npm run bench`, which builds the service first');
   }
@@ -685,6 +753,8 @@ async function main() {
   const run = { ceiling: ceilingPart, naive: naivePart, sqlite: sqlitePart, scale: scalePart };
   run.pg = () => postgresPart(false);
   run.amqp = () => postgresPart(true);
+  const steps = { onPostgres, withCleanup, warmUp, postAndDrain, log };
+  run['pg-cluster'] = () => clusterPart(INSTANCES, MAX_ORDERS, steps);
   const results = {};
   for (const part of ONLY.toSorted((a, b) => PARTS.indexOf(a) - PARTS.indexOf(b))) {
     log(`${part}`);
@@ -703,7 +773,8 @@ async function main() {
   const settings =
     `${CONNECTIONS} connections, ${formatNumber(SECONDS)} s per measurement; steady load ` +
     `${formatNumber(RATE)} req/s (${STEADY === 'open' ? 'open loop' : 'autocannon overallRate'}); ` +
-    `service POST phase on PostgreSQL stops at ${formatNumber(MAX_ORDERS)} requests`;
+    `service POST phase on PostgreSQL stops at ${formatNumber(MAX_ORDERS)} requests` +
+    (ONLY.includes('pg-cluster') ? `; ${INSTANCES} instances in pg-cluster` : '');
   console.log(
     `Machine: ${host.cpu}, ${host.cores} cores, ${host.memoryGiB} GiB, ${host.os}; ` +
       `Node ${host.node}; autocannon ${host.autocannon}; commit ${host.commit}` +
@@ -728,6 +799,7 @@ async function main() {
       rate: RATE,
       steady: STEADY,
       e2eMaxOrders: MAX_ORDERS,
+      instances: INSTANCES,
       drainSeconds: DRAIN_SECONDS,
       seedOrders: SEED_ORDERS,
       serviceEnv: SERVICE_ENV,

@@ -25,6 +25,21 @@ export async function scrapeService(app) {
   return { statements: value('db_statements_total'), commits: value('db_commits_total'), buckets };
 }
 
+/**
+ * The figures of several instances of the service on one database, added up (one scrape each),
+ * or null when one of them has no metrics.
+ */
+export async function scrapeServices(apps) {
+  const scrapes = await Promise.all(apps.map((app) => scrapeService(app)));
+  if (scrapes.some((scrape) => scrape === null)) return null;
+  const buckets = new Map();
+  for (const scrape of scrapes) {
+    for (const [le, n] of scrape.buckets) buckets.set(le, (buckets.get(le) ?? 0) + n);
+  }
+  const total = (key) => scrapes.reduce((sum, scrape) => sum + scrape[key], 0);
+  return { statements: total('statements'), commits: total('commits'), buckets };
+}
+
 /** Statements and commits per order between two scrapes, and the service's CPU per order. */
 export function costPerOrder(before, after, orders, cpu) {
   if (!before || !after || !orders) return null;
