@@ -55,10 +55,10 @@ export async function closedLoop({
   if (result.errors) statuses.errors = result.errors - result.timeouts;
   if (result.timeouts) statuses.timeouts = result.timeouts;
   const ok = result['2xx'];
-  const seconds = Math.min(result.duration, (lastAnswer - started) / 1000) || result.duration;
+  const measured = Math.min(result.duration, (lastAnswer - started) / 1000) || result.duration;
   return {
-    seconds,
-    rate: ok / seconds,
+    seconds: measured,
+    rate: ok / measured,
     p50: result.latency.p50,
     p99: result.latency.p99,
     ok,
