@@ -222,6 +222,40 @@ describe('units of work', () => {
     }
   });
 
+  it('runs a group again as it was when the database reports a deadlock with another transaction', async () => {
+    // A deadlock or serialization failure (40P01, 40001) is about what ran beside the group, not
+    // about one of its units: on PostgreSQL every unit runs again, and commits once.
+    const runs = new Map<number, number>();
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 5 }, (_, i) =>
+        uow.transaction(async (tx) => {
+          const run = (runs.get(i) ?? 0) + 1;
+          runs.set(i, run);
+          await writeKey(tx, `conflict-${i}`);
+          if (i === 1 && run === 1) {
+            throw Object.assign(new Error('deadlock detected (simulated)'), { code: '40P01' });
+          }
+        }),
+      ),
+    );
+    if (sqlite) {
+      // SQLite has no such error: the unit that threw it fails alone, like any other.
+      expect(outcomes.map((o) => o.status)).toEqual([
+        'fulfilled',
+        'rejected',
+        'fulfilled',
+        'fulfilled',
+        'fulfilled',
+      ]);
+      return;
+    }
+    expect(outcomes.map((o) => o.status)).toEqual(Array(5).fill('fulfilled'));
+    expect([...runs.values()]).toEqual(Array(5).fill(2));
+    expect(await storedKeys('conflict-')).toEqual(
+      Array.from({ length: 5 }, (_, i) => `conflict-${i}`),
+    );
+  });
+
   it('answers a caller only once its unit is visible to other connections', async () => {
     const seen = await Promise.all(
       Array.from({ length: 5 }, (_, i) =>
