@@ -198,6 +198,7 @@ export class BatchConsumer implements EventTransport {
     // done outside since the last batch, the checkpoint.
     const removals = this.lanes.takeRemovals();
     const finish = async (tx: Tx, run: BatchRun) => {
+      await this.store.storeDeferred(tx, run.deferred);
       await this.parked.park(tx, run.parked);
       await this.parked.removeMany(tx, removals);
       for (const { event, subscriber, outcome } of run.dead) {

@@ -12,7 +12,7 @@ import { deliveryKey, type ParkedDelivery } from './parked-deliveries.js';
 import { laneKey } from './parked-lanes.js';
 import type { Subscriber } from './subscribers.js';
 import type { PipelinedConnection } from '../database/pipelined-connection.js';
-import { Tx } from './tx.js';
+import { DeferredEvents, Tx } from './tx.js';
 import { CallOutInsideUnit } from './unit-of-work.js';
 
 /** One delivery of a batch: an event to one subscriber. */
@@ -37,6 +37,8 @@ export class BatchRun {
   readonly delivered: Delivered[] = [];
   /** PostgreSQL: events appended by the deliveries, announced once the batch commits. */
   readonly appended: DomainEvent[] = [];
+  /** PostgreSQL: the same events, stored together when the batch ends (see DeferredEvents). */
+  readonly deferred = new DeferredEvents();
   aborted = false;
   /** A failure that concerns the whole batch (the database away): the batch fails. */
   transient?: unknown;
@@ -195,6 +197,7 @@ export async function runBatchOn(
       await messageContext.run(context, () =>
         plan.run(run, false, async (delivery) => {
           const tx = unit();
+          tx.deferredEvents = run.deferred;
           try {
             await deliverOn(tx, delivery);
             await tx.settle();

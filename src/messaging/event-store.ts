@@ -18,6 +18,7 @@ import type { OutboxLag } from '../metrics/metrics.js';
 import { childTraceparent } from '../common/trace-context.js';
 import { messageContext } from './message-context.js';
 import { UnitOfWork, type Tx } from './unit-of-work.js';
+import type { DeferredEvents } from './tx.js';
 import { afterPosition, IN_PROCESS, pastCheckpoint, type Position } from './checkpoints.js';
 
 export interface AppendTarget {
@@ -51,7 +52,28 @@ type InsertRow = Record<(typeof INSERT_COLUMNS)[number], unknown>;
 const STREAM_LOCK_SEED = 7_355_608;
 
 /** Columns of event_log that are integers (the others are text). */
-const INTEGER_COLUMNS = new Set<string>(['aggregate_version', 'schema_version']);
+const INTEGER_COLUMN_NAMES: readonly string[] = ['aggregate_version', 'schema_version'];
+const INTEGER_COLUMNS = new Set<string>(INTEGER_COLUMN_NAMES);
+
+/**
+ * The deferred events of a batch in one statement (see EventStore.storeDeferred): $1 the streams,
+ * locked one by one in sorted order before any row is inserted (the join needs the lock count),
+ * then $2.. one array per column, inserted in their order (WITH ORDINALITY) so sequence numbers
+ * follow it.
+ */
+const STORE_DEFERRED = `WITH stream_locks AS (
+    SELECT count(*) AS locked FROM (
+      SELECT pg_advisory_xact_lock(hashtextextended(stream, ${STREAM_LOCK_SEED}))
+        FROM (SELECT stream FROM unnest($1::text[]) AS stream ORDER BY stream) AS sorted
+    ) AS locks)
+  INSERT INTO event_log (${INSERT_COLUMNS.join(', ')})
+  SELECT ${INSERT_COLUMNS.map((column) => `e.${column}`).join(', ')}
+    FROM unnest(${INSERT_COLUMNS.map(
+      (column, i) => `$${i + 2}::${INTEGER_COLUMN_NAMES.includes(column) ? 'integer' : 'text'}[]`,
+    ).join(', ')}) WITH ORDINALITY AS e(${INSERT_COLUMNS.join(', ')}, n)
+    CROSS JOIN stream_locks
+    ORDER BY e.n
+  RETURNING seq`;
 
 /**
  * PostgreSQL: the stream's lock (see EventStore.lockStreams) and the insert of n events in ONE
@@ -144,6 +166,13 @@ export class EventStore {
         schema_version: schemaVersion,
       };
     });
+    if (tx.deferredEvents) {
+      rows.forEach((row, index) => {
+        tx.deferredEvents!.entries.push({ event: events[index], row });
+        tx.appended.push(events[index]);
+      });
+      return;
+    }
     const values = rows.flatMap((row) => INSERT_COLUMNS.map((column) => row[column]));
     // The stream's lock comes with the insert on PostgreSQL; SQLite has one writer anyway.
     const { rows: inserted } =
@@ -153,6 +182,31 @@ export class EventStore {
     rows.forEach((row, index) => {
       attachMeta(events[index], metaOf({ ...row, seq: Number(inserted[index].seq) }));
       tx.appended.push(events[index]);
+    });
+  }
+
+  /**
+   * PostgreSQL: stores the events a batch's deliveries appended, in the order they were appended,
+   * with ONE statement: the locks of their streams (in a fixed order), then one insert of every
+   * row from arrays (`unnest`), returning their sequence numbers in order.
+   */
+  async storeDeferred(tx: Tx, deferred: DeferredEvents): Promise<void> {
+    const { entries } = deferred;
+    if (entries.length === 0) return;
+    const streams = [...new Set(entries.map(({ row }) => row.stream_id as string))];
+    const columns = INSERT_COLUMNS.map((column) => entries.map(({ row }) => row[column]));
+    const { rows: inserted } = await tx.runSql<{ seq: string }>(STORE_DEFERRED, [
+      streams,
+      ...columns,
+    ]);
+    if (inserted.length !== entries.length) {
+      throw new Error(`Stored ${inserted.length} of the batch's ${entries.length} events`);
+    }
+    entries.forEach(({ event, row }, index) => {
+      attachMeta(
+        event,
+        metaOf({ ...(row as InsertRow), seq: Number(inserted[index].seq) } as never),
+      );
     });
   }
 

@@ -22,6 +22,14 @@ export function postgresConnection(trx: Kysely<DB>): Connection {
   });
 }
 
+/**
+ * Events appended by the deliveries of one PostgreSQL batch, kept until its end and then stored
+ * by one statement (see EventStore.storeDeferred): each keeps the row built when it was appended.
+ */
+export class DeferredEvents {
+  readonly entries: Array<{ event: DomainEvent; row: Record<string, unknown> }> = [];
+}
+
 /** Statements that only read: a unit that sent nothing else has changed nothing. */
 const READS = /^\s*(select|show)\b/i;
 
@@ -41,6 +49,11 @@ export class Tx implements StatementRunner {
    * again where it can be undone (a unit of its own, with savepoints).
    */
   nestedFailure?: { error: unknown };
+  /**
+   * Set on the deliveries of a PostgreSQL batch: the events they append wait here and are stored
+   * together when the batch ends, in the same transaction (their `meta` is attached then).
+   */
+  deferredEvents?: DeferredEvents;
   private depth = 0;
   private open = new Set<Promise<unknown>>();
 
