@@ -10,6 +10,7 @@ import { newId } from '../src/common/ids.js';
 import { CURRENCY } from '../src/common/money.js';
 import { Order } from '../src/orders/domain/order.aggregate.js';
 import { OrderRepository } from '../src/orders/infrastructure/order.repository.js';
+import { StockRepository } from '../src/inventory/infrastructure/stock.repository.js';
 import { createTestApp, eventually, removeTempDatabases, type TestApp } from './create-test-app.js';
 
 afterAll(() => removeTempDatabases());
@@ -399,5 +400,41 @@ describe('units of work', () => {
     }
     expect(uow.stats.commits - commitsBefore).toBe(3);
     expect(await storedKeys('share-')).toHaveLength(203);
+  });
+
+  it('sells and gives back a reservation once when two copies of the step share a transaction', async () => {
+    // Units of one PostgreSQL group do not wait for each other's row locks: the guarded move of
+    // the reservation must come before its effects on the stock. (Last: the events it raises
+    // concern no order, and their deliveries would disturb the counts of the tests above.)
+    const stock = t.app.get(StockRepository);
+    const product = async () =>
+      database.reader
+        .selectFrom('products')
+        .select(['available', 'reserved', 'sold'])
+        .where('product_id', '=', 'product-2')
+        .executeTakeFirstOrThrow();
+    const counts = async () => {
+      const row = await product();
+      return {
+        available: Number(row.available),
+        reserved: Number(row.reserved),
+        sold: Number(row.sold),
+      };
+    };
+    const before = await counts();
+    const [sold, released] = [newId(), newId()];
+    await stock.reserve(sold, [{ productId: 'product-2', quantity: 2 }]);
+    await stock.reserve(released, [{ productId: 'product-2', quantity: 3 }]);
+    await Promise.all([
+      stock.commit(sold),
+      stock.commit(sold),
+      stock.release(released, 'test'),
+      stock.release(released, 'test'),
+    ]);
+    expect(await counts()).toEqual({
+      available: before.available - 2,
+      reserved: before.reserved,
+      sold: before.sold + 2,
+    });
   });
 });

@@ -85,9 +85,11 @@ export class StockRepository {
       if (await this.claimReservation(tx, orderId, ReservationStatus.RELEASED, [])) return;
       const reservation = await this.reservationOf(tx, orderId);
       if (reservation?.status !== ReservationStatus.RESERVED) return;
+      // The guarded move first: of two copies of this unit in one transaction (PostgreSQL group
+      // commit: no row lock between them), only the one that moved it gives the stock back.
+      if (!(await this.moveReservation(tx, orderId, ReservationStatus.RELEASED))) return;
       const lines = JSON.parse(reservation.lines) as StockLine[];
       for (const line of byProduct(lines)) await giveBack.run(tx, line.productId, line.quantity);
-      await this.moveReservation(tx, orderId, ReservationStatus.RELEASED);
       await this.append(
         tx,
         orderId,
@@ -101,10 +103,11 @@ export class StockRepository {
     await this.uow.transaction(async (tx) => {
       const reservation = await this.reservationOf(tx, orderId);
       if (reservation?.status !== ReservationStatus.RESERVED) return;
+      // The guarded move first, as in release: only the copy that moved it sells the stock.
+      if (!(await this.moveReservation(tx, orderId, ReservationStatus.SOLD))) return;
       for (const line of byProduct(JSON.parse(reservation.lines) as StockLine[])) {
         await sellStock.run(tx, line.productId, line.quantity);
       }
-      await this.moveReservation(tx, orderId, ReservationStatus.SOLD);
     });
   }
 
@@ -130,8 +133,14 @@ export class StockRepository {
     return changes === 1;
   }
 
-  private async moveReservation(tx: Tx, orderId: string, status: ReservationStatus): Promise<void> {
-    await moveReserved.run(tx, orderId, status, new Date().toISOString());
+  /** RESERVED to `status`; false when it was not RESERVED (moved already). */
+  private async moveReservation(
+    tx: Tx,
+    orderId: string,
+    status: ReservationStatus,
+  ): Promise<boolean> {
+    const { changes } = await moveReserved.run(tx, orderId, status, new Date().toISOString());
+    return changes === 1;
   }
 
   private async append(
