@@ -29,8 +29,9 @@ type Next = Pending[][];
  * a transaction, a pool connection and four to six round trips each.
  *
  * Units of one group do not wait for each other's row locks (they hold the same transaction), so
- * a unit's writes must be guarded by the state they change (a version, a conditional update), as
- * every repository here does: a conflict then fails the later unit, which runs again alone.
+ * a unit's writes must be guarded by the state they change (a version, a conditional update),
+ * the guard written before the effects it decides, as every repository here does: a conflict
+ * then fails the later unit (which runs again alone) or makes it do nothing.
  *
  * Without savepoints a failed unit cannot be undone alone, so:
  * - a unit that fails without having written anything, while the transaction is intact, fails
