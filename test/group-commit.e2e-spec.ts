@@ -54,13 +54,19 @@ describe('units of work', () => {
   /** Starts recording the sizes of the commits made from now on (see commitSizes). */
   function recordCommits(): { sizes: number[]; stop: () => void } {
     const histogram = t.app.get(Metrics).groupCommitUnits;
-    const observe = histogram.observe;
+    // prom-client sets `observe` on the instance: stop puts that property back as it was.
+    const saved = Object.getOwnPropertyDescriptor(histogram, 'observe');
+    const observe = histogram.observe.bind(histogram) as (...args: unknown[]) => void;
     const sizes: number[] = [];
     histogram.observe = ((...args: unknown[]) => {
       sizes.push(Number(args[args.length - 1]));
-      return (observe as (...a: unknown[]) => void).apply(histogram, args);
+      observe(...args);
     }) as typeof histogram.observe;
-    return { sizes, stop: () => (histogram.observe = observe) };
+    const stop = () => {
+      if (saved) Object.defineProperty(histogram, 'observe', saved);
+      else Reflect.deleteProperty(histogram, 'observe');
+    };
+    return { sizes, stop };
   }
 
   /** Whether `expected` appears in `sizes` in this order (other commits between them allowed). */
