@@ -110,6 +110,9 @@ export class ParkedLanes {
   keepRemovals(removals: readonly ParkedDelivery[]): void {
     if (removals.length === 0) return;
     this.removals.unshift(...removals);
+    // Once stopping, the stop's own flush (or the next start's first batch) removes them: a timer
+    // armed now would try again and again against a closed database and keep the process alive.
+    if (this.stopping) return;
     this.removalTimer ??= setTimeout(() => void this.flushRemovals(), REMOVAL_WAIT_MS);
   }
 
@@ -222,6 +225,7 @@ export class ParkedLanes {
   }
 
   private wakeAt(lane: Lane, at: number): void {
+    if (this.stopping) return; // start() reads the parked rows again
     if (lane.timer && lane.timerAt !== undefined && lane.timerAt <= at) return;
     if (lane.timer) clearTimeout(lane.timer);
     lane.timerAt = at;
