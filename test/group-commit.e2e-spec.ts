@@ -379,6 +379,43 @@ describe('units of work', () => {
     expect(stored.map((row) => row.stream_id)).toEqual(['signal-1', 'signal-3']);
   });
 
+  if (!sqlite) {
+    it('stores the events of a group of units with one statement before its commit, in the order appended', async () => {
+      const store = t.app.get(EventStore);
+      const events = Array.from(
+        { length: 10 },
+        (_, i) => new OrderConfirmationSent(`grouped-${i}`, `n-${i}`, 'someone'),
+      );
+      const statementsBefore = database.counters.statements;
+      const sizes = await commitSizes(() =>
+        Promise.all(
+          events.map((event, i) =>
+            uow.transaction(async (tx) => {
+              await store.append(tx, [event], {
+                streamId: `grouped-${i}`,
+                aggregateType: 'Test',
+                aggregateId: `grouped-${i}`,
+              });
+              // Appended, not stored yet: the event gets its position with the group.
+              expect(() => event.meta).toThrow();
+            }),
+          ),
+        ),
+      );
+      expect(inOrder(sizes, [10])).toBe(true);
+      // BEGIN, one insert, COMMIT; one insert per event would be 12 (a delivery of an earlier
+      // test may add a few statements of its own meanwhile).
+      expect(database.counters.statements - statementsBefore).toBeLessThan(8);
+      const seqs = events.map((event) => event.meta.seq);
+      expect([...seqs].sort((x, y) => x - y)).toEqual(seqs);
+      for (const event of events) {
+        expect((await store.readStream(event.orderId)).map((e) => e.meta.eventId)).toEqual([
+          event.meta.eventId,
+        ]);
+      }
+    });
+  }
+
   it('stores the events an aggregate commit()s inside a unit with that unit, and only then', async () => {
     const publisher = t.app.get(EventPublisher);
     const storedStreams = async () =>

@@ -233,6 +233,7 @@ export function openDatabase(options: DatabaseOptions): Database {
         async runSql<R>(text: string, parameters: readonly unknown[]) {
           return (await reads.open()).runSql<R>(text, parameters);
         },
+        sharedStatements: reads,
       },
       dialect: 'postgres',
       counters,

@@ -84,6 +84,7 @@ export class PipelinedConnection {
       client,
       dialect: 'postgres',
       db,
+      sharedStatements: this,
       async runSql<R>(text: string, parameters: readonly unknown[]): Promise<StatementResult<R>> {
         send();
         const result = await client.query(text, [...parameters]);

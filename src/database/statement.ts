@@ -14,6 +14,13 @@ export interface StatementRunner {
   /** A query builder of that dialect, to compile a statement the first time it runs. */
   readonly db: Kysely<DB>;
   runSql<R>(sql: string, parameters: readonly unknown[]): Promise<StatementResult<R>>;
+  /**
+   * Set when the statements go to a pipelined connection (PostgreSQL) that callers use at the same
+   * time: runners with the same value may share one statement (see Lookup, SharedWrite).
+   */
+  readonly sharedStatements?: object;
+  /** Told that a write of the caller goes out in a statement shared with others (SharedWrite). */
+  noteWrite?(): void;
 }
 
 interface Compiled {

@@ -56,6 +56,9 @@ export interface Attempted {
   recorded: boolean;
 }
 
+/** Runs in a row without an outside call after which a pair is tried in one unit again. */
+const FORGET_CALL_OUT_AFTER = 20;
+
 /**
  * What both transports (the in-process consumer and RabbitMQ) share: running a subscriber in
  * the event's message context, the retry policy, and the record of each delivery (the inbox:
@@ -67,11 +70,15 @@ export interface Attempted {
  * call throws `CallOutInsideUnit`, the unit rolls back, and the delivery runs again at once
  * outside, its writes in units of their own and its outcome recorded after them. Which
  * (subscriber, event type) pairs call out is remembered, so the next such delivery goes outside
- * straight away, and goes back to one unit when a run made no outside call.
+ * straight away; a pair goes back to one unit after FORGET_CALL_OUT_AFTER runs in a row made no
+ * outside call. Not sooner: a subscriber that skips its call now and then (a payment charged
+ * already, a notice sent already) would otherwise be tried in a unit again at its next delivery,
+ * and that unit's failure rolls back every unit that shares its transaction.
  */
 @Injectable()
 export class DeliveryLog {
-  private readonly callsOutKeys = new Set<string>();
+  /** The pairs that call out, and how many runs in a row since made no outside call. */
+  private readonly callsOutKeys = new Map<string, number>();
 
   constructor(
     @Inject(DATABASE) private readonly database: Database,
@@ -134,7 +141,7 @@ export class DeliveryLog {
 
   /** Notes that this subscriber calls the outside world for this event type. */
   notesCallOut(subscriber: Subscriber, event: DomainEvent): void {
-    this.callsOutKeys.add(callOutKey(subscriber, event));
+    this.callsOutKeys.set(callOutKey(subscriber, event), 0);
   }
 
   private async run(
@@ -158,7 +165,7 @@ export class DeliveryLog {
         if (!(error instanceof CallOutInsideUnit)) {
           return { outcome: this.failure(attempts, error), recorded: false };
         }
-        this.callsOutKeys.add(key);
+        this.callsOutKeys.set(key, 0);
       }
     }
     const context = contextOf(event);
@@ -167,7 +174,9 @@ export class DeliveryLog {
     } catch (error: unknown) {
       return { outcome: this.failure(attempts, error), recorded: false };
     }
-    if (!context.calledOut) this.callsOutKeys.delete(key);
+    const quiet = context.calledOut ? 0 : (this.callsOutKeys.get(key) ?? 0) + 1;
+    if (quiet >= FORGET_CALL_OUT_AFTER) this.callsOutKeys.delete(key);
+    else this.callsOutKeys.set(key, quiet);
     crashPoint('delivery-before-record');
     return { outcome: { status: 'DONE', attempts }, recorded: false };
   }

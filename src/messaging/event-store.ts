@@ -48,7 +48,9 @@ export class EventStore {
     @Inject(DATABASE) private readonly database: Database,
     private readonly uow: UnitOfWork,
     private readonly config: AppConfig,
-  ) {}
+  ) {
+    uow.storeGroupEventsWith((tx, deferred) => this.storeDeferred(tx, deferred));
+  }
 
   async append(tx: Tx, events: readonly DomainEvent[], target: AppendTarget): Promise<void> {
     if (events.length === 0) return;
@@ -91,12 +93,13 @@ export class EventStore {
   }
 
   /**
-   * PostgreSQL: stores the events a batch's deliveries appended, in the order they were appended,
-   * with ONE statement: the locks of their streams (in a fixed order), then one insert of every
-   * row from arrays (`unnest`), returning their sequence numbers in order.
+   * PostgreSQL: stores the events a batch's deliveries (or a group's units) appended, in the order
+   * they were appended, with ONE statement: the locks of their streams (in a fixed order), then
+   * one insert of every row from arrays (`unnest`), returning their sequence numbers in order.
    */
   async storeDeferred(tx: Tx, deferred: DeferredEvents): Promise<void> {
-    const { entries } = deferred;
+    // Taken out: stored once, even when the code that appended them stores them itself.
+    const entries = deferred.entries.splice(0);
     if (entries.length === 0) return;
     const streams = [...new Set(entries.map(({ row }) => row.stream_id as string))];
     const columns = INSERT_COLUMNS.map((column) => entries.map(({ row }) => row[column]));

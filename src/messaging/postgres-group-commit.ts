@@ -8,7 +8,10 @@ import {
 import type { CommitSignal } from './commit-signal.js';
 import { GroupCommit, runIn, type CommitObserver, type Pending } from './group-commit.js';
 import type { PipelinedConnection, PipelinedSession } from '../database/pipelined-connection.js';
-import { Tx } from './tx.js';
+import { DeferredEvents, Tx } from './tx.js';
+
+/** Stores the events units of a group appended, in its transaction (EventStore.storeDeferred). */
+export type StoreEvents = (tx: Tx, deferred: DeferredEvents) => Promise<void>;
 
 /** How often a group refused for a conflict with another transaction (a deadlock) runs again. */
 const CONFLICT_RETRIES = 3;
@@ -42,12 +45,19 @@ type Next = Pending[][];
  *   halves until the bad unit is alone;
  * - a deadlock with another transaction runs the group again as it was (a few times);
  * - a lost connection fails every unit of the group: nothing of it committed.
+ *
+ * The events the units of a group append wait on their units and are stored by one statement
+ * before the commit, those of the units that succeeded only (see DeferredEvents); a unit alone
+ * stores its events as it appends them. Should that statement fail, the group rolls back and is
+ * split in halves.
  */
 export class PostgresGroupCommit extends GroupCommit {
   constructor(
     private readonly connection: PipelinedConnection,
     signal: CommitSignal,
     observe: CommitObserver,
+    /** Set by the event store when it starts; until then units store their events themselves. */
+    private readonly storeEvents: () => StoreEvents | undefined,
   ) {
     super(signal, observe);
   }
@@ -126,6 +136,21 @@ export class PostgresGroupCommit extends GroupCommit {
     units: Pending[],
     outcomes: Outcome[],
   ): Promise<Next> {
+    const deferred = new DeferredEvents();
+    for (const { tx, failure } of outcomes) {
+      if (!failure && tx.deferredEvents) deferred.entries.push(...tx.deferredEvents.entries);
+    }
+    if (deferred.entries.length > 0) {
+      try {
+        await this.storeEvents()!(new Tx(session.db, 'postgres', session, false), deferred);
+      } catch (error) {
+        if (isConnectionError(error)) throw error;
+        await session.exec('ROLLBACK');
+        crashPoint('group-refused');
+        this.counted(units.length);
+        return halves(units);
+      }
+    }
     crashPoint('tx-before-commit');
     const committed = await session.exec('COMMIT');
     this.counted(units.length);
@@ -151,6 +176,7 @@ export class PostgresGroupCommit extends GroupCommit {
   private async run(unit: Pending, session: PipelinedSession, alone: boolean): Promise<Outcome> {
     // Alone, the unit has the transaction to itself: nested work may use savepoints.
     const tx = new Tx(session.db, 'postgres', session, alone);
+    if (!alone && this.storeEvents()) tx.deferredEvents = new DeferredEvents();
     try {
       const value = await runIn(unit, tx);
       if (unit.context.background) crashPoint('unit-throws');

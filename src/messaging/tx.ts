@@ -70,9 +70,17 @@ export class Tx implements StatementRunner {
     private readonly savepoints = true,
   ) {}
 
+  get sharedStatements(): object | undefined {
+    return this.connection.sharedStatements;
+  }
+
   runSql<R>(text: string, parameters: readonly unknown[]): Promise<StatementResult<R>> {
     this.noteStatement(text);
     return this.connection.runSql<R>(text, parameters);
+  }
+
+  noteWrite(): void {
+    this.wrote = true;
   }
 
   /** Told of every statement the unit sends (the connection calls it for Kysely's queries). */

@@ -15,7 +15,7 @@ import {
 } from './group-commit.js';
 import { messageContext } from './message-context.js';
 import { PipelinedConnection } from '../database/pipelined-connection.js';
-import { PostgresGroupCommit } from './postgres-group-commit.js';
+import { PostgresGroupCommit, type StoreEvents } from './postgres-group-commit.js';
 import { postgresConnection, Tx } from './tx.js';
 
 export { Tx } from './tx.js';
@@ -36,6 +36,8 @@ export class UnitOfWork implements OnApplicationShutdown {
   private readonly background: GroupCommit;
   /** PostgreSQL: the connections the groups run on. */
   private readonly pipelines: PipelinedConnection[] = [];
+  /** PostgreSQL: how a group stores the events its units appended (set by the event store). */
+  private storeEvents?: StoreEvents;
 
   constructor(
     @Inject(DATABASE) private readonly database: Database,
@@ -60,11 +62,19 @@ export class UnitOfWork implements OnApplicationShutdown {
           noteStatement,
         );
         this.pipelines.push(pipeline);
-        return new PostgresGroupCommit(pipeline, signal, observe);
+        return new PostgresGroupCommit(pipeline, signal, observe, () => this.storeEvents);
       };
       this.requests = groupCommit("The requests' unit of work");
       this.background = groupCommit("The deliveries' unit of work");
     }
+  }
+
+  /**
+   * PostgreSQL: the units of a group append their events into it, and `store` writes them all
+   * with one statement before the group commits (EventStore.storeDeferred).
+   */
+  storeGroupEventsWith(store: StoreEvents): void {
+    this.storeEvents = store;
   }
 
   onApplicationShutdown(): void {

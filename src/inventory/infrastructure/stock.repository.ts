@@ -4,6 +4,7 @@ import { formatMinor } from '../../common/money.js';
 import { DATABASE } from '../../database/database.tokens.js';
 import type { Database } from '../../database/database.js';
 import type { ProductsTable, ReservationsTable } from '../../database/schema.js';
+import { anyOf, Lookup } from '../../database/lookup.js';
 import { Statement } from '../../database/statement.js';
 import { EventStore } from '../../messaging/event-store.js';
 import { UnitOfWork, type Tx } from '../../messaging/unit-of-work.js';
@@ -112,8 +113,8 @@ export class StockRepository {
   }
 
   private async reservationOf(tx: Tx, orderId: string) {
-    const { rows } = await (tx.locksRows ? reservationForUpdate : reservation).run(tx, orderId);
-    return rows[0];
+    if (!tx.locksRows) return (await reservation.run(tx, orderId)).rows[0];
+    return reservationForUpdate.load(tx, orderId);
   }
 
   /** Creates the order's reservation row; false when it exists already (taken or closed). */
@@ -193,10 +194,20 @@ const sellStock = new Statement<[string, number]>(2, (db, productId, quantity) =
 const reservation = new Statement<[string], Selectable<ReservationsTable>>(1, (db, orderId) =>
   db.selectFrom('reservations').selectAll().where('order_id', '=', orderId),
 );
-const reservationForUpdate = new Statement<[string], Selectable<ReservationsTable>>(
-  1,
-  (db, orderId) =>
+/** PostgreSQL: one statement locks the reservations the deliveries of a batch read (Lookup). */
+const reservationForUpdate = new Lookup(
+  new Statement<[string], Selectable<ReservationsTable>>(1, (db, orderId) =>
     db.selectFrom('reservations').selectAll().where('order_id', '=', orderId).forUpdate(),
+  ),
+  new Statement<[string[]], Selectable<ReservationsTable>>(1, (db, orderIds) =>
+    db
+      .selectFrom('reservations')
+      .selectAll()
+      .where('order_id', '=', anyOf(orderIds))
+      .orderBy('order_id')
+      .forUpdate(),
+  ),
+  (row) => row.order_id,
 );
 const claim = new Statement<[string, string, string, string]>(
   4,

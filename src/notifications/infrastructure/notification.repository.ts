@@ -3,6 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Selectable } from 'kysely';
 import { DATABASE } from '../../database/database.tokens.js';
 import type { Database } from '../../database/database.js';
+import { anyOf, Lookup } from '../../database/lookup.js';
 import { Statement } from '../../database/statement.js';
 import type { NotificationsTable } from '../../database/schema.js';
 import { EventStore } from '../../messaging/event-store.js';
@@ -45,8 +46,18 @@ const erasedSince = new Statement<[string, string], { erased_at: string }>(
       .where('customer_id', '=', customerId)
       .where('erased_at', '>=', at),
 );
-const ofOrder = new Statement<[string], NotificationRow>(1, (db, orderId) =>
-  db.selectFrom('notifications').selectAll().where('order_id', '=', orderId),
+const ofOrder = new Lookup(
+  new Statement<[string], NotificationRow>(1, (db, orderId) =>
+    db.selectFrom('notifications').selectAll().where('order_id', '=', orderId),
+  ),
+  new Statement<[string[]], NotificationRow>(1, (db, orderIds) =>
+    db
+      .selectFrom('notifications')
+      .selectAll()
+      .where('order_id', '=', anyOf(orderIds))
+      .orderBy('order_id'),
+  ),
+  (row) => row.order_id,
 );
 const markPendingSent = new Statement<[string, string]>(2, (db, id, sentAt) =>
   db
@@ -92,8 +103,7 @@ export class NotificationRepository {
         erased ? 'SKIPPED' : 'PENDING',
         erased ? SKIPPED_FOR_ERASURE : null,
       );
-      const { rows } = await ofOrder.run(tx, orderId);
-      return rows[0];
+      return (await ofOrder.load(tx, orderId))!; // inserted above if it was not there
     });
   }
 

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { sql, type Insertable, type Selectable } from 'kysely';
+import { anyOf, Lookup, SharedWrite } from '../../database/lookup.js';
 import { Statement } from '../../database/statement.js';
 import { DATABASE } from '../../database/database.tokens.js';
 import type { Database } from '../../database/database.js';
@@ -42,6 +43,21 @@ const loadOne = new Statement<[string], OrderRow>(1, (db, id) =>
 const loadForUpdate = new Statement<[string], OrderRow>(1, (db, id) =>
   db.selectFrom('orders').selectAll().where('id', '=', id).forUpdate(),
 );
+/** Orders by id: one statement for the loads of a batch, a group or a moment (see Lookup). */
+const orderById = new Lookup(
+  loadOne,
+  new Statement<[string[]], OrderRow>(1, (db, ids) =>
+    db.selectFrom('orders').selectAll().where('id', '=', anyOf(ids)).orderBy('id'),
+  ),
+  (row) => row.id,
+);
+const orderForUpdate = new Lookup(
+  loadForUpdate,
+  new Statement<[string[]], OrderRow>(1, (db, ids) =>
+    db.selectFrom('orders').selectAll().where('id', '=', anyOf(ids)).orderBy('id').forUpdate(),
+  ),
+  (row) => row.id,
+);
 const insertOrder = new Statement<unknown[]>(1 + ROW_COLUMNS.length, (db, id, ...values) =>
   db.insertInto('orders').values({ id: id as string, ...rowOf(values) }),
 );
@@ -52,6 +68,30 @@ const updateOrder = new Statement<unknown[]>(2 + ROW_COLUMNS.length, (db, id, ve
     .where('id', '=', id as string)
     .where('version', '=', version as number),
 );
+
+/**
+ * PostgreSQL: the updates of a batch, a group or a moment in one statement (see SharedWrite):
+ * each row guarded by its expected version, and the rows applied named by their place among the
+ * calls (a second update of one order in the same statement is not applied: its caller lost).
+ */
+const ARRAY_TYPES: Partial<Record<(typeof ROW_COLUMNS)[number], string>> = {
+  total_amount: 'bigint[]',
+  version: 'integer[]',
+};
+const UPDATE_ORDERS = `UPDATE orders AS o
+  SET ${ROW_COLUMNS.map((column) => `${column} = v.${column}`).join(', ')}
+  FROM unnest($1::text[], $2::integer[], ${ROW_COLUMNS.map(
+    (column, i) => `$${i + 3}::${ARRAY_TYPES[column] ?? 'text[]'}`,
+  ).join(', ')}) WITH ORDINALITY AS v(id, expected, ${ROW_COLUMNS.join(', ')}, n)
+  WHERE o.id = v.id AND o.version = v.expected
+  RETURNING v.n`;
+const updateOrders = new SharedWrite(updateOrder, async (runner, calls) => {
+  const columns = Array.from({ length: 2 + ROW_COLUMNS.length }, (_, i) =>
+    calls.map((call) => call[i]),
+  );
+  const { rows } = await runner.runSql<{ n: string }>(UPDATE_ORDERS, columns);
+  return rows.map((row) => Number(row.n) - 1);
+});
 
 export interface OrderFilter {
   status?: OrderStatus;
@@ -95,9 +135,7 @@ export class OrderRepository {
   }
 
   async load(tx: Tx, orderId: string): Promise<Order> {
-    const {
-      rows: [row],
-    } = await (tx.locksRows ? loadForUpdate : loadOne).run(tx, orderId);
+    const row = await (tx.locksRows ? orderForUpdate : orderById).load(tx, orderId);
     if (!row) throw OrderError.notFound(orderId);
     return Order.fromState(toState(row));
   }
@@ -123,7 +161,7 @@ export class OrderRepository {
     if (expected === 0) {
       await insertOrder.run(tx, state.id, ...values);
     } else {
-      const { changes } = await updateOrder.run(tx, state.id, expected, ...values);
+      const changes = await updateOrders.run(tx, state.id, expected, ...values);
       if (changes !== 1) {
         throw new OrderError(
           'ORDER_CONCURRENT_UPDATE',
@@ -143,9 +181,7 @@ export class OrderRepository {
   }
 
   async find(orderId: string): Promise<OrderState | undefined> {
-    const {
-      rows: [row],
-    } = await loadOne.run(this.uow.reader(), orderId);
+    const row = await orderById.load(this.uow.reader(), orderId);
     return row ? toState(row) : undefined;
   }
 

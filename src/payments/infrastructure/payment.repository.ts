@@ -4,6 +4,7 @@ import type { Selectable } from 'kysely';
 import { formatMinor } from '../../common/money.js';
 import { DATABASE } from '../../database/database.tokens.js';
 import type { Database } from '../../database/database.js';
+import { anyOf, Lookup } from '../../database/lookup.js';
 import { Statement } from '../../database/statement.js';
 import type { PaymentsTable } from '../../database/schema.js';
 import { EventStore } from '../../messaging/event-store.js';
@@ -41,8 +42,18 @@ const settlePending = new Statement<[string, string, string | null, string]>(
       .where('payment_id', '=', paymentId)
       .where('status', '=', PaymentStatus.PENDING),
 );
-const paymentOfOrder = new Statement<[string], PaymentRow>(1, (db, orderId) =>
-  db.selectFrom('payments').selectAll().where('order_id', '=', orderId),
+const paymentOfOrder = new Lookup(
+  new Statement<[string], PaymentRow>(1, (db, orderId) =>
+    db.selectFrom('payments').selectAll().where('order_id', '=', orderId),
+  ),
+  new Statement<[string[]], PaymentRow>(1, (db, orderIds) =>
+    db
+      .selectFrom('payments')
+      .selectAll()
+      .where('order_id', '=', anyOf(orderIds))
+      .orderBy('order_id'),
+  ),
+  (row) => row.order_id,
 );
 
 /** One payment per order; each status change is conditional, so it happens once. */
@@ -55,8 +66,7 @@ export class PaymentRepository {
   ) {}
 
   async findByOrder(orderId: string): Promise<PaymentRow | undefined> {
-    const { rows } = await paymentOfOrder.run(this.uow.reader(), orderId);
-    return rows[0];
+    return paymentOfOrder.load(this.uow.reader(), orderId);
   }
 
   /** Records the intent to charge (PENDING) and raises PaymentInitiated, once per order. */

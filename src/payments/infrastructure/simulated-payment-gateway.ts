@@ -4,6 +4,7 @@ import { seededFraction } from '../../common/seeded-random.js';
 import { AppConfig } from '../../config/app-config.js';
 import { DATABASE } from '../../database/database.tokens.js';
 import type { Database } from '../../database/database.js';
+import { anyOf, Lookup } from '../../database/lookup.js';
 import { Statement } from '../../database/statement.js';
 import { callingOut, UnitOfWork } from '../../messaging/unit-of-work.js';
 import type {
@@ -12,8 +13,21 @@ import type {
   PaymentGateway,
 } from '../domain/payment-gateway.port.js';
 
-const chargeOfKey = new Statement<[string], { status: string }>(1, (db, key) =>
-  db.selectFrom('gateway_charges').select('status').where('idempotency_key', '=', key),
+const chargeOfKey = new Lookup(
+  new Statement<[string], { idempotency_key: string; status: string }>(1, (db, key) =>
+    db
+      .selectFrom('gateway_charges')
+      .select(['idempotency_key', 'status'])
+      .where('idempotency_key', '=', key),
+  ),
+  new Statement<[string[]], { idempotency_key: string; status: string }>(1, (db, keys) =>
+    db
+      .selectFrom('gateway_charges')
+      .select(['idempotency_key', 'status'])
+      .where('idempotency_key', '=', anyOf(keys))
+      .orderBy('idempotency_key'),
+  ),
+  (row) => row.idempotency_key,
 );
 
 const recordCharge = new Statement<[string, number, string, string, string]>(
@@ -116,9 +130,7 @@ export class SimulatedPaymentGateway implements PaymentGateway {
 
   async find(idempotencyKey: string): Promise<ChargeResult | undefined> {
     callingOut('the payment gateway');
-    const {
-      rows: [row],
-    } = await chargeOfKey.run(this.database.readerRunner, idempotencyKey);
+    const row = await chargeOfKey.load(this.database.readerRunner, idempotencyKey);
     if (!row) return undefined;
     if (row.status === 'VOIDED') return { status: 'declined', reason: 'Payment voided' };
     return row.status === 'DECLINED'
