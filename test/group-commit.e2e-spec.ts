@@ -12,6 +12,8 @@ import { CURRENCY } from '../src/common/money.js';
 import { Order } from '../src/orders/domain/order.aggregate.js';
 import { OrderRepository } from '../src/orders/infrastructure/order.repository.js';
 import { StockRepository } from '../src/inventory/infrastructure/stock.repository.js';
+import { CatalogRepository } from '../src/inventory/infrastructure/catalog.repository.js';
+import { PaymentRepository } from '../src/payments/infrastructure/payment.repository.js';
 import { createTestApp, eventually, removeTempDatabases, type TestApp } from './create-test-app.js';
 
 afterAll(() => removeTempDatabases());
@@ -524,5 +526,70 @@ describe('units of work', () => {
       reserved: before.reserved,
       sold: before.sold + 2,
     });
+  });
+  it('records a payment and settles it once when two copies of each step share a transaction', async () => {
+    // On PostgreSQL the copies' inserts and guarded updates go out as ONE statement each (see
+    // SharedWrite): of two rows for one payment, one is applied. (Last, like the test above: the
+    // events raised concern no stored order.)
+    const payments = t.app.get(PaymentRepository);
+    const store = t.app.get(EventStore);
+    const orderId = `copies-${newId()}`;
+    await Promise.all([
+      payments.initiate(orderId, 1234, CURRENCY),
+      payments.initiate(orderId, 1234, CURRENCY),
+    ]);
+    const payment = (await payments.findByOrder(orderId))!;
+    expect(payment).toMatchObject({ order_id: orderId, status: 'PENDING' });
+    await Promise.all([
+      payments.settle(payment, { ok: true }),
+      payments.settle(payment, { ok: false, reason: 'declined' }),
+    ]);
+    const settled = (await payments.findByOrder(orderId))!;
+    const types = (await store.readStream(orderId)).map((e) => e.meta.type);
+    expect(types.filter((type) => type === 'PaymentInitiated')).toHaveLength(1);
+    expect(types.filter((type) => type !== 'PaymentInitiated')).toEqual([
+      settled.status === 'COMPLETED' ? 'PaymentCompleted' : 'PaymentFailed',
+    ]);
+  });
+  it('reserves stock for a group of orders as one by one would: never below zero, every unit taken counted once', async () => {
+    // On PostgreSQL the takes of one product in a group are summed into one statement when the
+    // stock covers them all, and run one by one in turn when it does not (see StockRepository).
+    const catalog = t.app.get(CatalogRepository);
+    const stock = t.app.get(StockRepository);
+    const store = t.app.get(EventStore);
+    const reserveAll = async (productId: string, available: number, quantities: number[]) => {
+      await catalog.put(
+        { productId, name: productId, unitPrice: 100, available },
+        undefined,
+        'test',
+      );
+      const orders = quantities.map(() => `stock-${newId()}`);
+      await Promise.all(
+        orders.map((orderId, i) =>
+          stock.reserve(orderId, [{ productId, quantity: quantities[i] }]),
+        ),
+      );
+      const reserved: number[] = [];
+      for (const [i, orderId] of orders.entries()) {
+        const types = (await store.readStream(orderId)).map((e) => e.meta.type);
+        expect(types).toHaveLength(1); // reserved or insufficient, once
+        if (types[0] === 'InventoryReserved') reserved.push(quantities[i]);
+        else expect(types[0]).toBe('InventoryInsufficient');
+      }
+      const row = await database.reader
+        .selectFrom('products')
+        .select(['available', 'reserved'])
+        .where('product_id', '=', productId)
+        .executeTakeFirstOrThrow();
+      return { available: Number(row.available), reserved: Number(row.reserved), taken: reserved };
+    };
+    const covered = await reserveAll(`stock-covered-${newId()}`, 10, [1, 2, 3, 4]);
+    expect(covered).toEqual({ available: 0, reserved: 10, taken: [1, 2, 3, 4] });
+    const short = await reserveAll(`stock-short-${newId()}`, 5, [3, 3, 2, 1, 1]);
+    const sum = short.taken.reduce((a, b) => a + b, 0);
+    expect(short.reserved).toBe(sum);
+    expect(short.available).toBe(5 - sum);
+    // One by one, in any order, stock is taken until no order left fits: at most 1 unit stays.
+    expect(short.available).toBeLessThanOrEqual(1);
   });
 });

@@ -4,7 +4,13 @@ import { formatMinor } from '../../common/money.js';
 import { DATABASE } from '../../database/database.tokens.js';
 import type { Database } from '../../database/database.js';
 import type { ProductsTable, ReservationsTable } from '../../database/schema.js';
-import { anyOf, Lookup } from '../../database/lookup.js';
+import {
+  anyOf,
+  Lookup,
+  SharedWrite,
+  sharedInsert,
+  sharedUpdate,
+} from '../../database/shared-statements.js';
 import { Statement } from '../../database/statement.js';
 import { EventStore } from '../../messaging/event-store.js';
 import { UnitOfWork, type Tx } from '../../messaging/unit-of-work.js';
@@ -27,11 +33,14 @@ export class StockRepository {
   ) {}
 
   async products(productIds?: string[]): Promise<ProductView[]> {
-    let query = this.uow.reader().db.selectFrom('products').selectAll().orderBy('product_id');
     if (productIds) {
-      if (productIds.length === 0) return [];
-      query = query.where('product_id', 'in', productIds);
+      // By id: on PostgreSQL the reads of a batch's deliveries share one statement (Lookup).
+      const runner = this.uow.reader();
+      const ids = [...new Set(productIds)].sort();
+      const rows = await Promise.all(ids.map((id) => productById.load(runner, id)));
+      return rows.flatMap((row) => (row ? [toView(row)] : []));
     }
+    const query = this.uow.reader().db.selectFrom('products').selectAll().orderBy('product_id');
     return (await query.execute()).map(toView);
   }
 
@@ -48,12 +57,12 @@ export class StockRepository {
       // Always lock products in the same order, so concurrent reservations cannot deadlock.
       const taken: StockLine[] = [];
       for (const line of byProduct(lines)) {
-        const { changes } = await takeStock.run(tx, line.productId, line.quantity);
+        const changes = await takeStocks.run(tx, line.productId, line.quantity);
         if (changes === 1) {
           taken.push(line);
           continue;
         }
-        for (const back of taken) await giveBack.run(tx, back.productId, back.quantity);
+        for (const back of taken) await giveBacks.run(tx, back.productId, back.quantity);
         const product = await tx.db
           .selectFrom('products')
           .select('available')
@@ -90,7 +99,7 @@ export class StockRepository {
       // commit: no row lock between them), only the one that moved it gives the stock back.
       if (!(await this.moveReservation(tx, orderId, ReservationStatus.RELEASED))) return;
       const lines = JSON.parse(reservation.lines) as StockLine[];
-      for (const line of byProduct(lines)) await giveBack.run(tx, line.productId, line.quantity);
+      for (const line of byProduct(lines)) await giveBacks.run(tx, line.productId, line.quantity);
       await this.append(
         tx,
         orderId,
@@ -107,7 +116,7 @@ export class StockRepository {
       // The guarded move first, as in release: only the copy that moved it sells the stock.
       if (!(await this.moveReservation(tx, orderId, ReservationStatus.SOLD))) return;
       for (const line of byProduct(JSON.parse(reservation.lines) as StockLine[])) {
-        await sellStock.run(tx, line.productId, line.quantity);
+        await sellStocks.run(tx, line.productId, line.quantity);
       }
     });
   }
@@ -124,7 +133,7 @@ export class StockRepository {
     status: ReservationStatus,
     lines: StockLine[],
   ): Promise<boolean> {
-    const { changes } = await claim.run(
+    const changes = await claimShared.run(
       tx,
       orderId,
       status,
@@ -140,7 +149,7 @@ export class StockRepository {
     orderId: string,
     status: ReservationStatus,
   ): Promise<boolean> {
-    const { changes } = await moveReserved.run(tx, orderId, status, new Date().toISOString());
+    const changes = await moveShared.run(tx, orderId, status, new Date().toISOString());
     return changes === 1;
   }
 
@@ -191,6 +200,67 @@ const sellStock = new Statement<[string, number]>(2, (db, productId, quantity) =
     }))
     .where('product_id', '=', productId),
 );
+const productById = new Lookup(
+  new Statement<[string], Selectable<ProductsTable>>(1, (db, productId) =>
+    db.selectFrom('products').selectAll().where('product_id', '=', productId),
+  ),
+  new Statement<[string[]], Selectable<ProductsTable>>(1, (db, productIds) =>
+    db
+      .selectFrom('products')
+      .selectAll()
+      .where('product_id', '=', anyOf(productIds))
+      .orderBy('product_id'),
+  ),
+  (row) => row.product_id,
+);
+/**
+ * PostgreSQL: the stock moves of a batch or a group, one statement per kind of move, the calls'
+ * quantities summed per product (one product takes many orders at once). Summing is exact: each
+ * move only adds to some columns and takes from others, so the total fits the columns' checks
+ * when, and only when, the moves one by one would. A guarded take (`available >= quantity`)
+ * goes through summed where the product has stock for the total; for the others the calls run
+ * one by one, in the order they came, as they would alone.
+ */
+function sharedStockMove(
+  one: Statement<[string, number]>,
+  set: string,
+  guarded: boolean,
+): SharedWrite<[string, number]> {
+  const text = `UPDATE products AS p SET ${set}, version = p.version + v.n
+    FROM (SELECT product_id, sum(quantity) AS q, count(*) AS n
+            FROM unnest($1::text[], $2::bigint[]) AS c(product_id, quantity)
+           GROUP BY product_id) AS v
+    WHERE p.product_id = v.product_id${guarded ? ' AND p.available >= v.q' : ''}
+    RETURNING p.product_id`;
+  return new SharedWrite(one, async (runner, calls) => {
+    const { rows } = await runner.runSql<{ product_id: string }>(text, [
+      calls.map(([productId]) => productId),
+      calls.map(([, quantity]) => quantity),
+    ]);
+    const moved = new Set(rows.map((row) => row.product_id));
+    const applied: number[] = [];
+    for (const [i, call] of calls.entries()) {
+      if (moved.has(call[0])) applied.push(i);
+      else if (guarded && (await one.run(runner, ...call)).changes === 1) applied.push(i);
+    }
+    return applied;
+  });
+}
+const takeStocks = sharedStockMove(
+  takeStock,
+  'available = p.available - v.q, reserved = p.reserved + v.q',
+  true,
+);
+const giveBacks = sharedStockMove(
+  giveBack,
+  'available = p.available + v.q, reserved = p.reserved - v.q',
+  false,
+);
+const sellStocks = sharedStockMove(
+  sellStock,
+  'reserved = p.reserved - v.q, sold = p.sold + v.q',
+  false,
+);
 const reservation = new Statement<[string], Selectable<ReservationsTable>>(1, (db, orderId) =>
   db.selectFrom('reservations').selectAll().where('order_id', '=', orderId),
 );
@@ -233,6 +303,33 @@ const closeReserved = new Statement<[string, string, string]>(3, (db, orderId, s
     .where('order_id', '=', orderId)
     .where('status', '=', ReservationStatus.RESERVED),
 );
+/**
+ * PostgreSQL: the claims and moves of a batch or a group share one statement each (SharedWrite).
+ * Stock itself is not shared: several reservations of one product in one statement would apply
+ * one of them only; each is a guarded decrement of its own, in turn.
+ */
+const RESERVATION_COLUMNS = ['order_id', 'status', 'lines', 'updated_at'].map(
+  (name) => [name, 'text'] as const,
+);
+const claimShared = sharedInsert({
+  one: claim,
+  table: 'reservations',
+  columns: RESERVATION_COLUMNS,
+  key: 'order_id',
+  skipConflicts: true,
+  rowOf: (args) => args,
+});
+const moveShared = sharedUpdate({
+  one: moveReserved,
+  table: 'reservations',
+  key: ['order_id', 'text'],
+  set: [
+    ['status', 'text'],
+    ['updated_at', 'text'],
+  ],
+  guards: [['status', 'text']],
+  rowOf: (args) => [...args, ReservationStatus.RESERVED],
+});
 
 function byProduct(lines: StockLine[]): StockLine[] {
   return [...lines].sort((a, b) =>

@@ -3,7 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Selectable } from 'kysely';
 import { DATABASE } from '../../database/database.tokens.js';
 import type { Database } from '../../database/database.js';
-import { anyOf, Lookup } from '../../database/lookup.js';
+import { anyOf, Lookup, sharedInsert, sharedUpdate } from '../../database/shared-statements.js';
 import { Statement } from '../../database/statement.js';
 import type { NotificationsTable } from '../../database/schema.js';
 import { EventStore } from '../../messaging/event-store.js';
@@ -46,6 +46,35 @@ const erasedSince = new Statement<[string, string], { erased_at: string }>(
       .where('customer_id', '=', customerId)
       .where('erased_at', '>=', at),
 );
+/** PostgreSQL: the calls of a batch or a group share one statement each (see SharedWrite). */
+const insertNotifications = sharedInsert({
+  one: insertNotification,
+  table: 'notifications',
+  columns: [
+    'notification_id',
+    'order_id',
+    'kind',
+    'recipient',
+    'subject',
+    'status',
+    'created_at',
+    'sent_at',
+    'skip_reason',
+  ].map((name) => [name, 'text'] as const),
+  key: 'order_id',
+  skipConflicts: true,
+  rowOf: ([id, orderId, kind, recipient, subject, now, status, skipReason]) => [
+    id,
+    orderId,
+    kind,
+    recipient,
+    subject,
+    status,
+    now,
+    null,
+    skipReason,
+  ],
+});
 const ofOrder = new Lookup(
   new Statement<[string], NotificationRow>(1, (db, orderId) =>
     db.selectFrom('notifications').selectAll().where('order_id', '=', orderId),
@@ -66,6 +95,17 @@ const markPendingSent = new Statement<[string, string]>(2, (db, id, sentAt) =>
     .where('notification_id', '=', id)
     .where('status', '=', 'PENDING'),
 );
+const markSentOnce = sharedUpdate({
+  one: markPendingSent,
+  table: 'notifications',
+  key: ['notification_id', 'text'],
+  set: [
+    ['status', 'text'],
+    ['sent_at', 'text'],
+  ],
+  guards: [['status', 'text']],
+  rowOf: ([id, sentAt]) => [id, 'SENT', sentAt, 'PENDING'],
+});
 
 /** One final notification per order: the order id is unique, and PENDING moves to SENT once. */
 @Injectable()
@@ -92,7 +132,7 @@ export class NotificationRepository {
       const erased =
         recipient !== source.customerId &&
         (await erasedSince.run(tx, source.customerId, source.raisedAt)).rows.length > 0;
-      await insertNotification.run(
+      await insertNotifications.run(
         tx,
         newId(),
         orderId,
@@ -113,12 +153,12 @@ export class NotificationRepository {
    */
   async markSent(notification: NotificationRow, notice: string | null): Promise<void> {
     await this.uow.transaction(async (tx) => {
-      const sent = await markPendingSent.run(
+      const sent = await markSentOnce.run(
         tx,
         notification.notification_id,
         new Date().toISOString(),
       );
-      if (sent.changes !== 1) return;
+      if (sent !== 1) return;
       const { order_id: orderId, notification_id: id, recipient } = notification;
       const event =
         notification.kind === 'CONFIRMATION'

@@ -1,6 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { sql, type Insertable, type Selectable } from 'kysely';
-import { anyOf, Lookup, SharedWrite } from '../../database/lookup.js';
+import {
+  anyOf,
+  Lookup,
+  sharedInsert,
+  sharedUpdate,
+  type Column,
+} from '../../database/shared-statements.js';
 import { Statement } from '../../database/statement.js';
 import { DATABASE } from '../../database/database.tokens.js';
 import type { Database } from '../../database/database.js';
@@ -69,28 +75,30 @@ const updateOrder = new Statement<unknown[]>(2 + ROW_COLUMNS.length, (db, id, ve
     .where('version', '=', version as number),
 );
 
+/** Column types of the orders table in the shared statements (PostgreSQL). */
+const COLUMNS: readonly Column[] = ROW_COLUMNS.map((name) => [
+  name,
+  name === 'total_amount' ? 'bigint' : name === 'version' ? 'integer' : 'text',
+]);
 /**
- * PostgreSQL: the updates of a batch, a group or a moment in one statement (see SharedWrite):
- * each row guarded by its expected version, and the rows applied named by their place among the
- * calls (a second update of one order in the same statement is not applied: its caller lost).
+ * PostgreSQL: the orders stored by a group of requests, and the updates of a batch or a group,
+ * each as one statement (see SharedWrite); an update is guarded by the version it read.
  */
-const ARRAY_TYPES: Partial<Record<(typeof ROW_COLUMNS)[number], string>> = {
-  total_amount: 'bigint[]',
-  version: 'integer[]',
-};
-const UPDATE_ORDERS = `UPDATE orders AS o
-  SET ${ROW_COLUMNS.map((column) => `${column} = v.${column}`).join(', ')}
-  FROM unnest($1::text[], $2::integer[], ${ROW_COLUMNS.map(
-    (column, i) => `$${i + 3}::${ARRAY_TYPES[column] ?? 'text[]'}`,
-  ).join(', ')}) WITH ORDINALITY AS v(id, expected, ${ROW_COLUMNS.join(', ')}, n)
-  WHERE o.id = v.id AND o.version = v.expected
-  RETURNING v.n`;
-const updateOrders = new SharedWrite(updateOrder, async (runner, calls) => {
-  const columns = Array.from({ length: 2 + ROW_COLUMNS.length }, (_, i) =>
-    calls.map((call) => call[i]),
-  );
-  const { rows } = await runner.runSql<{ n: string }>(UPDATE_ORDERS, columns);
-  return rows.map((row) => Number(row.n) - 1);
+const insertOrders = sharedInsert({
+  one: insertOrder,
+  table: 'orders',
+  columns: [['id', 'text'], ...COLUMNS],
+  key: 'id',
+  skipConflicts: false,
+  rowOf: (args) => args,
+});
+const updateOrders = sharedUpdate({
+  one: updateOrder,
+  table: 'orders',
+  key: ['id', 'text'],
+  set: COLUMNS,
+  guards: [['version', 'integer']],
+  rowOf: ([id, version, ...values]) => [id, ...values, version],
 });
 
 export interface OrderFilter {
@@ -159,7 +167,7 @@ export class OrderRepository {
     };
     const values = ROW_COLUMNS.map((column) => row[column]);
     if (expected === 0) {
-      await insertOrder.run(tx, state.id, ...values);
+      await insertOrders.run(tx, state.id, ...values);
     } else {
       const changes = await updateOrders.run(tx, state.id, expected, ...values);
       if (changes !== 1) {

@@ -4,7 +4,7 @@ import type { Selectable } from 'kysely';
 import { formatMinor } from '../../common/money.js';
 import { DATABASE } from '../../database/database.tokens.js';
 import type { Database } from '../../database/database.js';
-import { anyOf, Lookup } from '../../database/lookup.js';
+import { anyOf, Lookup, sharedInsert, sharedUpdate } from '../../database/shared-statements.js';
 import { Statement } from '../../database/statement.js';
 import type { PaymentsTable } from '../../database/schema.js';
 import { EventStore } from '../../messaging/event-store.js';
@@ -42,6 +42,45 @@ const settlePending = new Statement<[string, string, string | null, string]>(
       .where('payment_id', '=', paymentId)
       .where('status', '=', PaymentStatus.PENDING),
 );
+/** PostgreSQL: the calls of a batch or a group share one statement each (see SharedWrite). */
+const insertPayments = sharedInsert({
+  one: insertPayment,
+  table: 'payments',
+  columns: [
+    ['payment_id', 'text'],
+    ['order_id', 'text'],
+    ['amount', 'bigint'],
+    ['currency', 'text'],
+    ['status', 'text'],
+    ['failure_reason', 'text'],
+    ['created_at', 'text'],
+    ['updated_at', 'text'],
+  ],
+  key: 'order_id',
+  skipConflicts: true,
+  rowOf: ([paymentId, orderId, amount, currency, now]) => [
+    paymentId,
+    orderId,
+    amount,
+    currency,
+    PaymentStatus.PENDING,
+    null,
+    now,
+    now,
+  ],
+});
+const settlePayments = sharedUpdate({
+  one: settlePending,
+  table: 'payments',
+  key: ['payment_id', 'text'],
+  set: [
+    ['status', 'text'],
+    ['failure_reason', 'text'],
+    ['updated_at', 'text'],
+  ],
+  guards: [['status', 'text']],
+  rowOf: (args) => [...args, PaymentStatus.PENDING],
+});
 const paymentOfOrder = new Lookup(
   new Statement<[string], PaymentRow>(1, (db, orderId) =>
     db.selectFrom('payments').selectAll().where('order_id', '=', orderId),
@@ -73,7 +112,7 @@ export class PaymentRepository {
   async initiate(orderId: string, amount: number, currency: string): Promise<void> {
     await this.uow.transaction(async (tx) => {
       const paymentId = newId();
-      const { changes } = await insertPayment.run(
+      const changes = await insertPayments.run(
         tx,
         paymentId,
         orderId,
@@ -93,7 +132,7 @@ export class PaymentRepository {
   /** PENDING to COMPLETED or FAILED, raising the matching event; a second call does nothing. */
   async settle(payment: PaymentRow, outcome: { ok: true } | { ok: false; reason: string }) {
     await this.uow.transaction(async (tx) => {
-      const { changes } = await settlePending.run(
+      const changes = await settlePayments.run(
         tx,
         payment.payment_id,
         outcome.ok ? PaymentStatus.COMPLETED : PaymentStatus.FAILED,

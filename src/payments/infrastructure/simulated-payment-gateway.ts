@@ -4,7 +4,7 @@ import { seededFraction } from '../../common/seeded-random.js';
 import { AppConfig } from '../../config/app-config.js';
 import { DATABASE } from '../../database/database.tokens.js';
 import type { Database } from '../../database/database.js';
-import { anyOf, Lookup } from '../../database/lookup.js';
+import { anyOf, Lookup, sharedInsert } from '../../database/shared-statements.js';
 import { Statement } from '../../database/statement.js';
 import { callingOut, UnitOfWork } from '../../messaging/unit-of-work.js';
 import type {
@@ -45,6 +45,22 @@ const recordCharge = new Statement<[string, number, string, string, string]>(
       })
       .onConflict((oc) => oc.column('idempotency_key').doNothing()),
 );
+/** PostgreSQL: the charges recorded by a group share one statement (see SharedWrite). */
+const recordCharges = sharedInsert({
+  one: recordCharge,
+  table: 'gateway_charges',
+  columns: [
+    ['idempotency_key', 'text'],
+    ['amount', 'bigint'],
+    ['currency', 'text'],
+    ['status', 'text'],
+    ['created_at', 'text'],
+    ['updated_at', 'text'],
+  ],
+  key: 'idempotency_key',
+  skipConflicts: true,
+  rowOf: ([key, amount, currency, status, now]) => [key, amount, currency, status, now, now],
+});
 const countCall = new Statement<[string], { attempts: number }>(1, (db, key) =>
   db
     .insertInto('gateway_calls')
@@ -102,7 +118,7 @@ export class SimulatedPaymentGateway implements PaymentGateway {
     const declined = seededFraction(seed, 'charge', key) < this.config.paymentFailureRate;
     const now = new Date().toISOString();
     await this.uow.transaction((tx) =>
-      recordCharge.run(
+      recordCharges.run(
         tx,
         key,
         request.amount,
@@ -141,8 +157,8 @@ export class SimulatedPaymentGateway implements PaymentGateway {
   async void(request: ChargeRequest): Promise<ChargeResult | undefined> {
     callingOut('the payment gateway');
     const key = request.idempotencyKey;
-    const { changes } = await this.uow.transaction((tx) =>
-      recordCharge.run(
+    const changes = await this.uow.transaction((tx) =>
+      recordCharges.run(
         tx,
         key,
         request.amount,

@@ -121,3 +121,92 @@ export class SharedWrite<A extends readonly unknown[]> {
     return this.gathered.submit(runner, shared, args);
   }
 }
+
+/** A column of a shared statement: its name and its PostgreSQL type (`text`, `bigint`, ...). */
+export type Column = readonly [name: string, type: string];
+
+/** `unnest($1::text[], $2::bigint[], ...)`, numbering from $`first`. */
+function arrays(columns: readonly Column[], first = 1): string {
+  return `unnest(${columns.map(([, type], i) => `$${first + i}::${type}[]`).join(', ')})`;
+}
+
+/** One array per column: the calls' values (`rowOf` gives a call's values in column order). */
+function columnArrays<A>(calls: A[], width: number, rowOf: (args: A) => readonly unknown[]) {
+  const rows = calls.map(rowOf);
+  return Array.from({ length: width }, (_, i) => rows.map((row) => row[i]));
+}
+
+/**
+ * PostgreSQL: the inserts of the calls as ONE statement, their rows taken from one array per column
+ * in the calls' order; `key` names the unique column returned, and with `skipConflicts` a row whose
+ * key exists is skipped (ON CONFLICT DO NOTHING), so of two calls with one key the first inserts.
+ * Elsewhere each call runs `one`.
+ */
+export function sharedInsert<A extends readonly unknown[]>(options: {
+  one: Statement<A>;
+  table: string;
+  columns: readonly Column[];
+  key: string;
+  skipConflicts: boolean;
+  rowOf: (args: A) => readonly unknown[];
+}): SharedWrite<A> {
+  const { one, table, columns, key, skipConflicts, rowOf } = options;
+  const names = columns.map(([name]) => name).join(', ');
+  const keyAt = columns.findIndex(([name]) => name === key);
+  const text = `INSERT INTO ${table} (${names})
+    SELECT ${names} FROM ${arrays(columns)} WITH ORDINALITY AS v(${names}, n) ORDER BY n
+    ${skipConflicts ? `ON CONFLICT (${key}) DO NOTHING` : ''}
+    RETURNING ${key} AS key`;
+  return new SharedWrite(one, async (runner, calls) => {
+    const { rows } = await runner.runSql<{ key: string }>(
+      text,
+      columnArrays(calls, columns.length, rowOf),
+    );
+    const inserted = new Set(rows.map((row) => row.key));
+    const applied: number[] = [];
+    calls.forEach((call, i) => {
+      const callKey = rowOf(call)[keyAt] as string;
+      if (inserted.delete(callKey)) applied.push(i);
+    });
+    return applied;
+  });
+}
+
+/**
+ * PostgreSQL: the updates of the calls as ONE statement (UPDATE ... FROM arrays): each call's row
+ * found by `key` and changed only where every `guards` column still holds the call's expected
+ * value, so each caller learns whether its guarded write won. Of two calls on one row, one is
+ * applied (the other's guard no longer holds, as if it came second). `rowOf` gives a call's
+ * values: key, then `set`, then `guards`. Elsewhere each call runs `one`.
+ */
+export function sharedUpdate<A extends readonly unknown[]>(options: {
+  one: Statement<A>;
+  table: string;
+  key: Column;
+  set: readonly Column[];
+  guards: readonly Column[];
+  rowOf: (args: A) => readonly unknown[];
+}): SharedWrite<A> {
+  const { one, table, key, set, guards, rowOf } = options;
+  const columns = [
+    key,
+    ...set,
+    ...guards.map(([name, type]) => [`expected_${name}`, type] as const),
+  ];
+  const conditions = [
+    `t.${key[0]} = v.${key[0]}`,
+    ...guards.map(([name]) => `t.${name} = v.expected_${name}`),
+  ].join(' AND ');
+  const text = `UPDATE ${table} AS t
+    SET ${set.map(([name]) => `${name} = v.${name}`).join(', ')}
+    FROM ${arrays(columns)} WITH ORDINALITY AS v(${columns.map(([name]) => name).join(', ')}, n)
+    WHERE ${conditions}
+    RETURNING v.n`;
+  return new SharedWrite(one, async (runner, calls) => {
+    const { rows } = await runner.runSql<{ n: string }>(
+      text,
+      columnArrays(calls, columns.length, rowOf),
+    );
+    return rows.map((row) => Number(row.n) - 1);
+  });
+}

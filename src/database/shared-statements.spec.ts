@@ -5,7 +5,7 @@ import {
   PostgresIntrospector,
   PostgresQueryCompiler,
 } from 'kysely';
-import { anyOf, Lookup, SharedWrite } from './lookup.js';
+import { anyOf, Lookup, SharedWrite } from './shared-statements.js';
 import type { DB } from './schema.js';
 import { Statement, type StatementResult, type StatementRunner } from './statement.js';
 
