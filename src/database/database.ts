@@ -22,6 +22,7 @@ import { catalogAudit } from './migrations/007-catalog-audit.js';
 import { dataLifecycle } from './migrations/008-data-lifecycle.js';
 import { traceContext } from './migrations/009-trace-context.js';
 import { checkpoints } from './migrations/010-checkpoints.js';
+import { noUndeliveredIndex } from './migrations/011-no-undelivered-index.js';
 import type { DB } from './schema.js';
 import type { StatementRunner } from './statement.js';
 import { countQueries, countStatement, type DatabaseCounters } from './counters.js';
@@ -259,6 +260,7 @@ export function migrations(dialect: SqlDialectName): Record<string, Migration> {
     '008-data-lifecycle': dataLifecycle,
     '009-trace-context': traceContext,
     '010-checkpoints': checkpoints(dialect),
+    '011-no-undelivered-index': noUndeliveredIndex,
   };
 }
 
