@@ -592,4 +592,49 @@ describe('units of work', () => {
     // One by one, in any order, stock is taken until no order left fits: at most 1 unit stays.
     expect(short.available).toBeLessThanOrEqual(1);
   });
+  it('keeps stock whole when an order is released while its reservation is being taken in the same transaction', async () => {
+    // Two deliveries of one order (a cancellation's release and the reservation, through two
+    // subscribers' queues) may share a group: no row lock orders them. The release must give back
+    // only stock the reservation holds, and the reservation what it took.
+    const catalog = t.app.get(CatalogRepository);
+    const stock = t.app.get(StockRepository);
+    const productId = `stock-race-${newId()}`;
+    await catalog.put(
+      { productId, name: productId, unitPrice: 100, available: 6 },
+      undefined,
+      'test',
+    );
+    const held = `stock-held-${newId()}`;
+    await stock.reserve(held, [{ productId, quantity: 5 }]); // 1 left, 5 reserved
+    const counts = async () => {
+      const row = await database.reader
+        .selectFrom('products')
+        .select(['available', 'reserved'])
+        .where('product_id', '=', productId)
+        .executeTakeFirstOrThrow();
+      return { available: Number(row.available), reserved: Number(row.reserved) };
+    };
+    expect(await counts()).toEqual({ available: 1, reserved: 5 });
+    // Short by one: the reservation cannot take its line; the release comes at the same moment.
+    const order = `stock-race-order-${newId()}`;
+    await Promise.all([
+      stock.reserve(order, [{ productId, quantity: 2 }]),
+      stock.release(order, 'cancelled'),
+    ]);
+    expect(await counts()).toEqual({ available: 1, reserved: 5 });
+    // And one that can take its line, released at the same moment: held or given back, whole.
+    const other = `stock-race-other-${newId()}`;
+    await Promise.all([
+      stock.reserve(other, [{ productId, quantity: 1 }]),
+      stock.release(other, 'cancelled'),
+    ]);
+    const after = await counts();
+    expect(after.available + after.reserved).toBe(6);
+    const reservation = await database.reader
+      .selectFrom('reservations')
+      .select('status')
+      .where('order_id', '=', other)
+      .executeTakeFirstOrThrow();
+    expect(after.reserved).toBe(reservation.status === 'RESERVED' ? 6 : 5);
+  });
 });

@@ -60,6 +60,27 @@ class Gathered<I, O> {
 }
 
 /**
+ * A read whose calls on one pipelined connection share one statement: `many` answers for all the
+ * calls' inputs at once, one output per input in their order; elsewhere each call runs `one`.
+ */
+export class SharedRead<I, O> {
+  private readonly gathered: Gathered<I, O>;
+
+  constructor(
+    private readonly one: (runner: StatementRunner, input: I) => Promise<O>,
+    many: (runner: StatementRunner, inputs: I[]) => Promise<O[]>,
+  ) {
+    this.gathered = new Gathered(many);
+  }
+
+  run(runner: StatementRunner, input: I): Promise<O> {
+    const shared = runner.sharedStatements;
+    if (!shared) return this.one(runner, input);
+    return this.gathered.submit(runner, shared, input);
+  }
+}
+
+/**
  * A read of one row by its key whose calls on one pipelined connection share one statement
  * (`WHERE key = any($1)`); elsewhere (SQLite, a pooled transaction) each call runs `one`. `many`
  * orders its rows by key: with `FOR UPDATE`, every shared read locks its rows in the same order.

@@ -18,6 +18,12 @@ import { CallOutInsideUnit, UnitOfWork, type Tx } from './unit-of-work.js';
 import { crashPoint } from '../common/crash-points.js';
 import type { Subscriber } from './subscribers.js';
 import { notHandedOn } from './event-store.js';
+import {
+  finishedInInbox,
+  sharedDone,
+  unfinishedEarlier,
+  type OutcomeArgs,
+} from './inbox-statements.js';
 
 /** How long a delivery waits when the database could not be reached. */
 const DATABASE_WAIT_MS = 1000;
@@ -234,14 +240,9 @@ export class DeliveryLog {
     return Number(result.numDeletedRows);
   }
 
-  async isDone(subscriberId: string, eventId: string): Promise<boolean> {
-    const row = await this.database.reader
-      .selectFrom('deliveries')
-      .select('status')
-      .where('subscriber', '=', subscriberId)
-      .where('event_id', '=', eventId)
-      .executeTakeFirst();
-    return row?.status === 'DONE' || row?.status === 'DEAD';
+  /** Whether the subscriber finished this event already (DONE or DEAD). */
+  isDone(subscriberId: string, eventId: string): Promise<boolean> {
+    return finishedInInbox.run(this.database.readerRunner, { subscriberId, eventId });
   }
 
   /** The stored deliveries of these events: by event id, then by subscriber. */
@@ -273,27 +274,13 @@ export class DeliveryLog {
    */
   async hasUnfinishedEarlier(subscriber: Subscriber, event: DomainEvent): Promise<boolean> {
     if (subscriber.eventTypes.length === 0) return false;
-    const pending = await this.database.reader
-      .selectFrom('event_log as e')
-      .select('e.seq')
-      .where('e.stream_id', '=', event.meta.streamId)
-      .where('e.seq', '<', event.meta.seq)
-      .where('e.type', 'in', [...subscriber.eventTypes])
-      .where((eb) =>
-        eb.not(
-          eb.exists(
-            eb
-              .selectFrom('deliveries as d')
-              .select(sql.lit(1).as('one'))
-              .whereRef('d.event_id', '=', 'e.event_id')
-              .where('d.subscriber', '=', subscriber.id)
-              .where('d.status', 'in', ['DONE', 'DEAD']),
-          ),
-        ),
-      )
-      .limit(1)
-      .executeTakeFirst();
-    return pending !== undefined;
+    const { streamId, seq } = event.meta;
+    return unfinishedEarlier.run(this.database.readerRunner, {
+      subscriberId: subscriber.id,
+      eventTypes: subscriber.eventTypes,
+      streamId,
+      seq,
+    });
   }
 
   /**
@@ -341,8 +328,7 @@ export class DeliveryLog {
       last_error: outcome.error ?? null,
       updated_at: at,
     };
-    const { changes } = await (outcome.status === 'DONE' ? writeDone : writeOutcome).run(
-      tx,
+    const args: OutcomeArgs = [
       subscriberId,
       event.meta.eventId,
       event.meta.seq,
@@ -352,7 +338,11 @@ export class DeliveryLog {
       row.next_attempt_at,
       row.last_error,
       row.updated_at,
-    );
+    ];
+    const changes =
+      outcome.status === 'DONE'
+        ? await writeDone.run(tx, ...args)
+        : (await writeOutcome.run(tx, ...args)).changes;
     const applied = changes > 0;
     if (outcome.status === 'DEAD' && applied)
       await writeDeadLetter(tx, event, subscriberId, outcome);
@@ -399,18 +389,6 @@ export class DeliveryLog {
   }
 }
 
-type OutcomeArgs = [
-  subscriber: string,
-  eventId: string,
-  seq: number,
-  streamId: string,
-  status: DeliveryStatus,
-  attempts: number,
-  nextAttemptAt: string | null,
-  lastError: string | null,
-  updatedAt: string,
-];
-
 /**
  * The inbox row of a delivery. DONE and DEAD are final (only a replay reopens a DEAD delivery):
  * a late outcome of a duplicate copy never undoes them, nor dead-letters one twice. A delivery
@@ -437,7 +415,8 @@ function outcomeStatement(keepLastError: boolean) {
       );
   });
 }
-const writeDone = outcomeStatement(true);
+/** On PostgreSQL the DONE rows of a group share one statement (see sharedDone). */
+const writeDone = sharedDone(outcomeStatement(true));
 const writeOutcome = outcomeStatement(false);
 
 /** Which (subscriber, event type) pairs call the outside world are remembered by this key. */

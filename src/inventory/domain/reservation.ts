@@ -4,6 +4,12 @@
  * before anything was taken), SOLD (the order completed). Only RESERVED moves on.
  */
 export const ReservationStatus = {
+  /**
+   * While the unit that reserves takes the stock, never once it has committed: a release of the
+   * same order in the same transaction (a PostgreSQL group: no row lock between them) sees that
+   * nothing is held yet.
+   */
+  TAKING: 'TAKING',
   RESERVED: 'RESERVED',
   INSUFFICIENT: 'INSUFFICIENT',
   RELEASED: 'RELEASED',

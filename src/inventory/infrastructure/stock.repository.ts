@@ -52,8 +52,9 @@ export class StockRepository {
   async reserve(orderId: string, lines: StockLine[]): Promise<void> {
     await this.uow.transaction(async (tx) => {
       // The reservation row comes first: a concurrent copy of this command waits on it and
-      // then finds it taken, instead of taking the stock a second time.
-      if (!(await this.claimReservation(tx, orderId, ReservationStatus.RESERVED, lines))) return;
+      // then finds it taken, instead of taking the stock a second time. It says TAKING until the
+      // stock is taken: a release of the order meanwhile closes it without giving anything back.
+      if (!(await this.claimReservation(tx, orderId, ReservationStatus.TAKING, lines))) return;
       // Always lock products in the same order, so concurrent reservations cannot deadlock.
       const taken: StockLine[] = [];
       for (const line of byProduct(lines)) {
@@ -71,10 +72,17 @@ export class StockRepository {
         const available = Number(product?.available ?? 0);
         const reason = `Insufficient stock for ${line.productId}: requested ${line.quantity}, available ${available}`;
         const at = new Date().toISOString();
-        await closeReserved.run(tx, orderId, ReservationStatus.INSUFFICIENT, at);
+        const closed = await closeReserved.run(tx, orderId, ReservationStatus.INSUFFICIENT, at);
+        if (closed.changes !== 1) return; // released meanwhile: the order is closed already
         await this.append(tx, orderId, [
           new InventoryInsufficient(orderId, line.productId, line.quantity, available, reason),
         ]);
+        return;
+      }
+      const { TAKING, RESERVED } = ReservationStatus;
+      if (!(await this.moveReservation(tx, orderId, TAKING, RESERVED))) {
+        // Released meanwhile, in this transaction: the stock taken here goes back.
+        for (const line of taken) await giveBacks.run(tx, line.productId, line.quantity);
         return;
       }
       await this.append(
@@ -94,10 +102,16 @@ export class StockRepository {
       // Nothing reserved yet: close the order's reservation so a later one cannot take stock.
       if (await this.claimReservation(tx, orderId, ReservationStatus.RELEASED, [])) return;
       const reservation = await this.reservationOf(tx, orderId);
-      if (reservation?.status !== ReservationStatus.RESERVED) return;
+      const { TAKING, RESERVED, RELEASED } = ReservationStatus;
+      if (reservation?.status === TAKING) {
+        // Being taken by a unit of this same transaction: closed here, it gives back what it took.
+        await this.moveReservation(tx, orderId, TAKING, RELEASED);
+        return;
+      }
+      if (reservation?.status !== RESERVED) return;
       // The guarded move first: of two copies of this unit in one transaction (PostgreSQL group
       // commit: no row lock between them), only the one that moved it gives the stock back.
-      if (!(await this.moveReservation(tx, orderId, ReservationStatus.RELEASED))) return;
+      if (!(await this.moveReservation(tx, orderId, RESERVED, RELEASED))) return;
       const lines = JSON.parse(reservation.lines) as StockLine[];
       for (const line of byProduct(lines)) await giveBacks.run(tx, line.productId, line.quantity);
       await this.append(
@@ -114,7 +128,8 @@ export class StockRepository {
       const reservation = await this.reservationOf(tx, orderId);
       if (reservation?.status !== ReservationStatus.RESERVED) return;
       // The guarded move first, as in release: only the copy that moved it sells the stock.
-      if (!(await this.moveReservation(tx, orderId, ReservationStatus.SOLD))) return;
+      const { RESERVED, SOLD } = ReservationStatus;
+      if (!(await this.moveReservation(tx, orderId, RESERVED, SOLD))) return;
       for (const line of byProduct(JSON.parse(reservation.lines) as StockLine[])) {
         await sellStocks.run(tx, line.productId, line.quantity);
       }
@@ -143,13 +158,14 @@ export class StockRepository {
     return changes === 1;
   }
 
-  /** RESERVED to `status`; false when it was not RESERVED (moved already). */
+  /** `from` to `to`; false when it was not `from` (moved already). */
   private async moveReservation(
     tx: Tx,
     orderId: string,
-    status: ReservationStatus,
+    from: ReservationStatus,
+    to: ReservationStatus,
   ): Promise<boolean> {
-    const changes = await moveShared.run(tx, orderId, status, new Date().toISOString());
+    const changes = await moveShared.run(tx, orderId, to, new Date().toISOString(), from);
     return changes === 1;
   }
 
@@ -287,12 +303,14 @@ const claim = new Statement<[string, string, string, string]>(
       .values({ order_id: orderId, status, lines, updated_at: updatedAt })
       .onConflict((oc) => oc.column('order_id').doNothing()),
 );
-const moveReserved = new Statement<[string, string, string]>(3, (db, orderId, status, updatedAt) =>
-  db
-    .updateTable('reservations')
-    .set({ status, updated_at: updatedAt })
-    .where('order_id', '=', orderId)
-    .where('status', '=', ReservationStatus.RESERVED),
+const moveReserved = new Statement<[string, string, string, string]>(
+  4,
+  (db, orderId, status, updatedAt, from) =>
+    db
+      .updateTable('reservations')
+      .set({ status, updated_at: updatedAt })
+      .where('order_id', '=', orderId)
+      .where('status', '=', from),
 );
 
 /** A reservation found short: no stock is held for it, and its lines are dropped. */
@@ -301,13 +319,9 @@ const closeReserved = new Statement<[string, string, string]>(3, (db, orderId, s
     .updateTable('reservations')
     .set({ status, lines: '[]', updated_at: updatedAt })
     .where('order_id', '=', orderId)
-    .where('status', '=', ReservationStatus.RESERVED),
+    .where('status', '=', ReservationStatus.TAKING),
 );
-/**
- * PostgreSQL: the claims and moves of a batch or a group share one statement each (SharedWrite).
- * Stock itself is not shared: several reservations of one product in one statement would apply
- * one of them only; each is a guarded decrement of its own, in turn.
- */
+/** PostgreSQL: the claims and moves of a batch or a group share one statement each (SharedWrite). */
 const RESERVATION_COLUMNS = ['order_id', 'status', 'lines', 'updated_at'].map(
   (name) => [name, 'text'] as const,
 );
@@ -328,7 +342,7 @@ const moveShared = sharedUpdate({
     ['updated_at', 'text'],
   ],
   guards: [['status', 'text']],
-  rowOf: (args) => [...args, ReservationStatus.RESERVED],
+  rowOf: (args) => args,
 });
 
 function byProduct(lines: StockLine[]): StockLine[] {
