@@ -76,6 +76,14 @@ describe('Lookup: reads by key shared by the callers of one pipelined connection
     expect(again).not.toBe(a); // a caller may change its row without touching another's
   });
 
+  it("tells each caller's unit of its answer still to come, so the unit cannot end before it", async () => {
+    const tracked: Array<Promise<unknown>> = [];
+    const connection = { ...runner(TABLE, {}), track: (p: Promise<unknown>) => tracked.push(p) };
+    const loads = [byId.load(connection, 'a'), byId.load(connection, 'b')];
+    expect(tracked).toHaveLength(2);
+    expect(await Promise.all(tracked)).toEqual(await Promise.all(loads));
+  });
+
   it('sends a new statement for keys asked for after the shared one left', async () => {
     const connection = runner(TABLE, {});
     expect(await byId.load(connection, 'a')).toEqual(TABLE[0]);

@@ -32,6 +32,11 @@ class Gathered<I, O> {
     private readonly many: (runner: StatementRunner, inputs: I[]) => Promise<O[]>,
   ) {}
 
+  /**
+   * Queues the call; its statement leaves at the end of the turn. The caller's unit is told
+   * (`track`), so it does not end (commit, or roll back) while a call of its own is still queued:
+   * a call made and not awaited would otherwise leave after its unit had ended.
+   */
   submit(runner: StatementRunner, shared: object, input: I): Promise<O> {
     let waiting = this.waiting.get(shared);
     if (!waiting) {
@@ -43,7 +48,9 @@ class Gathered<I, O> {
       });
     }
     const calls = waiting.calls;
-    return new Promise<O>((resolve, reject) => calls.push({ input, resolve, reject }));
+    const answer = new Promise<O>((resolve, reject) => calls.push({ input, resolve, reject }));
+    runner.track?.(answer);
+    return answer;
   }
 
   private async run(runner: StatementRunner, calls: Call<I, O>[]): Promise<void> {

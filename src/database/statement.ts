@@ -21,6 +21,8 @@ export interface StatementRunner {
   readonly sharedStatements?: object;
   /** Told that a write of the caller goes out in a statement shared with others (SharedWrite). */
   noteWrite?(): void;
+  /** Told of a shared statement's answer still to come: the caller's unit waits for it. */
+  track?(pending: Promise<unknown>): void;
 }
 
 interface Compiled {

@@ -83,6 +83,13 @@ export class Tx implements StatementRunner {
     this.wrote = true;
   }
 
+  /** A shared statement of this unit still to be answered: the unit settles only after it. */
+  track(pending: Promise<unknown>): void {
+    this.open.add(pending);
+    const done = () => this.open.delete(pending);
+    pending.then(done, done);
+  }
+
   /** Told of every statement the unit sends (the connection calls it for Kysely's queries). */
   noteStatement(text: string): void {
     if (!this.wrote && !READS.test(text)) this.wrote = true;
