@@ -26,7 +26,7 @@ import { noUndeliveredIndex } from './migrations/011-no-undelivered-index.js';
 import type { DB } from './schema.js';
 import type { StatementRunner } from './statement.js';
 import { countQueries, countStatement, type DatabaseCounters } from './counters.js';
-import { PipelinedConnection } from './pipelined-connection.js';
+import { PipelinedConnection, postgresSession } from './pipelined-connection.js';
 
 export type SqlDialectName = 'sqlite' | 'postgres';
 
@@ -199,10 +199,10 @@ export function openDatabase(options: DatabaseOptions): Database {
     };
   }
   if (/^postgres(ql)?:\/\//.test(options.url)) {
-    const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
+    const pool = new pg.Pool({ ...postgresSession(options.url), max: options.poolSize ?? 10 });
     // Queries get a small pool of their own, so reads never wait behind deliveries' writes.
     const readPool = new pg.Pool({
-      connectionString: options.url,
+      ...postgresSession(options.url),
       max: Math.max(2, Math.ceil((options.poolSize ?? 10) / 2)),
     });
     // A connection the server closes (a restart, a failover, an administrator) reports an error
