@@ -106,12 +106,13 @@ export class StockRepository {
       if (await this.claimReservation(tx, orderId, ReservationStatus.RELEASED, [])) return;
       const reservation = await this.reservationOf(tx, orderId);
       const { TAKING, RESERVED, RELEASED } = ReservationStatus;
-      if (reservation?.status === TAKING) {
+      if (!reservation) return;
+      if (reservation.status === TAKING) {
         // Being taken by a unit of this same transaction: closed here, it gives back what it took.
-        await this.moveReservation(tx, orderId, TAKING, RELEASED);
-        return;
-      }
-      if (reservation?.status !== RESERVED) return;
+        if (await this.moveReservation(tx, orderId, TAKING, RELEASED)) return;
+        // That unit moved it to RESERVED first (both moves in one shared statement, its first):
+        // its stock is taken, so it is released below as any reserved order.
+      } else if (reservation.status !== RESERVED) return;
       // The guarded move first: of two copies of this unit in one transaction (PostgreSQL group
       // commit: no row lock between them), only the one that moved it gives the stock back.
       if (!(await this.moveReservation(tx, orderId, RESERVED, RELEASED))) return;
