@@ -13,6 +13,7 @@ import { attachMeta, reviveEvent, type DomainEvent, type EventMeta } from '../do
 import { EventStore } from '../event-store.js';
 import type { BrokerState, EventTransport, TransportRole } from '../event-transport.js';
 import { SubscriberRegistry, type Subscriber } from '../subscribers.js';
+import { ChannelAcks } from './channel-acks.js';
 
 const RELAY_BATCH = 200;
 /** Delay queues: a retry waits in the smallest one that is at least its backoff. */
@@ -64,7 +65,7 @@ export class AmqpTransport implements EventTransport {
   private readonly names: Topology;
   private model?: ChannelModel;
   private publisher?: ConfirmChannel;
-  private consumers: Array<{ channel: Channel; tag: string }> = [];
+  private consumers: Array<{ channel: Channel; tag: string; acks: ChannelAcks }> = [];
   /** Consumer channels still open: a message of a closed one can no longer be acked. */
   private readonly openChannels = new WeakSet<Channel>();
   private connecting?: Promise<void>;
@@ -119,6 +120,8 @@ export class AmqpTransport implements EventTransport {
         delay(timeoutMs, undefined, { ref: false }),
       ]);
     }
+    // The acks of the last moment go before the channels close.
+    for (const { acks } of this.consumers) acks.flush();
     await this.model?.close().catch(() => undefined);
     this.model = undefined;
     this.publisher = undefined;
@@ -188,10 +191,13 @@ export class AmqpTransport implements EventTransport {
       this.openChannels.add(channel);
       channel.on('close', () => this.openChannels.delete(channel));
       await channel.prefetch(this.config.amqpPrefetch);
+      const acks = new ChannelAcks(channel);
       const { consumerTag } = await channel.consume(this.names.queueOf(subscriber.id), (msg) => {
-        if (msg) void this.onMessage(subscriber, channel, msg);
+        if (!msg) return;
+        acks.received(msg);
+        void this.onMessage(subscriber, channel, acks, msg);
       });
-      this.consumers.push({ channel, tag: consumerTag });
+      this.consumers.push({ channel, tag: consumerTag, acks });
     }
   }
 
@@ -262,7 +268,12 @@ export class AmqpTransport implements EventTransport {
 
   // ---- consumers ------------------------------------------------------------------------------
 
-  private async onMessage(subscriber: Subscriber, channel: Channel, msg: ConsumeMessage) {
+  private async onMessage(
+    subscriber: Subscriber,
+    channel: Channel,
+    acks: ChannelAcks,
+    msg: ConsumeMessage,
+  ) {
     this.inFlight++;
     await this.slot();
     try {
@@ -275,7 +286,7 @@ export class AmqpTransport implements EventTransport {
       const attempts = Number(msg.properties.headers?.['x-attempts'] ?? 0);
       const settled = await this.handle(subscriber, event, attempts);
       if (!settled) return;
-      channel.ack(msg);
+      acks.ack(msg);
     } catch (error: unknown) {
       // The channel closed under the delivery: RabbitMQ redelivers the message, and the inbox
       // makes that delivery a no-op if this one committed. Nothing to give back.
@@ -285,6 +296,7 @@ export class AmqpTransport implements EventTransport {
       this.logger.warn(`${subscriber.id}: could not settle a message: ${describeError(error)}`);
       await delay(RECONNECT_MS, undefined, { ref: false });
       try {
+        acks.forget(msg);
         channel.nack(msg, false, true);
       } catch {
         // The channel is gone; RabbitMQ redelivers the message.
