@@ -97,7 +97,6 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import {
   createPostgresDatabase,
-  deleteBrokerObjects,
   placeOrder,
   postgresCounter,
   putProduct,
@@ -108,6 +107,7 @@ import {
   SERVICE_ENV,
   SERVICE_TUNING,
 } from './lib/bench-apps.mjs';
+import { deleteBrokerObjects } from './lib/broker.mjs';
 import { clusterPart } from './lib/bench-cluster.mjs';
 import { cpuWindow, RABBITMQ_COMMANDS } from './lib/bench-cpu.mjs';
 import {

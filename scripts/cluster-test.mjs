@@ -19,8 +19,7 @@
  * temporary folder with the service logs. Needs `rabbitmqctl` on the PATH.
  * Exits 0 only when every invariant holds.
  */
-import { deleteQueuesAndExchanges } from './lib/broker.mjs';
-import { execFile } from 'node:child_process';
+import { deleteBrokerObjects, queuesOf, rabbitmqctl } from './lib/broker.mjs';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -73,7 +72,6 @@ const BURSTS = [
   { at: 0.45, productId: 'scarce-2', orders: 60, extraEvery: 2 },
 ];
 
-const DELAY_BUCKETS_MS = [50, 250, 1000, 5000, 30000, 120000];
 const CATEGORIES = [
   ['lost', 'lost or unfinished orders'],
   ['idempotency', 'idempotency (duplicate orders)'],
@@ -345,15 +343,6 @@ async function burst({ productId, orders, extraEvery }, index) {
   );
 }
 
-function rabbitmqctl(...args) {
-  return new Promise((resolve, reject) => {
-    execFile('rabbitmqctl', args, { timeout: 60_000 }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`rabbitmqctl ${args.join(' ')}: ${error.message}\n${stderr}`));
-      else resolve(stdout);
-    });
-  });
-}
-
 /** Kills one instance with SIGKILL and starts it again on the same port after a while. */
 async function killAndRestart(instance) {
   instance.up = false;
@@ -416,14 +405,7 @@ async function conductor() {
 // ---------------------------------------------------------------------------------------------
 // Settling
 
-async function queues() {
-  const out = await rabbitmqctl('list_queues', '-q', '--no-table-headers', 'name', 'messages');
-  return out
-    .split('\n')
-    .map((line) => line.trim().split(/\s+/))
-    .filter(([name]) => name?.startsWith(`${PREFIX}.`))
-    .map(([name, messages]) => ({ name, messages: Number(messages) }));
-}
+const queues = () => queuesOf(PREFIX);
 
 /**
  * Polls until every order is terminal with its notification sent and its payment settled, no
@@ -600,34 +582,6 @@ async function checkInvariants(db, initialStock) {
 // ---------------------------------------------------------------------------------------------
 // Clean-up
 
-async function deleteBrokerObjects(subscribers) {
-  const names = new Set();
-  const exchanges = new Set([`${PREFIX}.events`, `${PREFIX}.requeue`]);
-  names.add(`${PREFIX}.dead-letters`);
-  for (const ms of DELAY_BUCKETS_MS) {
-    names.add(`${PREFIX}.delay.${ms}`);
-    exchanges.add(`${PREFIX}.delay.${ms}`);
-  }
-  for (const subscriber of subscribers) names.add(`${PREFIX}.sub.${subscriber}`);
-  let found = 0;
-  try {
-    for (const q of await queues()) {
-      names.add(q.name);
-      found++;
-    }
-    const out = await rabbitmqctl('list_exchanges', '-q', '--no-table-headers', 'name');
-    for (const name of out.split('\n').map((l) => l.trim())) {
-      if (!name.startsWith(`${PREFIX}.`)) continue;
-      exchanges.add(name);
-      found++;
-    }
-  } catch (error) {
-    console.log(`  (could not list the broker's objects: ${error.message.split('\n')[0]})`);
-  }
-  await deleteQueuesAndExchanges(AMQP_URL, names, exchanges);
-  return found;
-}
-
 async function cleanUp(subscribers = []) {
   if (cleanedUp) return;
   cleanedUp = true;
@@ -646,8 +600,11 @@ async function cleanUp(subscribers = []) {
         (await c.query('SELECT DISTINCT subscriber FROM deliveries')).rows.map((r) => r.subscriber),
       ).catch(() => []);
     }
-    const deleted = await deleteBrokerObjects(subscribers);
-    console.log(`cleanup: deleted the ${deleted} queues and exchanges of ${PREFIX}.*`);
+    const listed = await deleteBrokerObjects(AMQP_URL, PREFIX, subscribers);
+    if (listed < 0) console.log("  (could not list the broker's objects: rabbitmqctl failed)");
+    console.log(
+      `cleanup: deleted the ${listed < 0 ? 'known' : listed} queues and exchanges of ${PREFIX}.*`,
+    );
   } catch (error) {
     console.log(`cleanup: could not delete the broker objects of ${PREFIX}.*: ${error.message}`);
   }

@@ -1,8 +1,7 @@
 // The applications the benchmark measures (framework ceiling, naive reference, the service), how
 // to start and stop them, and how to count orders that have their final notification.
 import { ADMIN_HEADERS, SCRIPT_JWT_SECRET } from './auth.mjs';
-import { deleteQueuesAndExchanges } from './broker.mjs';
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -302,42 +301,4 @@ export async function createPostgresDatabase(adminUrl) {
     drop: () =>
       withClient(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)),
   };
-}
-
-const DELAY_BUCKETS_MS = [50, 250, 1000, 5000, 30000, 120000];
-
-/** Names of the broker's queues that start with `prefix.`, through rabbitmqctl; [] without it. */
-function listQueues(prefix) {
-  return new Promise((resolve) => {
-    execFile(
-      'rabbitmqctl',
-      ['list_queues', '-q', '--no-table-headers', 'name'],
-      { timeout: 30_000 },
-      (error, stdout) => {
-        if (error) return resolve([]);
-        const names = stdout.split('\n').map((line) => line.trim());
-        resolve(names.filter((name) => name.startsWith(`${prefix}.`)));
-      },
-    );
-  });
-}
-
-/**
- * Deletes the queues and exchanges of one AMQP_PREFIX: the transport's fixed ones, one queue per
- * subscriber in `subscribers` (the ids the service recorded in its deliveries table), and any
- * other queue of the prefix that rabbitmqctl lists when it is installed.
- */
-export async function deleteBrokerObjects(amqpUrl, prefix, subscribers) {
-  const queues = new Set([
-    `${prefix}.dead-letters`,
-    ...DELAY_BUCKETS_MS.map((ms) => `${prefix}.delay.${ms}`),
-    ...subscribers.map((s) => `${prefix}.sub.${s}`),
-    ...(await listQueues(prefix)),
-  ]);
-  const exchanges = [
-    `${prefix}.events`,
-    `${prefix}.requeue`,
-    ...DELAY_BUCKETS_MS.map((ms) => `${prefix}.delay.${ms}`),
-  ];
-  await deleteQueuesAndExchanges(amqpUrl, queues, exchanges);
 }

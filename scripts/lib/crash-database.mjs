@@ -24,6 +24,11 @@ const UNDELIVERED_SQL = {
     WHERE (tx_id, seq) >
       (SELECT tx_id, seq FROM consumer_checkpoints WHERE consumer = 'in-process'))
   + (SELECT COUNT(DISTINCT event_id) FROM deliveries WHERE status = 'RETRY') AS n`,
+  // Through RabbitMQ: not relayed yet, or a delivery waiting to be tried again. What the broker's
+  // queues still hold, the crash test counts there.
+  broker: `SELECT
+  (SELECT COUNT(*) FROM event_log WHERE relayed = 0)
+  + (SELECT COUNT(DISTINCT event_id) FROM deliveries WHERE status = 'RETRY') AS n`,
 };
 
 /**
@@ -56,15 +61,19 @@ export function sqliteDatabase(file) {
   };
 }
 
-/** The PostgreSQL database `name` on the server of `adminUrl` (see testDatabase). */
-export function postgresDatabase(adminUrl, name) {
+/**
+ * The PostgreSQL database `name` on the server of `adminUrl` (see testDatabase); `broker`: the
+ * service delivers through RabbitMQ, and undeliveredEvents() counts what the outbox and the inbox
+ * still hold.
+ */
+export function postgresDatabase(adminUrl, name, broker = false) {
   const database = testDatabase(adminUrl, name);
   return {
     url: database.url,
     name,
     create: () => database.create(),
     drop: () => database.drop(),
-    ...readers('postgres', (work) =>
+    ...readers(broker ? 'broker' : 'postgres', (work) =>
       withClient(database.url, (client) => work(async (sql) => (await client.query(sql)).rows)),
     ),
   };

@@ -13,7 +13,8 @@ export type CrashPointName =
   | 'group-refused'
   | 'delivery-before-record'
   | 'payment-after-charge'
-  | 'notification-after-send';
+  | 'notification-after-send'
+  | 'broker-before-ack';
 
 let enabled = new Set<string>();
 let probability = 0;

@@ -1,4 +1,5 @@
 import type { Channel, ConsumeMessage } from 'amqplib';
+import { crashPoint } from '../../common/crash-points.js';
 
 /**
  * The acks of one consumer channel, sent once per turn of the event loop instead of one frame per
@@ -41,6 +42,8 @@ export class ChannelAcks {
   flush(): void {
     this.scheduled = false;
     if (this.handled.size === 0) return;
+    // Their work has committed; a crash now leaves them to be delivered again (the crash test).
+    crashPoint('broker-before-ack');
     let head: ConsumeMessage | undefined;
     let covered = 0;
     for (const tag of this.unacked) {
