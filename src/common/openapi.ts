@@ -10,6 +10,7 @@ import {
 } from '@nestjs/swagger';
 import { PRINTABLE_PATTERN } from './identifier.js';
 import { PROBLEM_CONTENT_TYPE } from './problem.filter.js';
+import { dropUnusedSchemas } from './unused-schemas.js';
 
 /**
  * The OpenAPI contract, in one place: the problem+json schema every error answers with, the
@@ -254,6 +255,7 @@ export function completeDocument(document: OpenAPIObject): OpenAPIObject {
     }
   }
   closeSchemas(components.schemas, requestSchemas);
+  dropUnusedSchemas(document);
   return document;
 }
 
