@@ -6,7 +6,7 @@ import { Checkpoints, CheckpointMoved, IN_PROCESS, type Checkpoint } from './che
 import { CommitSignal } from './commit-signal.js';
 import { DATABASE } from '../database/database.tokens.js';
 import type { Database } from '../database/database.js';
-import { BatchPlan, BatchRun, deliverOn, runBatchOn, type Delivery } from './delivery-batch.js';
+import { BatchPlan, BatchRun, deliverShared, runBatchOn, type Delivery } from './delivery-batch.js';
 import { DeliveryLog, describeError, writeDeadLetter } from './delivery-log.js';
 import { DispatchLease } from './dispatch-lease.js';
 import type { DomainEvent } from './domain-event.js';
@@ -33,9 +33,9 @@ const BATCH_CONTEXT = { correlationId: 'consumer', causationId: null, background
  * One loop reads the next events after the checkpoint (one query), runs every delivery of them
  * (each `@EventsHandler` and `@Saga()` that takes the event) in ONE unit of work, and moves the
  * checkpoint in that unit: one commit for the whole batch. A stream's deliveries run one after the
- * other in log order, so they reach each subscriber in order and see each other's writes. On
- * SQLite the streams run one after the other too, each delivery in a savepoint; on PostgreSQL the
- * streams run at the same time on a pipelined connection (see BatchPlan, PipelinedConnection).
+ * other in log order, so they reach each subscriber in order and see each other's writes. The
+ * streams run at the same time, each delivery without a savepoint (see BatchPlan): on SQLite in
+ * one unit of the group commit, on PostgreSQL on a pipelined connection (PipelinedConnection).
  *
  * A delivery that throws is left out and parked: a row in `deliveries` in the batch's unit,
  * retried with backoff by ParkedLanes; the later events of its stream are parked behind it for
@@ -211,7 +211,7 @@ export class BatchConsumer implements EventTransport {
       run =
         this.database.dialect === 'postgres'
           ? await this.runPipelined(plan, finish)
-          : await this.runIsolated(plan, finish);
+          : await this.runShared(plan, finish);
     } catch (error) {
       this.lanes.keepRemovals(removals);
       throw error;
@@ -231,20 +231,35 @@ export class BatchConsumer implements EventTransport {
     return stored.length;
   }
 
-  /** SQLite: one unit of the group commit, each delivery in a savepoint, one after another. */
-  private async runIsolated(
+  /**
+   * SQLite: one unit of the group commit; the streams of the batch run at the same time in it,
+   * each delivery without a savepoint, as on PostgreSQL. A failed delivery aborts the run: the
+   * unit rolls back, and the batch runs again with that delivery decided.
+   */
+  private async runShared(
     plan: BatchPlan,
     finish: (tx: Tx, run: BatchRun) => Promise<void>,
   ): Promise<BatchRun> {
-    const run = new BatchRun();
-    await messageContext.run(BATCH_CONTEXT, () =>
-      this.uow.transaction(async (tx) => {
-        await plan.run(run, true, (delivery) => tx.isolated(() => deliverOn(tx, delivery)));
-        if (run.transient) throw run.transient;
-        await finish(tx, run);
-      }),
-    );
-    return run;
+    for (;;) {
+      const decided = plan.size;
+      const run = new BatchRun();
+      try {
+        await messageContext.run(BATCH_CONTEXT, () =>
+          this.uow.transaction(async (tx) => {
+            await plan.run(run, (delivery) => deliverShared(tx.sharing(), run, delivery));
+            if (run.transient) throw run.transient;
+            if (run.aborted) throw new RunAborted();
+            // Announced by the group commit once the unit has committed.
+            tx.appended.push(...run.appended);
+            await finish(tx, run);
+          }),
+        );
+        return run;
+      } catch (error) {
+        if (!(error instanceof RunAborted)) throw error;
+        if (plan.size === decided) throw new Error('A delivery batch failed without a cause');
+      }
+    }
   }
 
   /**
@@ -297,4 +312,9 @@ export class BatchConsumer implements EventTransport {
       .map((s) => s.event.meta.eventId);
     return this.parked.finishedOf(ids);
   }
+}
+
+/** Rolls back a run of an SQLite batch that a failed delivery aborted (see runShared). */
+class RunAborted extends Error {
+  override name = 'RunAborted';
 }

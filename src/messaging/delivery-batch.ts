@@ -70,11 +70,9 @@ function concernsTheBatch(error: unknown): boolean {
 
 /**
  * Runs the deliveries of a batch, stream by stream in log order, and decides what each came to.
- *
- * `isolated`: each delivery runs in a savepoint (SQLite), so a failure is undone alone and the
- * batch goes on. Otherwise (PostgreSQL) deliveries of different streams run at the same time in
- * one transaction without savepoints; the first failure aborts the run, and the batch runs again
- * with that delivery decided (parked, or dead-lettered) and not run.
+ * Deliveries of different streams run at the same time in one transaction without savepoints
+ * (both databases); the first failure aborts the run, and the batch runs again with that delivery
+ * decided (parked, or dead-lettered) and not run.
  */
 export class BatchPlan {
   /** Decided in an earlier run of this batch, by deliveryKey. */
@@ -90,25 +88,14 @@ export class BatchPlan {
     return this.decisions.size;
   }
 
-  /** Runs every stream with `runOne`, one stream after another or all at once. */
-  async run(
-    run: BatchRun,
-    isolated: boolean,
-    runOne: (delivery: Delivery) => Promise<void>,
-  ): Promise<void> {
-    if (isolated) {
-      for (const stream of this.streams) await this.runStream(stream, run, true, runOne);
-      return;
-    }
-    await Promise.allSettled(
-      this.streams.map((stream) => this.runStream(stream, run, false, runOne)),
-    );
+  /** Runs every stream with `runOne`, all at once. */
+  async run(run: BatchRun, runOne: (delivery: Delivery) => Promise<void>): Promise<void> {
+    await Promise.allSettled(this.streams.map((stream) => this.runStream(stream, run, runOne)));
   }
 
   private async runStream(
     stream: Delivery[],
     run: BatchRun,
-    isolated: boolean,
     runOne: (delivery: Delivery) => Promise<void>,
   ): Promise<void> {
     for (const delivery of stream) {
@@ -140,10 +127,6 @@ export class BatchPlan {
         if (error instanceof CallOutInsideUnit) this.log.notesCallOut(subscriber, event);
         const decision: Decision =
           error instanceof CallOutInsideUnit ? 'call-out' : this.log.failure(0, error);
-        if (isolated) {
-          this.apply(run, delivery, decision, started);
-          continue;
-        }
         if (!followsAnotherFailure(error)) {
           this.decisions.set(deliveryKey(subscriber.id, event.meta.eventId), { decision, started });
         }
@@ -176,6 +159,24 @@ export async function deliverOn(tx: Tx, { subscriber, event }: Delivery): Promis
 }
 
 /**
+ * Runs one delivery on a unit of its own that shares the batch's transaction without savepoints
+ * (`tx`): nested work that failed fails the delivery, even when its code caught the failure and
+ * went on, since its writes cannot be undone alone; the run then aborts (see BatchPlan). The
+ * events it appended join the run's.
+ */
+export async function deliverShared(tx: Tx, run: BatchRun, delivery: Delivery): Promise<void> {
+  try {
+    await deliverOn(tx, delivery);
+    await tx.settle();
+  } catch (error) {
+    await tx.settleQuietly();
+    throw tx.nestedFailure?.error ?? error;
+  }
+  if (tx.nestedFailure) throw tx.nestedFailure.error;
+  run.appended.push(...tx.appended);
+}
+
+/**
  * PostgreSQL: runs a batch in one transaction on the consumer's pipelined connection, the streams
  * of `plan` at the same time. A failed delivery aborts the run: it rolls back, and the batch runs
  * again with that delivery decided. Returns the committed run; throws (and closes the connection)
@@ -195,19 +196,10 @@ export async function runBatchOn(
     try {
       await connection.exec('BEGIN');
       await messageContext.run(context, () =>
-        plan.run(run, false, async (delivery) => {
+        plan.run(run, (delivery) => {
           const tx = unit();
           tx.deferredEvents = run.deferred;
-          try {
-            await deliverOn(tx, delivery);
-            await tx.settle();
-          } catch (error) {
-            await tx.settleQuietly();
-            throw tx.nestedFailure?.error ?? error;
-          }
-          // Nested work failed and the delivery went on: its writes cannot be undone alone.
-          if (tx.nestedFailure) throw tx.nestedFailure.error;
-          run.appended.push(...tx.appended);
+          return deliverShared(tx, run, delivery);
         }),
       );
       if (run.transient) throw run.transient;

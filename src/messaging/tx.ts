@@ -70,6 +70,14 @@ export class Tx implements StatementRunner {
     private readonly savepoints = true,
   ) {}
 
+  /**
+   * A unit of its own in this unit's transaction, without savepoints: the deliveries of a batch
+   * that run at the same time in one SQLite unit (see BatchConsumer).
+   */
+  sharing(): Tx {
+    return new Tx(this.db, this.dialect, this.connection, false);
+  }
+
   get sharedStatements(): object | undefined {
     return this.connection.sharedStatements;
   }
@@ -128,31 +136,6 @@ export class Tx implements StatementRunner {
   /** Waits for all nested work under way to end, however it ends. */
   async settleQuietly(): Promise<void> {
     while (this.open.size > 0) await Promise.allSettled(this.open);
-  }
-
-  /**
-   * Runs one delivery of a batch in a savepoint of this unit: if it throws, or nested work it
-   * did not wait for fails, its writes and events are undone and the batch goes on without it.
-   * The deliveries of a batch run one after the other, so the nested work under way during
-   * `work` is its own.
-   */
-  async isolated<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
-    const outer = this.open;
-    this.open = new Set();
-    try {
-      return await this.runNested(async (tx) => {
-        try {
-          const value = await work(tx);
-          await this.settle();
-          return value;
-        } catch (error) {
-          await this.settleQuietly();
-          throw error;
-        }
-      });
-    } finally {
-      this.open = outer;
-    }
   }
 
   private async runNested<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
