@@ -10,7 +10,7 @@ import {
 } from '@nestjs/swagger';
 import { PRINTABLE_PATTERN } from './identifier.js';
 import { PROBLEM_CONTENT_TYPE } from './problem.filter.js';
-import { dropUnusedSchemas } from './unused-schemas.js';
+import { closeSchemas, collectRefs, dropUnusedSchemas } from './openapi-schemas.js';
 
 /**
  * The OpenAPI contract, in one place: the problem+json schema every error answers with, the
@@ -270,33 +270,4 @@ function withoutExisting(
   return Object.fromEntries(
     Object.entries(responses).filter(([status]) => !(status in operation.responses)),
   );
-}
-
-function collectRefs(schema: SchemaObject | ReferenceObject | undefined, into: Set<string>): void {
-  if (!schema) return;
-  if ('$ref' in schema) {
-    into.add(schema.$ref.replace('#/components/schemas/', ''));
-    return;
-  }
-  collectRefs(schema.items, into);
-  for (const property of Object.values(schema.properties ?? {})) collectRefs(property, into);
-}
-
-/** Refuses unknown fields in the request schemas and in those they refer to. */
-function closeSchemas(
-  schemas: Record<string, SchemaObject | ReferenceObject>,
-  names: Set<string>,
-): void {
-  const seen = new Set<string>();
-  const pending = [...names];
-  for (let name = pending.pop(); name !== undefined; name = pending.pop()) {
-    if (seen.has(name)) continue;
-    seen.add(name);
-    const schema = schemas[name];
-    if (!schema || '$ref' in schema) continue;
-    schema.additionalProperties = false;
-    const nested = new Set<string>();
-    collectRefs({ ...schema, additionalProperties: undefined }, nested);
-    pending.push(...nested);
-  }
 }

@@ -6,13 +6,18 @@ import { Checkpoints, CheckpointMoved, IN_PROCESS, type Checkpoint } from './che
 import { CommitSignal } from './commit-signal.js';
 import { DATABASE } from '../database/database.tokens.js';
 import type { Database } from '../database/database.js';
-import { BatchPlan, BatchRun, deliverShared, runBatchOn, type Delivery } from './delivery-batch.js';
+import {
+  BatchPlan,
+  BatchRun,
+  runBatchInUnit,
+  runBatchOn,
+  type Delivery,
+} from './delivery-batch.js';
 import { DeliveryLog, describeError, writeDeadLetter } from './delivery-log.js';
 import { DispatchLease } from './dispatch-lease.js';
 import type { DomainEvent } from './domain-event.js';
 import { EventStore, type StoredEvent } from './event-store.js';
 import type { BrokerState, EventTransport, TransportRole } from './event-transport.js';
-import { messageContext } from './message-context.js';
 import { deliveryKey, ParkedDeliveries, type ParkedDelivery } from './parked-deliveries.js';
 import { ParkedLanes } from './parked-lanes.js';
 import { PipelinedConnection } from '../database/pipelined-connection.js';
@@ -211,7 +216,7 @@ export class BatchConsumer implements EventTransport {
       run =
         this.database.dialect === 'postgres'
           ? await this.runPipelined(plan, finish)
-          : await this.runShared(plan, finish);
+          : await runBatchInUnit(this.uow, plan, finish, BATCH_CONTEXT);
     } catch (error) {
       this.lanes.keepRemovals(removals);
       throw error;
@@ -229,37 +234,6 @@ export class BatchConsumer implements EventTransport {
       if (outcome.status === 'DEAD') this.metrics.deadLetters.inc({ subscriber: subscriber.id });
     }
     return stored.length;
-  }
-
-  /**
-   * SQLite: one unit of the group commit; the streams of the batch run at the same time in it,
-   * each delivery without a savepoint, as on PostgreSQL. A failed delivery aborts the run: the
-   * unit rolls back, and the batch runs again with that delivery decided.
-   */
-  private async runShared(
-    plan: BatchPlan,
-    finish: (tx: Tx, run: BatchRun) => Promise<void>,
-  ): Promise<BatchRun> {
-    for (;;) {
-      const decided = plan.size;
-      const run = new BatchRun();
-      try {
-        await messageContext.run(BATCH_CONTEXT, () =>
-          this.uow.transaction(async (tx) => {
-            await plan.run(run, (delivery) => deliverShared(tx.sharing(), run, delivery));
-            if (run.transient) throw run.transient;
-            if (run.aborted) throw new RunAborted();
-            // Announced by the group commit once the unit has committed.
-            tx.appended.push(...run.appended);
-            await finish(tx, run);
-          }),
-        );
-        return run;
-      } catch (error) {
-        if (!(error instanceof RunAborted)) throw error;
-        if (plan.size === decided) throw new Error('A delivery batch failed without a cause');
-      }
-    }
   }
 
   /**
@@ -312,9 +286,4 @@ export class BatchConsumer implements EventTransport {
       .map((s) => s.event.meta.eventId);
     return this.parked.finishedOf(ids);
   }
-}
-
-/** Rolls back a run of an SQLite batch that a failed delivery aborted (see runShared). */
-class RunAborted extends Error {
-  override name = 'RunAborted';
 }

@@ -13,7 +13,7 @@ import { laneKey } from './parked-lanes.js';
 import type { Subscriber } from './subscribers.js';
 import type { PipelinedConnection } from '../database/pipelined-connection.js';
 import { DeferredEvents, Tx } from './tx.js';
-import { CallOutInsideUnit } from './unit-of-work.js';
+import { CallOutInsideUnit, type UnitOfWork } from './unit-of-work.js';
 
 /** One delivery of a batch: an event to one subscriber. */
 export interface Delivery {
@@ -220,4 +220,42 @@ export async function runBatchOn(
       throw error;
     }
   }
+}
+
+/**
+ * SQLite: runs a batch in one unit of the group commit, the streams of `plan` at the same time,
+ * each delivery without a savepoint. A failed delivery aborts the run: the unit rolls back, and
+ * the batch runs again with that delivery decided. Returns the committed run.
+ */
+export async function runBatchInUnit(
+  uow: UnitOfWork,
+  plan: BatchPlan,
+  finish: (tx: Tx, run: BatchRun) => Promise<void>,
+  context: MessageContext,
+): Promise<BatchRun> {
+  for (;;) {
+    const decided = plan.size;
+    const run = new BatchRun();
+    try {
+      await messageContext.run(context, () =>
+        uow.transaction(async (tx) => {
+          await plan.run(run, (delivery) => deliverShared(tx.sharing(), run, delivery));
+          if (run.transient) throw run.transient;
+          if (run.aborted) throw new RunAborted();
+          // Announced by the group commit once the unit has committed.
+          tx.appended.push(...run.appended);
+          await finish(tx, run);
+        }),
+      );
+      return run;
+    } catch (error) {
+      if (!(error instanceof RunAborted)) throw error;
+      if (plan.size === decided) throw new Error('A delivery batch failed without a cause');
+    }
+  }
+}
+
+/** Rolls back a run of a batch that a failed delivery aborted (see runBatchInUnit). */
+class RunAborted extends Error {
+  override name = 'RunAborted';
 }

@@ -1,5 +1,5 @@
 import type { OpenAPIObject } from '@nestjs/swagger';
-import { dropUnusedSchemas } from './unused-schemas.js';
+import { dropUnusedSchemas } from './openapi-schemas.js';
 
 describe('dropUnusedSchemas', () => {
   it('keeps the schemas the operations refer to, directly or through other schemas, and drops the rest', () => {
