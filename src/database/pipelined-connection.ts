@@ -144,7 +144,7 @@ function corkedPerTick(client: pg.Client): () => void {
  * the statements are unnamed, so each is planned with its values. `options` in DATABASE_URL
  * replaces these settings.
  */
-export const SESSION_OPTIONS = '-c random_page_cost=1.1';
+const SESSION_OPTIONS = '-c random_page_cost=1.1';
 
 /** The client configuration of a session of the service on `url`. */
 export function postgresSession(url: string): pg.ClientConfig {

@@ -10,6 +10,7 @@ import {
   BatchPlan,
   BatchRun,
   runBatchInUnit,
+  type FinishBatch,
   runBatchOn,
   type Delivery,
 } from './delivery-batch.js';
@@ -22,7 +23,7 @@ import { deliveryKey, ParkedDeliveries, type ParkedDelivery } from './parked-del
 import { ParkedLanes } from './parked-lanes.js';
 import { PipelinedConnection } from '../database/pipelined-connection.js';
 import { SubscriberRegistry } from './subscribers.js';
-import { Tx, UnitOfWork } from './unit-of-work.js';
+import { UnitOfWork } from './unit-of-work.js';
 
 /** How long the consumer waits after a batch failed (the database away, a lost lease). */
 const FAILURE_WAIT_MS = 1000;
@@ -202,7 +203,7 @@ export class BatchConsumer implements EventTransport {
     // The batch's own writes: parked deliveries, dead letters, the rows of parked deliveries
     // done outside since the last batch, the checkpoint.
     const removals = this.lanes.takeRemovals();
-    const finish = async (tx: Tx, run: BatchRun) => {
+    const finish: FinishBatch = async (tx, run) => {
       await this.store.storeDeferred(tx, run.deferred);
       await this.parked.park(tx, run.parked);
       await this.parked.removeMany(tx, removals);
@@ -241,10 +242,7 @@ export class BatchConsumer implements EventTransport {
    * run at the same time. A failed delivery aborts the run: it rolls back and the batch runs
    * again with that delivery decided. Events are announced once the batch has committed.
    */
-  private async runPipelined(
-    plan: BatchPlan,
-    finish: (tx: Tx, run: BatchRun) => Promise<void>,
-  ): Promise<BatchRun> {
+  private async runPipelined(plan: BatchPlan, finish: FinishBatch): Promise<BatchRun> {
     this.pipeline ??= new PipelinedConnection(
       this.config.databaseUrl,
       this.database.counters,

@@ -88,6 +88,19 @@ export class BatchPlan {
     return this.decisions.size;
   }
 
+  /**
+   * Runs `attempt` until a run of the batch commits: `attempt` says false when a failed delivery
+   * aborted its run (rolled back), and the batch runs again with that delivery decided.
+   */
+  async untilCommitted(attempt: (run: BatchRun) => Promise<boolean>): Promise<BatchRun> {
+    for (;;) {
+      const decided = this.size;
+      const run = new BatchRun();
+      if (await attempt(run)) return run;
+      if (this.size === decided) throw new Error('A delivery batch failed without a cause');
+    }
+  }
+
   /** Runs every stream with `runOne`, all at once. */
   async run(run: BatchRun, runOne: (delivery: Delivery) => Promise<void>): Promise<void> {
     await Promise.allSettled(this.streams.map((stream) => this.runStream(stream, run, runOne)));
@@ -176,22 +189,23 @@ export async function deliverShared(tx: Tx, run: BatchRun, delivery: Delivery): 
   run.appended.push(...tx.appended);
 }
 
+/** The batch's own writes, in its transaction once its deliveries have run (see BatchConsumer). */
+export type FinishBatch = (tx: Tx, run: BatchRun) => Promise<void>;
+
 /**
  * PostgreSQL: runs a batch in one transaction on the consumer's pipelined connection, the streams
  * of `plan` at the same time. A failed delivery aborts the run: it rolls back, and the batch runs
  * again with that delivery decided. Returns the committed run; throws (and closes the connection)
  * when the batch could not commit.
  */
-export async function runBatchOn(
+export function runBatchOn(
   pipeline: PipelinedConnection,
   plan: BatchPlan,
-  finish: (tx: Tx, run: BatchRun) => Promise<void>,
+  finish: FinishBatch,
   context: MessageContext,
 ): Promise<BatchRun> {
-  for (;;) {
-    const decided = plan.size;
+  return plan.untilCommitted(async (run) => {
     const connection = await pipeline.open();
-    const run = new BatchRun();
     const unit = () => new Tx(connection.db, 'postgres', connection, false);
     try {
       await connection.exec('BEGIN');
@@ -205,21 +219,20 @@ export async function runBatchOn(
       if (run.transient) throw run.transient;
       if (run.aborted) {
         await connection.exec('ROLLBACK');
-        if (plan.size === decided) throw new Error('A delivery batch failed without a cause');
-        continue;
+        return false;
       }
       const tx = unit();
       await messageContext.run({ ...context, tx }, () => finish(tx, run));
       crashPoint('tx-before-commit');
       const committed = await connection.exec('COMMIT');
       if (committed.command !== 'COMMIT') throw new Error('The delivery batch was rolled back');
-      return run;
+      return true;
     } catch (error) {
       // The connection may hold a failed transaction, or statements in flight: start anew.
       pipeline.drop();
       throw error;
     }
-  }
+  });
 }
 
 /**
@@ -227,15 +240,13 @@ export async function runBatchOn(
  * each delivery without a savepoint. A failed delivery aborts the run: the unit rolls back, and
  * the batch runs again with that delivery decided. Returns the committed run.
  */
-export async function runBatchInUnit(
+export function runBatchInUnit(
   uow: UnitOfWork,
   plan: BatchPlan,
-  finish: (tx: Tx, run: BatchRun) => Promise<void>,
+  finish: FinishBatch,
   context: MessageContext,
 ): Promise<BatchRun> {
-  for (;;) {
-    const decided = plan.size;
-    const run = new BatchRun();
+  return plan.untilCommitted(async (run) => {
     try {
       await messageContext.run(context, () =>
         uow.transaction(async (tx) => {
@@ -247,12 +258,12 @@ export async function runBatchInUnit(
           await finish(tx, run);
         }),
       );
-      return run;
+      return true;
     } catch (error) {
-      if (!(error instanceof RunAborted)) throw error;
-      if (plan.size === decided) throw new Error('A delivery batch failed without a cause');
+      if (error instanceof RunAborted) return false;
+      throw error;
     }
-  }
+  });
 }
 
 /** Rolls back a run of a batch that a failed delivery aborted (see runBatchInUnit). */
