@@ -648,13 +648,22 @@ function rowsOf(results) {
       versus: versus === 'ceiling' ? 'ceiling POST' : to,
     });
     if (part.cost) {
-      const { statements, commits, cpuMs } = part.cost;
+      const { statements, commits, cpuMs, serversCpuMs, benchCpuMs } = part.cost;
+      const ms = (value) => (value === null ? '?' : formatNumber(value));
       const together = part.instances ? `, ${part.instances} instances together` : '';
-      rows.push({
-        measurement: `${label}: database statements per order (${formatNumber(commits)} commits; service CPU ${cpuMs === null ? '?' : formatNumber(cpuMs)} ms per order${together})`,
-        value: statements,
-        unit: 'statements',
-      });
+      const serverNames = label.includes('RabbitMQ') ? 'PostgreSQL and RabbitMQ' : 'PostgreSQL';
+      const servers = serversCpuMs ? `, ${serverNames} ${ms(serversCpuMs)}` : '';
+      const app = versus === 'ceiling' ? 'the app' : 'service';
+      const cpu = `CPU per order: ${app} ${ms(cpuMs)} ms${together}${servers}, load generator ${ms(benchCpuMs)}`;
+      if (statements !== null) {
+        rows.push({
+          measurement: `${label}: database statements per order (${formatNumber(commits)} commits; ${cpu})`,
+          value: statements,
+          unit: 'statements',
+        });
+      } else {
+        rows.push({ measurement: `${label}: ${cpu}`, value: cpuMs, unit: 'ms CPU per order' });
+      }
     }
     if (part.latency) {
       rows.push({

@@ -40,14 +40,25 @@ export async function scrapeServices(apps) {
   return { statements: total('statements'), commits: total('commits'), buckets };
 }
 
-/** Statements and commits per order between two scrapes, and the service's CPU per order. */
+/**
+ * What one order cost over a phase: the statements and commits the service counted (between two
+ * scrapes; null for an application without metrics), and the CPU of every process that worked
+ * for it, from `cpu` (cpuWindow's figures, in cores over `cpu.seconds`): the application (the
+ * service's instances), its servers (PostgreSQL, RabbitMQ) and the bench itself (the load
+ * generator and its counter's polls). The machine's cores are shared by all of them, so the sum
+ * bounds the end-to-end rate.
+ */
 export function costPerOrder(before, after, orders, cpu) {
-  if (!before || !after || !orders) return null;
+  if (!orders) return null;
   const round = (n) => Math.round(n * 100) / 100;
+  const perOrder = (cores) => (cpu ? round((cores * cpu.seconds * 1000) / orders) : null);
+  const counted = before && after;
   return {
-    statements: round((after.statements - before.statements) / orders),
-    commits: round((after.commits - before.commits) / orders),
-    cpuMs: cpu ? round((cpu.app * cpu.seconds * 1000) / orders) : null,
+    statements: counted ? round((after.statements - before.statements) / orders) : null,
+    commits: counted ? round((after.commits - before.commits) / orders) : null,
+    cpuMs: perOrder(cpu?.app),
+    serversCpuMs: perOrder(cpu?.servers),
+    benchCpuMs: perOrder(cpu?.bench),
   };
 }
 
