@@ -15,6 +15,7 @@
  * creates its own database next to it and drops it at the end), TEST_AMQP_URL (default
  * amqp://guest:guest@127.0.0.1:5672; the test uses its own exchange and queue prefix and deletes
  * them at the end), CLUSTER_ORDERS (default 2000 regular orders, plus the scarce-stock bursts),
+ * CLUSTER_CLIENTS (default 16 clients, each placing its orders one after the other),
  * CLUSTER_SEED (the clients' plan), KEEP_DB=1 keeps the database, the broker objects and the
  * temporary folder with the service logs. Needs `rabbitmqctl` on the PATH.
  * Exits 0 only when every invariant holds.
@@ -44,7 +45,7 @@ const SEED_TEXT = process.env.CLUSTER_SEED || '20261122';
 const KEEP = process.env.KEEP_DB === '1';
 
 const INSTANCES = 3;
-const CLIENTS = 16;
+const CLIENTS = Number(process.env.CLUSTER_CLIENTS || 16);
 const CANCEL_RATE = 0.06;
 const KILL_AT = 0.4;
 const BROKER_RESTART_AT = 0.7;

@@ -69,18 +69,33 @@ export const productById = new Lookup(
  * when, and only when, the moves one by one would. A guarded take (`available >= quantity`)
  * goes through summed where the product has stock for the total; for the others the calls run
  * one by one, in the order they came, as they would alone.
+ *
+ * The statement locks its products first, in the order of their ids (`locked`), then moves them:
+ * an UPDATE ... FROM alone locks rows in the order its join meets them, which differs from one
+ * statement to the next, so two instances moving the same products at once deadlocked (and
+ * PostgreSQL takes a second, deadlock_timeout, to find out). In id order, one waits for the other.
  */
+export function stockMoveSql(set: string, guarded: boolean): string {
+  return `WITH v AS (
+      SELECT product_id, sum(quantity) AS q, count(*) AS n
+        FROM unnest($1::text[], $2::bigint[]) AS c(product_id, quantity)
+       GROUP BY product_id),
+    locked AS MATERIALIZED (
+      SELECT product_id FROM products WHERE product_id IN (SELECT product_id FROM v)
+       ORDER BY product_id FOR UPDATE)
+    UPDATE products AS p SET ${set}, version = p.version + v.n
+      FROM v
+     WHERE p.product_id = v.product_id
+       AND p.product_id IN (SELECT product_id FROM locked)${guarded ? ' AND p.available >= v.q' : ''}
+     RETURNING p.product_id`;
+}
+
 function sharedStockMove(
   one: Statement<[string, number]>,
   set: string,
   guarded: boolean,
 ): SharedWrite<[string, number]> {
-  const text = `UPDATE products AS p SET ${set}, version = p.version + v.n
-    FROM (SELECT product_id, sum(quantity) AS q, count(*) AS n
-            FROM unnest($1::text[], $2::bigint[]) AS c(product_id, quantity)
-           GROUP BY product_id) AS v
-    WHERE p.product_id = v.product_id${guarded ? ' AND p.available >= v.q' : ''}
-    RETURNING p.product_id`;
+  const text = stockMoveSql(set, guarded);
   return new SharedWrite(one, async (runner, calls) => {
     const { rows } = await runner.runSql<{ product_id: string }>(text, [
       calls.map(([productId]) => productId),
