@@ -53,7 +53,7 @@ const DATABASE_CUT_AT = 0.55;
 const RESTART_AFTER_MS = 2000;
 const READY_TIMEOUT_MS = 60_000;
 const REQUEST_TIMEOUT_MS = 15_000;
-/** A request is retried on other instances this long (past the 30 s lease of a key in flight). */
+/** A request is retried on other instances this long (well past the lease of a key in flight). */
 const RETRY_DEADLINE_MS = 75_000;
 const SETTLE_TIMEOUT_MS = 180_000;
 const SHUTDOWN_WAIT_MS = 20_000;

@@ -14,6 +14,8 @@ import { ParkedLanes } from '../src/messaging/parked-lanes.js';
 import { SubscriberRegistry } from '../src/messaging/subscribers.js';
 import { Metrics } from '../src/metrics/metrics.js';
 import { capture } from './support/log-capture.js';
+import { IDEMPOTENCY_CLAIM_LEASE_MS } from '../src/common/idempotency.js';
+import { IdempotencyKeys } from '../src/orders/infrastructure/idempotency-keys.js';
 import { callingOut, UnitOfWork, type Tx } from '../src/messaging/unit-of-work.js';
 import { OrderCompleted } from '../src/orders/events/order-completed.event.js';
 import { OrderCreated } from '../src/orders/events/order-created.event.js';
@@ -604,6 +606,72 @@ describe('idempotent POST /orders', () => {
       .expect(409);
     expect(response.body).toMatchObject({ status: 409, code: 'IDEMPOTENCY_KEY_IN_FLIGHT' });
     expect(await ordersOf('idem-3')).toHaveLength(0);
+  });
+
+  it('takes over a claim abandoned past its lease (its request died) and places one order', async () => {
+    const hash = await hashOf(body('idem-6'));
+    const abandoned = new Date(Date.now() - IDEMPOTENCY_CLAIM_LEASE_MS - 1000).toISOString();
+    await write(t, (tx) =>
+      tx.db
+        .insertInto('idempotency_keys')
+        .values({
+          principal: ADMIN_SUB,
+          key: 'key-6',
+          request_hash: hash,
+          state: 'IN_FLIGHT',
+          claim: 'a request that died',
+          response_status: null,
+          response_body: null,
+          created_at: abandoned,
+          updated_at: abandoned,
+        })
+        .execute(),
+    );
+    const placed = await t.api
+      .post('/orders')
+      .set('Idempotency-Key', 'key-6')
+      .send(body('idem-6'))
+      .expect(202);
+    expect(await ordersOf('idem-6')).toEqual([placed.body.id]);
+    const again = await t.api
+      .post('/orders')
+      .set('Idempotency-Key', 'key-6')
+      .send(body('idem-6'))
+      .expect(202);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(again.body.id).toBe(placed.body.id);
+  });
+
+  it('refuses to complete a claim that another request took over, and keeps that one', async () => {
+    const keys = t.app.get(IdempotencyKeys);
+    const scoped = { principal: ADMIN_SUB, key: 'key-7' };
+    const hash = await hashOf(body('idem-7'));
+    const slow = await keys.claim(scoped, hash);
+    if (slow.kind !== 'claimed') throw new Error('the first request should claim the key');
+    // Its lease runs out (as if it had stalled), and a retry takes the key over.
+    const past = new Date(Date.now() - IDEMPOTENCY_CLAIM_LEASE_MS - 1000).toISOString();
+    await write(t, (tx) =>
+      tx.db
+        .updateTable('idempotency_keys')
+        .set({ updated_at: past })
+        .where('key', '=', 'key-7')
+        .execute(),
+    );
+    const retry = await keys.claim(scoped, hash);
+    if (retry.kind !== 'claimed') throw new Error('the retry should take the key over');
+
+    // The first request comes back before the retry is done: it may neither complete (its order
+    // would roll back with the refusal) nor give the key back.
+    await expect(
+      write(t, (tx) => keys.complete(tx, scoped, slow.token, 202, { from: 'the first' })),
+    ).rejects.toMatchObject({ code: 'IDEMPOTENCY_KEY_IN_FLIGHT' });
+    await keys.release(scoped, slow.token);
+    await write(t, (tx) => keys.complete(tx, scoped, retry.token, 202, { from: 'the retry' }));
+    expect(await keys.claim(scoped, hash)).toEqual({
+      kind: 'replay',
+      status: 202,
+      body: { from: 'the retry' },
+    });
   });
 
   it('places one order for 20 concurrent requests with the same key', async () => {

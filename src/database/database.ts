@@ -23,6 +23,7 @@ import { dataLifecycle } from './migrations/008-data-lifecycle.js';
 import { traceContext } from './migrations/009-trace-context.js';
 import { checkpoints } from './migrations/010-checkpoints.js';
 import { noUndeliveredIndex } from './migrations/011-no-undelivered-index.js';
+import { idempotencyClaims } from './migrations/012-idempotency-claims.js';
 import type { DB } from './schema.js';
 import type { StatementRunner } from './statement.js';
 import { countQueries, countStatement, type DatabaseCounters } from './counters.js';
@@ -261,6 +262,7 @@ export function migrations(dialect: SqlDialectName): Record<string, Migration> {
     '009-trace-context': traceContext,
     '010-checkpoints': checkpoints(dialect),
     '011-no-undelivered-index': noUndeliveredIndex,
+    '012-idempotency-claims': idempotencyClaims,
   };
 }
 

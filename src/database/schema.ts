@@ -164,6 +164,8 @@ export interface IdempotencyKeysTable {
   key: string;
   request_hash: string;
   state: 'IN_FLIGHT' | 'DONE';
+  /** The token of the request holding an IN_FLIGHT key (null: claimed by an earlier release). */
+  claim: string | null;
   response_status: number | null;
   response_body: string | null;
   created_at: string;

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { IDEMPOTENCY_CLAIM_LEASE_MS } from '../common/idempotency.js';
 import { AppConfig } from '../config/app-config.js';
 import { DATABASE } from '../database/database.tokens.js';
 import type { Database } from '../database/database.js';
@@ -17,8 +18,6 @@ const BATCH = 500;
 const DAY_MS = 86_400_000;
 /** The statuses an order never leaves; only their data may go. */
 const TERMINAL = ['COMPLETED', 'FAILED', 'CANCELLED'];
-/** An in-flight idempotency claim younger than this may still complete (see IdempotencyKeys). */
-const CLAIM_LEASE_MS = 30_000;
 
 export interface RetentionReport {
   deliveries: number;
@@ -173,7 +172,7 @@ export class RetentionJob {
   /** Keys past IDEMPOTENCY_KEY_TTL_MS no longer replay; a claim still in flight stays. */
   private async purgeExpiredKeys(tx: Tx, now: Date): Promise<number> {
     const expiredBefore = new Date(now.getTime() - this.config.idempotencyKeyTtlMs).toISOString();
-    const leaseStart = new Date(now.getTime() - CLAIM_LEASE_MS).toISOString();
+    const leaseStart = new Date(now.getTime() - IDEMPOTENCY_CLAIM_LEASE_MS).toISOString();
     const rows = await tx.db
       .selectFrom('idempotency_keys')
       .select(['principal', 'key'])

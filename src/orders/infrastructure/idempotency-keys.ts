@@ -1,12 +1,13 @@
+import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
+import { IDEMPOTENCY_CLAIM_LEASE_MS } from '../../common/idempotency.js';
 import { AppConfig } from '../../config/app-config.js';
 import { UnitOfWork, type Tx } from '../../messaging/unit-of-work.js';
 import { OrderError } from '../domain/order.errors.js';
 
-/** An in-flight claim older than this is taken to be abandoned (its process died). */
-const LEASE_MS = 30_000;
-
-export type Claim = { kind: 'claimed' } | { kind: 'replay'; status: number; body: unknown };
+/** A key claimed (with the token that completes or releases it), or the stored answer. */
+export type Claim =
+  { kind: 'claimed'; token: string } | { kind: 'replay'; status: number; body: unknown };
 
 /** An Idempotency-Key as its owner sent it: keys of different principals never meet. */
 export interface ScopedKey {
@@ -15,9 +16,12 @@ export interface ScopedKey {
 }
 
 /**
- * Idempotency keys of POST /orders. A key is claimed (IN_FLIGHT) before the order is placed and
- * completed (DONE, with the response) in the same transaction that stores the order, so a key
- * never points to a lost order and an order is never placed twice for one key.
+ * Idempotency keys of POST /orders. A key is claimed (IN_FLIGHT, with a token of the request's
+ * own) before the order is placed and completed (DONE, with the response) in the same
+ * transaction that stores the order, so a key never points to a lost order. A claim older than
+ * IDEMPOTENCY_CLAIM_LEASE_MS is taken to be abandoned and may be taken over; completing needs
+ * the claim's token, so a request that lost its claim stores nothing: an order is never placed
+ * twice for one key.
  *
  * A key belongs to the principal that sent it, so one client cannot replay, block or learn of
  * another's order by guessing its key; and it lives IDEMPOTENCY_KEY_TTL_MS from its first use,
@@ -34,9 +38,12 @@ export class IdempotencyKeys {
     return this.uow.transaction(async (tx) => {
       const trx = tx.db;
       const now = new Date();
+      const token = randomUUID();
+      const claimed = { kind: 'claimed', token } as const;
       const fresh = {
         request_hash: requestHash,
         state: 'IN_FLIGHT',
+        claim: token,
         response_status: null,
         response_body: null,
         created_at: now.toISOString(),
@@ -47,7 +54,7 @@ export class IdempotencyKeys {
         .values({ principal, key, ...fresh })
         .onConflict((oc) => oc.columns(['principal', 'key']).doNothing())
         .executeTakeFirst();
-      if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 1) return { kind: 'claimed' } as const;
+      if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 1) return claimed;
       const row = await trx
         .selectFrom('idempotency_keys')
         .selectAll()
@@ -56,11 +63,12 @@ export class IdempotencyKeys {
         .$if(tx.locksRows, (q) => q.forUpdate())
         .executeTakeFirstOrThrow();
       const inFlight =
-        row.state === 'IN_FLIGHT' && now.getTime() - Date.parse(row.updated_at) < LEASE_MS;
+        row.state === 'IN_FLIGHT' &&
+        now.getTime() - Date.parse(row.updated_at) < IDEMPOTENCY_CLAIM_LEASE_MS;
       if (this.isExpired(row.created_at, now) && !inFlight) {
         // The key's lifetime is over: the request is a new one, whatever the key saw before.
         await this.update(tx, { principal, key }).set(fresh).execute();
-        return { kind: 'claimed' } as const;
+        return claimed;
       }
       if (row.request_hash !== requestHash) {
         throw new OrderError(
@@ -81,31 +89,53 @@ export class IdempotencyKeys {
           'A request with this Idempotency-Key is still being processed; retry later',
         );
       }
-      await this.update(tx, { principal, key }).set({ updated_at: now.toISOString() }).execute();
-      return { kind: 'claimed' } as const;
+      // An abandoned claim: taken over, with this request's token.
+      await this.update(tx, { principal, key })
+        .set({ claim: token, updated_at: now.toISOString() })
+        .execute();
+      return claimed;
     });
   }
 
-  /** Stores the response, inside the transaction that placed the order. */
-  async complete(tx: Tx, scoped: ScopedKey, status: number, body: unknown): Promise<void> {
-    await this.update(tx, scoped)
+  /**
+   * Stores the response, inside the transaction that placed the order. Throws when the claim
+   * `token` no longer holds the key (another request took it over after the lease): the order
+   * must not be stored, the other request places it.
+   */
+  async complete(
+    tx: Tx,
+    scoped: ScopedKey,
+    token: string,
+    status: number,
+    body: unknown,
+  ): Promise<void> {
+    const result = await this.update(tx, scoped)
+      .where('state', '=', 'IN_FLIGHT')
+      .where('claim', '=', token)
       .set({
         state: 'DONE',
         response_status: status,
         response_body: JSON.stringify(body),
         updated_at: new Date().toISOString(),
       })
-      .execute();
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) !== 1) {
+      throw new OrderError(
+        'IDEMPOTENCY_KEY_IN_FLIGHT',
+        'Another request with this Idempotency-Key took it over; retry to get its answer',
+      );
+    }
   }
 
   /** Gives a claim back when placing the order failed, so the client can retry. */
-  async release({ principal, key }: ScopedKey): Promise<void> {
+  async release({ principal, key }: ScopedKey, token: string): Promise<void> {
     await this.uow.transaction((tx) =>
       tx.db
         .deleteFrom('idempotency_keys')
         .where('principal', '=', principal)
         .where('key', '=', key)
         .where('state', '=', 'IN_FLIGHT')
+        .where('claim', '=', token)
         .execute(),
     );
   }

@@ -3,7 +3,7 @@ import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { CURRENCY } from '../../../common/money.js';
 import { MessagingRuntime } from '../../../messaging/messaging-runtime.js';
 import { Order } from '../../domain/order.aggregate.js';
-import { IdempotencyKeys } from '../../infrastructure/idempotency-keys.js';
+import { IdempotencyKeys, type ScopedKey } from '../../infrastructure/idempotency-keys.js';
 import { OrderRepository } from '../../infrastructure/order.repository.js';
 import { toOrderView, type OrderView } from '../../queries/order.view.js';
 import { PlaceOrder, type PlaceOrderResult } from './place-order.command.js';
@@ -22,10 +22,13 @@ export class PlaceOrderHandler implements ICommandHandler<PlaceOrder, PlaceOrder
   async execute(command: PlaceOrder): Promise<PlaceOrderResult> {
     this.messaging.assertAcceptingWork();
     const { idempotency } = command;
-    const scoped = idempotency && { principal: command.principal, key: idempotency.key };
-    if (scoped) {
+    // The key and the token of this request's claim on it.
+    let claimed: { scoped: ScopedKey; token: string } | undefined;
+    if (idempotency) {
+      const scoped = { principal: command.principal, key: idempotency.key };
       const claim = await this.keys.claim(scoped, idempotency.requestHash);
       if (claim.kind === 'replay') return { order: claim.body as OrderView, replayed: true };
+      claimed = { scoped, token: claim.token };
     }
     const order = Order.place(
       {
@@ -40,10 +43,10 @@ export class PlaceOrderHandler implements ICommandHandler<PlaceOrder, PlaceOrder
     const view = toOrderView(order.snapshot);
     try {
       await this.orders.add(order, async (tx) => {
-        if (scoped) await this.keys.complete(tx, scoped, ACCEPTED, view);
+        if (claimed) await this.keys.complete(tx, claimed.scoped, claimed.token, ACCEPTED, view);
       });
     } catch (error) {
-      if (scoped) await this.keys.release(scoped);
+      if (claimed) await this.keys.release(claimed.scoped, claimed.token);
       throw error;
     }
     return { order: view, replayed: false };
