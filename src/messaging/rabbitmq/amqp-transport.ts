@@ -182,6 +182,9 @@ export class AmqpTransport implements EventTransport {
       }
     });
     const publisher = await model.createConfirmChannel();
+    // Every publish waiting for its confirm listens for the channel's close (see `confirmed`), and
+    // up to DISPATCH_CONCURRENCY deliveries publish their retries at once: not a leak.
+    publisher.setMaxListeners(this.config.dispatchConcurrency + 16);
     await this.declare(publisher);
     // Consumers publish retries and waits through it: set before the first message can arrive.
     this.publisher = publisher;
