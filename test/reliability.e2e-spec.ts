@@ -541,6 +541,26 @@ describe('idempotent POST /orders', () => {
     return (response.body as { items: Array<{ id: string }> }).items.map((o) => o.id);
   }
 
+  /** A key claimed at `at` by a request of t.api's principal that has not completed it. */
+  function claimedKey(key: string, requestHash: string, at: string, claim: string | null) {
+    return write(t, (tx) =>
+      tx.db
+        .insertInto('idempotency_keys')
+        .values({
+          principal: ADMIN_SUB, // the principal of t.api's requests: keys are scoped to it
+          key,
+          request_hash: requestHash,
+          state: 'IN_FLIGHT',
+          claim,
+          response_status: null,
+          response_body: null,
+          created_at: at,
+          updated_at: at,
+        })
+        .execute(),
+    );
+  }
+
   it('returns the first response again for the same key and body', async () => {
     const first = await t.api
       .post('/orders')
@@ -572,23 +592,7 @@ describe('idempotent POST /orders', () => {
   });
 
   it('answers 409 while the first request with the key is in flight', async () => {
-    const now = new Date().toISOString();
-    await write(t, (tx) =>
-      tx.db
-        .insertInto('idempotency_keys')
-        .values({
-          // The principal of t.api's requests: keys are scoped to it.
-          principal: ADMIN_SUB,
-          key: 'key-3',
-          request_hash: 'whatever',
-          state: 'IN_FLIGHT',
-          response_status: null,
-          response_body: null,
-          created_at: now,
-          updated_at: now,
-        })
-        .execute(),
-    );
+    await claimedKey('key-3', 'whatever', new Date().toISOString(), null);
     // The in-flight check comes after the body check: same body or not, it is not stored twice.
     await t.api.post('/orders').set('Idempotency-Key', 'key-3').send(body('idem-3')).expect(422);
     const hash = (await hashOf(body('idem-3')))!;
@@ -611,22 +615,7 @@ describe('idempotent POST /orders', () => {
   it('takes over a claim abandoned past its lease (its request died) and places one order', async () => {
     const hash = await hashOf(body('idem-6'));
     const abandoned = new Date(Date.now() - IDEMPOTENCY_CLAIM_LEASE_MS - 1000).toISOString();
-    await write(t, (tx) =>
-      tx.db
-        .insertInto('idempotency_keys')
-        .values({
-          principal: ADMIN_SUB,
-          key: 'key-6',
-          request_hash: hash,
-          state: 'IN_FLIGHT',
-          claim: 'a request that died',
-          response_status: null,
-          response_body: null,
-          created_at: abandoned,
-          updated_at: abandoned,
-        })
-        .execute(),
-    );
+    await claimedKey('key-6', hash, abandoned, 'a request that died');
     const placed = await t.api
       .post('/orders')
       .set('Idempotency-Key', 'key-6')
