@@ -75,7 +75,7 @@ export const productById = new Lookup(
  * statement to the next, so two instances moving the same products at once deadlocked (and
  * PostgreSQL takes a second, deadlock_timeout, to find out). In id order, one waits for the other.
  */
-export function stockMoveSql(set: string, guarded: boolean): string {
+function stockMoveSql(set: string, guarded: boolean): string {
   return `WITH v AS (
       SELECT product_id, sum(quantity) AS q, count(*) AS n
         FROM unnest($1::text[], $2::bigint[]) AS c(product_id, quantity)
