@@ -541,6 +541,16 @@ describe('idempotent POST /orders', () => {
     return (response.body as { items: Array<{ id: string }> }).items.map((o) => o.id);
   }
 
+  /** Changes the stored row of a key of t.api's principal. */
+  function changeKey(key: string, set: { request_hash?: string; updated_at?: string }) {
+    return write(t, (tx) =>
+      tx.db.updateTable('idempotency_keys').set(set).where('key', '=', key).execute(),
+    );
+  }
+
+  /** A moment just past the lease of a claim made now. */
+  const pastTheLease = () => new Date(Date.now() - IDEMPOTENCY_CLAIM_LEASE_MS - 1000).toISOString();
+
   /** A key claimed at `at` by a request of t.api's principal that has not completed it. */
   function claimedKey(key: string, requestHash: string, at: string, claim: string | null) {
     return write(t, (tx) =>
@@ -596,13 +606,7 @@ describe('idempotent POST /orders', () => {
     // The in-flight check comes after the body check: same body or not, it is not stored twice.
     await t.api.post('/orders').set('Idempotency-Key', 'key-3').send(body('idem-3')).expect(422);
     const hash = (await hashOf(body('idem-3')))!;
-    await write(t, (tx) =>
-      tx.db
-        .updateTable('idempotency_keys')
-        .set({ request_hash: hash })
-        .where('key', '=', 'key-3')
-        .execute(),
-    );
+    await changeKey('key-3', { request_hash: hash });
     const response = await t.api
       .post('/orders')
       .set('Idempotency-Key', 'key-3')
@@ -614,8 +618,7 @@ describe('idempotent POST /orders', () => {
 
   it('takes over a claim abandoned past its lease (its request died) and places one order', async () => {
     const hash = await hashOf(body('idem-6'));
-    const abandoned = new Date(Date.now() - IDEMPOTENCY_CLAIM_LEASE_MS - 1000).toISOString();
-    await claimedKey('key-6', hash, abandoned, 'a request that died');
+    await claimedKey('key-6', hash, pastTheLease(), 'a request that died');
     const placed = await t.api
       .post('/orders')
       .set('Idempotency-Key', 'key-6')
@@ -638,14 +641,7 @@ describe('idempotent POST /orders', () => {
     const slow = await keys.claim(scoped, hash);
     if (slow.kind !== 'claimed') throw new Error('the first request should claim the key');
     // Its lease runs out (as if it had stalled), and a retry takes the key over.
-    const past = new Date(Date.now() - IDEMPOTENCY_CLAIM_LEASE_MS - 1000).toISOString();
-    await write(t, (tx) =>
-      tx.db
-        .updateTable('idempotency_keys')
-        .set({ updated_at: past })
-        .where('key', '=', 'key-7')
-        .execute(),
-    );
+    await changeKey('key-7', { updated_at: pastTheLease() });
     const retry = await keys.claim(scoped, hash);
     if (retry.kind !== 'claimed') throw new Error('the retry should take the key over');
 
