@@ -1,26 +1,14 @@
 import { plainToInstance, Transform } from 'class-transformer';
-import {
-  IsIn,
-  IsInt,
-  IsNumber,
-  IsString,
-  Length,
-  Matches,
-  Max,
-  Min,
-  validateSync,
-} from 'class-validator';
+import { IsIn, IsInt, IsNumber, IsString, Matches, Max, Min, validateSync } from 'class-validator';
 
-import { DECIMAL_AMOUNT_PATTERN } from '../common/money.js';
-
-const toNumber = ({ value }: { value: unknown }): unknown =>
-  value === undefined || value === '' ? undefined : Number(value);
+import { ENV_NAMES } from './env-names.js';
+import { SecuritySettings, toNumber } from './security-settings.js';
 
 /**
  * Typed configuration, read once from the environment and validated at boot.
  * Every variable is listed, with its default, in `.env.example`.
  */
-export class AppConfig {
+export class AppConfig extends SecuritySettings {
   @Transform(toNumber)
   @IsInt()
   @Min(0)
@@ -207,82 +195,6 @@ export class AppConfig {
   @Min(1)
   streamLimit = 1000;
 
-  /**
-   * HS256 key of the bearer tokens (at least 32 characters). Without it and without a public key,
-   * outside production the service creates a random one in JWT_SECRET_FILE on first start.
-   */
-  @IsString()
-  @Matches(/^(.{32,})?$/s, { message: 'JWT_SECRET must be at least 32 characters' })
-  jwtSecret = '';
-
-  /** Where the generated development secret is kept (and where `npm run token` reads it). */
-  @IsString()
-  @Length(1, 4096)
-  jwtSecretFile = './data/jwt-secret';
-
-  /** PEM file of the identity provider's public key (RS256 or ES256, see JWT_ALGORITHM). */
-  @IsString()
-  jwtPublicKeyFile = '';
-
-  /** JWKS file (a JSON key set) of the identity provider, instead of JWT_PUBLIC_KEY_FILE. */
-  @IsString()
-  jwtJwksFile = '';
-
-  /** The one algorithm tokens are accepted in: HS256 with JWT_SECRET, RS256/ES256 with a key. */
-  @IsIn(['HS256', 'RS256', 'ES256'])
-  jwtAlgorithm: 'HS256' | 'RS256' | 'ES256' = 'HS256';
-
-  /** Required `iss` claim, when set. */
-  @IsString()
-  jwtIssuer = '';
-
-  /** Required `aud` claim, when set. */
-  @IsString()
-  jwtAudience = '';
-
-  /** Clock difference tolerated on `exp` and `nbf`, in seconds. */
-  @Transform(toNumber)
-  @IsInt()
-  @Min(0)
-  @Max(300)
-  jwtClockSkewSeconds = 30;
-
-  /** `production` refuses to start without a configured key. */
-  @IsString()
-  nodeEnv = '';
-
-  /** Requests one principal (or, without a token, one IP address) may make per THROTTLE_TTL_MS. */
-  @Transform(toNumber)
-  @IsInt()
-  @Min(1)
-  throttleLimit = 100;
-
-  /** The window of THROTTLE_LIMIT, in milliseconds. */
-  @Transform(toNumber)
-  @IsInt()
-  @Min(100)
-  throttleTtlMs = 1000;
-
-  /**
-   * Highest unit price a catalog write may set, a decimal string ("1000000.00"). A higher one is
-   * refused with 400; an order priced above it (a row written before the limit) fails.
-   */
-  @Matches(DECIMAL_AMOUNT_PATTERN, {
-    message: 'MAX_UNIT_PRICE must be an amount like "1000000.00"',
-  })
-  @IsString()
-  maxUnitPrice = '1000000.00';
-
-  /**
-   * Highest total of one order, a decimal string. An order over it fails at validation with a
-   * reason; the total is computed exactly, so no order is large enough to overflow it.
-   */
-  @Matches(DECIMAL_AMOUNT_PATTERN, {
-    message: 'MAX_ORDER_TOTAL must be an amount like "10000000.00"',
-  })
-  @IsString()
-  maxOrderTotal = '10000000.00';
-
   /** On SIGTERM: longest wait for in-flight requests and deliveries before exiting. */
   @Transform(toNumber)
   @IsInt()
@@ -336,57 +248,6 @@ export class AppConfig {
   @Max(1)
   crashProbability = 0;
 }
-
-const ENV_NAMES: Record<keyof AppConfig, string> = {
-  port: 'PORT',
-  databaseUrl: 'DATABASE_URL',
-  databasePoolSize: 'DATABASE_POOL_SIZE',
-  logLevel: 'LOG_LEVEL',
-  logFormat: 'LOG_FORMAT',
-  amqpUrl: 'AMQP_URL',
-  amqpPrefix: 'AMQP_PREFIX',
-  amqpPrefetch: 'AMQP_PREFETCH',
-  sqliteSynchronous: 'SQLITE_SYNCHRONOUS',
-  paymentLatencyMs: 'PAYMENT_LATENCY_MS',
-  paymentFailureRate: 'PAYMENT_FAILURE_RATE',
-  paymentTransientFailureRate: 'PAYMENT_TRANSIENT_FAILURE_RATE',
-  paymentHangRate: 'PAYMENT_HANG_RATE',
-  paymentTimeoutMs: 'PAYMENT_TIMEOUT_MS',
-  orderStepTimeoutMs: 'ORDER_STEP_TIMEOUT_MS',
-  notificationLatencyMs: 'NOTIFICATION_LATENCY_MS',
-  randomSeed: 'RANDOM_SEED',
-  retryMaxAttempts: 'RETRY_MAX_ATTEMPTS',
-  retryBaseDelayMs: 'RETRY_BASE_DELAY_MS',
-  dispatchConcurrency: 'DISPATCH_CONCURRENCY',
-  dispatchPollMs: 'DISPATCH_POLL_MS',
-  dispatchBatchSize: 'DISPATCH_BATCH_SIZE',
-  shutdownTimeoutMs: 'SHUTDOWN_TIMEOUT_MS',
-  backlogLimit: 'BACKLOG_LIMIT',
-  streamPollMs: 'STREAM_POLL_MS',
-  streamMaxMs: 'STREAM_MAX_MS',
-  streamKeepAliveMs: 'STREAM_KEEP_ALIVE_MS',
-  streamLimit: 'STREAM_LIMIT',
-  jwtSecret: 'JWT_SECRET',
-  jwtSecretFile: 'JWT_SECRET_FILE',
-  jwtPublicKeyFile: 'JWT_PUBLIC_KEY_FILE',
-  jwtJwksFile: 'JWT_JWKS_FILE',
-  jwtAlgorithm: 'JWT_ALGORITHM',
-  jwtIssuer: 'JWT_ISSUER',
-  jwtAudience: 'JWT_AUDIENCE',
-  jwtClockSkewSeconds: 'JWT_CLOCK_SKEW_SECONDS',
-  nodeEnv: 'NODE_ENV',
-  throttleLimit: 'THROTTLE_LIMIT',
-  throttleTtlMs: 'THROTTLE_TTL_MS',
-  maxUnitPrice: 'MAX_UNIT_PRICE',
-  maxOrderTotal: 'MAX_ORDER_TOTAL',
-  idempotencyKeyTtlMs: 'IDEMPOTENCY_KEY_TTL_MS',
-  retentionIntervalMs: 'RETENTION_INTERVAL_MS',
-  retentionDeliveriesDays: 'RETENTION_DELIVERIES_DAYS',
-  retentionGatewayCallsDays: 'RETENTION_GATEWAY_CALLS_DAYS',
-  retentionEventLogDays: 'RETENTION_EVENT_LOG_DAYS',
-  crashPoints: 'CRASH_POINTS',
-  crashProbability: 'CRASH_PROBABILITY',
-};
 
 /** Settings whose values are never logged. */
 const SECRETS = new Set<string>(['jwtSecret']);
