@@ -4,7 +4,7 @@ import { ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { ApiDoc } from '../common/openapi.js';
 import { Roles } from '../auth/auth.guards.js';
 import { DeadLetterStore } from '../messaging/dead-letters.js';
-import { EventStore } from '../messaging/event-store.js';
+import { EventLogLag } from '../messaging/event-log-lag.js';
 import {
   EventTransport,
   type BrokerState,
@@ -66,7 +66,7 @@ export class OverviewDto {
 export class OverviewController {
   constructor(
     private readonly queryBus: QueryBus,
-    private readonly events: EventStore,
+    private readonly lag: EventLogLag,
     private readonly deadLetters: DeadLetterStore,
     private readonly transport: EventTransport,
   ) {}
@@ -82,7 +82,7 @@ export class OverviewController {
     const now = new Date();
     const [activity, lag, open] = await Promise.all([
       this.queryBus.execute(new GetOrderActivity(OVERVIEW_MINUTES, now)),
-      this.events.pending(),
+      this.lag.read(),
       this.deadLetters.countOpen(),
     ]);
     return {

@@ -6,7 +6,7 @@ import { DATABASE } from '../database/database.tokens.js';
 import type { Database } from '../database/database.js';
 import { DeadLetterStore } from '../messaging/dead-letters.js';
 import { DeliveryLog } from '../messaging/delivery-log.js';
-import { EventStore } from '../messaging/event-store.js';
+import { EventLogRetention } from '../messaging/event-log-retention.js';
 import { messageContext } from '../messaging/message-context.js';
 import { UnitOfWork, type Tx } from '../messaging/unit-of-work.js';
 
@@ -49,7 +49,7 @@ export class RetentionJob {
     @Inject(DATABASE) private readonly database: Database,
     private readonly uow: UnitOfWork,
     private readonly config: AppConfig,
-    private readonly events: EventStore,
+    private readonly events: EventLogRetention,
     private readonly deliveries: DeliveryLog,
     private readonly deadLetters: DeadLetterStore,
   ) {}

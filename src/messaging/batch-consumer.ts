@@ -17,7 +17,8 @@ import {
 import { DeliveryLog, describeError, writeDeadLetter } from './delivery-log.js';
 import { DispatchLease } from './dispatch-lease.js';
 import type { DomainEvent } from './domain-event.js';
-import { EventStore, type StoredEvent } from './event-store.js';
+import type { StoredEvent } from './event-log-rows.js';
+import { EventStore } from './event-store.js';
 import type { BrokerState, EventTransport, TransportRole } from './event-transport.js';
 import { deliveryKey, ParkedDeliveries, type ParkedDelivery } from './parked-deliveries.js';
 import { ParkedLanes } from './parked-lanes.js';

@@ -17,7 +17,7 @@ import { messageContext, type MessageContext } from './message-context.js';
 import { CallOutInsideUnit, UnitOfWork, type Tx } from './unit-of-work.js';
 import { crashPoint } from '../common/crash-points.js';
 import type { Subscriber } from './subscribers.js';
-import { notHandedOn } from './event-store.js';
+import { notHandedOn } from './event-log-rows.js';
 import {
   finishedInInbox,
   sharedDone,

@@ -48,10 +48,26 @@ export function attachMeta(event: DomainEvent, meta: EventMeta): void {
 }
 
 type EventClass = abstract new (...args: never[]) => DomainEvent;
+
+/** Turns a stored payload of one schema version into the next version's shape. */
+export type Upcaster = (payload: Record<string, unknown>) => Record<string, unknown>;
+
+export interface EventTypeOptions {
+  /** The version this class writes (1 by default). Raise it when the payload's shape changes. */
+  version?: number;
+  /**
+   * How to read what earlier versions stored, keyed by the version each one reads: `1` turns a
+   * version 1 payload into version 2, `2` a version 2 one into version 3, and so on up to the
+   * class's version. Every version from 1 up needs one.
+   */
+  upcasters?: Readonly<Record<number, Upcaster>>;
+}
+
 interface Registration {
   type: string;
   schemaVersion: number;
   cls: EventClass;
+  upcasters: Readonly<Record<number, Upcaster>>;
 }
 
 const byType = new Map<string, Registration>();
@@ -59,14 +75,29 @@ const byClass = new Map<EventClass, Registration>();
 
 /**
  * Names an event class in the event log. The name is the contract: it is stored with every event
- * and used to turn a row back into an instance of the class.
+ * and used to turn a row back into an instance of the class. Each event is stored with the
+ * class's schema version; events stored by an earlier version are read through the class's
+ * upcasters (`@EventType('OrderPlaced', { version: 2, upcasters: { 1: (v1) => ({ ...v1, channel:
+ * 'web' }) } })`), wherever they are read: delivery, replay, history, the broker's messages.
  */
-export function EventType(type: string, schemaVersion = 1): ClassDecorator {
+export function EventType(type: string, options: number | EventTypeOptions = {}): ClassDecorator {
+  const { version = 1, upcasters = {} } =
+    typeof options === 'number' ? { version: options } : options;
+  if (!Number.isInteger(version) || version < 1) {
+    throw new Error(`Event type ${type}: version must be a positive integer`);
+  }
+  for (let from = 1; from < version; from++) {
+    if (typeof upcasters[from] !== 'function') {
+      throw new Error(
+        `Event type ${type} (version ${version}) has no upcaster from version ${from}`,
+      );
+    }
+  }
   return (target) => {
     const cls = target as unknown as EventClass;
     const existing = byType.get(type);
     if (existing && existing.cls !== cls) throw new Error(`Event type ${type} registered twice`);
-    const registration = { type, schemaVersion, cls };
+    const registration = { type, schemaVersion: version, cls, upcasters };
     byType.set(type, registration);
     byClass.set(cls, registration);
   };
@@ -78,14 +109,38 @@ export function eventTypeOf(event: DomainEvent): Registration {
   return registration;
 }
 
-/** Every registered event type: its name and class. */
-export function registeredEventTypes(): Array<{ type: string; cls: EventClass }> {
-  return [...byType.values()].map(({ type, cls }) => ({ type, cls }));
+/** Every registered event type: its name, class and the schema version it writes. */
+export function registeredEventTypes(): Array<{
+  type: string;
+  cls: EventClass;
+  schemaVersion: number;
+}> {
+  return [...byType.values()].map(({ type, cls, schemaVersion }) => ({ type, cls, schemaVersion }));
 }
 
-/** Rebuilds an event instance from its stored type name and payload. */
-export function reviveEvent(type: string, payload: Record<string, unknown>): DomainEvent {
+/**
+ * Rebuilds an event instance from its stored type name and payload, stored at `storedVersion`
+ * (the class's own version when not given): a payload of an earlier version goes through the
+ * class's upcasters first. A payload of a later version (stored by a newer release) cannot be
+ * read and throws.
+ */
+export function reviveEvent(
+  type: string,
+  payload: Record<string, unknown>,
+  storedVersion?: number,
+): DomainEvent {
   const registration = byType.get(type);
   if (!registration) throw new Error(`Unknown event type ${type}`);
-  return Object.assign(Object.create(registration.cls.prototype as object) as DomainEvent, payload);
+  const current = registration.schemaVersion;
+  const from = storedVersion ?? current;
+  if (from > current) {
+    throw new Error(
+      `${type} version ${from} was stored by a newer release (this one reads ${current})`,
+    );
+  }
+  let shaped = payload;
+  for (let version = from; version < current; version++) {
+    shaped = registration.upcasters[version](shaped);
+  }
+  return Object.assign(Object.create(registration.cls.prototype as object) as DomainEvent, shaped);
 }

@@ -50,7 +50,9 @@ export function eventCatalog(subscribers: Subscriber[], options: CatalogOptions)
   const operations: Record<string, object> = {};
   const messages: Record<string, object> = {};
   const schemas: Record<string, object> = {};
-  for (const { type, cls } of registeredEventTypes().sort((a, b) => a.type.localeCompare(b.type))) {
+  for (const { type, cls, schemaVersion } of registeredEventTypes().sort((a, b) =>
+    a.type.localeCompare(b.type),
+  )) {
     const description = eventDescriptionOf(cls);
     const takers = subscribers.filter((s) => s.eventTypes.includes(type)).map((s) => s.id);
     const producer = description?.producer ?? 'unknown';
@@ -72,6 +74,9 @@ export function eventCatalog(subscribers: Subscriber[], options: CatalogOptions)
       },
       'x-producer': producer,
       'x-subscribers': takers,
+      // The version this release writes; events stored by earlier versions are read through the
+      // class's upcasters (every version from 1 up).
+      'x-schema-version': schemaVersion,
     };
     channels[type] = {
       address: type,

@@ -3,22 +3,16 @@ import { Inject, Injectable } from '@nestjs/common';
 import { crashPoint } from '../common/crash-points.js';
 import { AppConfig } from '../config/app-config.js';
 import { DATABASE } from '../database/database.tokens.js';
-import type { Database, SqlDialectName } from '../database/database.js';
-import type { DB, EventLogTable } from '../database/schema.js';
-import { sql, type Kysely, type RawBuilder, type Selectable } from 'kysely';
-import {
-  attachMeta,
-  eventTypeOf,
-  reviveEvent,
-  type DomainEvent,
-  type EventMeta,
-} from './domain-event.js';
-import type { OutboxLag } from '../metrics/metrics.js';
+import type { Database } from '../database/database.js';
+import type { DB } from '../database/schema.js';
+import { sql, type Kysely } from 'kysely';
+import { attachMeta, eventTypeOf, type DomainEvent } from './domain-event.js';
 import { childTraceparent } from '../common/trace-context.js';
 import { messageContext } from './message-context.js';
 import { UnitOfWork, type Tx } from './unit-of-work.js';
 import type { DeferredEvents } from './tx.js';
-import { afterPosition, IN_PROCESS, pastCheckpoint, type Position } from './checkpoints.js';
+import { afterPosition, pastCheckpoint, type Position } from './checkpoints.js';
+import { metaOf, revive, type EventRow, type StoredEvent } from './event-log-rows.js';
 import {
   INSERT_COLUMNS,
   insertEvents,
@@ -35,8 +29,6 @@ export interface AppendTarget {
   /** Revision of the aggregate these events were raised at (null when there is none). */
   aggregateVersion?: number | null;
 }
-
-export type EventRow = Selectable<EventLogTable>;
 
 /**
  * The event log: outbox and audit trail at once. Events are appended inside the caller's
@@ -184,64 +176,6 @@ export class EventStore {
   }
 
   /**
-   * How many events are still to be handed on (see notHandedOn; in-process, with the events of
-   * parked deliveries) and the age of the oldest, for the metrics and the console.
-   */
-  async pending(): Promise<OutboxLag> {
-    const reader = this.database.reader;
-    // In-process: the checkpoint first, so the count reads a range of the index, not the log.
-    const checkpoint = this.config.amqpUrl
-      ? undefined
-      : await reader
-          .selectFrom('consumer_checkpoints')
-          .select(['tx_id', 'seq'])
-          .where('consumer', '=', IN_PROCESS)
-          .executeTakeFirstOrThrow();
-    const waiting = checkpoint
-      ? afterPosition(this.database.dialect, {
-          txId: Number(checkpoint.tx_id),
-          seq: Number(checkpoint.seq),
-        })
-      : notHandedOn(this.config, this.database.dialect);
-    // In-process, an event behind the checkpoint still waits while a delivery of it is parked.
-    const parked = this.config.amqpUrl
-      ? undefined
-      : reader
-          .selectFrom('event_log')
-          .select([
-            (eb) => eb.fn.countAll().as('events'),
-            (eb) => eb.fn.min('occurred_at').as('oldest'),
-          ])
-          .where('event_id', 'in', (eb) =>
-            eb.selectFrom('deliveries').select('event_id').where('status', '=', 'RETRY'),
-          )
-          .where(sql<boolean>`NOT ${waiting}`)
-          .executeTakeFirstOrThrow();
-    const [counted, oldest, held] = await Promise.all([
-      reader
-        .selectFrom('event_log')
-        .select((eb) => eb.fn.countAll().as('events'))
-        .where(waiting)
-        .executeTakeFirstOrThrow(),
-      reader
-        .selectFrom('event_log')
-        .select('occurred_at')
-        .where(waiting)
-        .orderBy('tx_id')
-        .orderBy('seq')
-        .limit(1)
-        .executeTakeFirst(),
-      parked,
-    ]);
-    const times = [oldest?.occurred_at, held?.oldest ?? undefined].filter((t) => t !== undefined);
-    const first = times.length > 0 ? Math.min(...times.map((t) => Date.parse(t))) : Date.now();
-    return {
-      events: Number(counted.events) + Number(held?.events ?? 0),
-      oldestAgeSeconds: Math.max(0, (Date.now() - first) / 1000),
-    };
-  }
-
-  /**
    * One step of the relay to the broker: hands the oldest events not yet relayed (up to limit)
    * to `publish` and, once it resolves (the broker confirmed them), marks them relayed; returns
    * how many. On PostgreSQL the batch is claimed with FOR UPDATE SKIP LOCKED in a transaction held
@@ -306,88 +240,6 @@ export class EventStore {
       .execute();
   }
 
-  /**
-   * Removes the whole log (events and their inbox rows) of streams whose story is over, in the
-   * given unit. A stream that still has work is left whole: an undelivered event, a delivery to
-   * be retried or a dead letter not yet replayed. Returns what was removed.
-   */
-  async purgeStreams(
-    tx: Tx,
-    streamIds: readonly string[],
-  ): Promise<{ events: number; deliveries: number }> {
-    if (streamIds.length === 0) return { events: 0, deliveries: 0 };
-    const busy = await tx.db
-      .selectFrom('event_log as e')
-      .select('e.stream_id')
-      .where('e.stream_id', 'in', streamIds)
-      .where((eb) =>
-        eb.or([
-          notHandedOn(this.config, this.database.dialect, 'e'),
-          eb.exists(
-            eb
-              .selectFrom('deliveries as d')
-              .select(sql.lit(1).as('one'))
-              .whereRef('d.event_id', '=', 'e.event_id')
-              .where('d.status', '=', 'RETRY'),
-          ),
-        ]),
-      )
-      .union(
-        tx.db
-          .selectFrom('dead_letters')
-          .select('stream_id')
-          .where('stream_id', 'in', streamIds)
-          .where('replayed_at', 'is', null),
-      )
-      .execute();
-    const blocked = new Set(busy.map((row) => row.stream_id));
-    const done = streamIds.filter((id) => !blocked.has(id));
-    if (done.length === 0) return { events: 0, deliveries: 0 };
-    const deliveries = await tx.db
-      .deleteFrom('deliveries')
-      .where('event_id', 'in', (eb) =>
-        eb.selectFrom('event_log').select('event_id').where('stream_id', 'in', done),
-      )
-      .executeTakeFirst();
-    const events = await tx.db
-      .deleteFrom('event_log')
-      .where('stream_id', 'in', done)
-      .executeTakeFirst();
-    return {
-      events: Number(events.numDeletedRows),
-      deliveries: Number(deliveries.numDeletedRows),
-    };
-  }
-
-  /**
-   * Rewrites the payloads of these streams' events in the given unit (an erasure of personal
-   * data); the events stay, with their sequence, type and metadata. Returns how many changed.
-   */
-  async rewritePayloads(
-    tx: Tx,
-    streamIds: readonly string[],
-    rewrite: (payload: Record<string, unknown>) => boolean,
-  ): Promise<number> {
-    if (streamIds.length === 0) return 0;
-    const rows = await tx.db
-      .selectFrom('event_log')
-      .select(['seq', 'payload'])
-      .where('stream_id', 'in', streamIds)
-      .execute();
-    let changed = 0;
-    for (const row of rows) {
-      const payload = JSON.parse(row.payload) as Record<string, unknown>;
-      if (!rewrite(payload)) continue;
-      await tx.db
-        .updateTable('event_log')
-        .set({ payload: JSON.stringify(payload) })
-        .where('seq', '=', row.seq)
-        .execute();
-      changed++;
-    }
-    return changed;
-  }
-
   async readOne(eventId: string): Promise<DomainEvent | undefined> {
     const row = await this.database.reader
       .selectFrom('event_log')
@@ -396,53 +248,4 @@ export class EventStore {
       .executeTakeFirst();
     return row ? revive(row) : undefined;
   }
-}
-
-function metaOf(row: Omit<EventRow, 'delivered' | 'relayed' | 'tx_id'>): EventMeta {
-  return {
-    seq: Number(row.seq),
-    eventId: row.event_id,
-    type: row.type,
-    streamId: row.stream_id,
-    aggregateType: row.aggregate_type,
-    aggregateId: row.aggregate_id,
-    aggregateVersion: row.aggregate_version === null ? null : Number(row.aggregate_version),
-    correlationId: row.correlation_id,
-    causationId: row.causation_id,
-    traceparent: row.traceparent,
-    occurredAt: row.occurred_at,
-    schemaVersion: Number(row.schema_version),
-  };
-}
-
-export function revive(row: EventRow): DomainEvent {
-  const event = reviveEvent(row.type, JSON.parse(row.payload) as Record<string, unknown>);
-  attachMeta(event, metaOf(row));
-  return event;
-}
-
-/**
- * True for an event (aliased `alias`) that is not handed on yet: with RabbitMQ, not relayed (the
- * broker's consumers then record each delivery); in-process, past the consumer's checkpoint.
- * Retention removes only what is handed on, and the outbox lag counts the rest.
- */
-export function notHandedOn(
-  config: AppConfig,
-  dialect: SqlDialectName,
-  alias = 'event_log',
-): RawBuilder<boolean> {
-  return config.amqpUrl
-    ? // A literal, not a parameter: only then may the partial index on unrelayed events serve.
-      sql<boolean>`${sql.ref(`${alias}.relayed`)} = 0`
-    : pastCheckpoint(dialect, alias);
-}
-
-/** An event as a consumer reads it: revived, with its position and what was done with it. */
-export interface StoredEvent {
-  event: DomainEvent;
-  position: Position;
-  /** Delivered in-process the earlier way, with a DONE row per subscriber (before 010). */
-  delivered: boolean;
-  /** In the broker's hands: its subscribers' finished deliveries are DONE rows. */
-  relayed: boolean;
 }

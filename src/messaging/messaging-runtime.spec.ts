@@ -1,6 +1,6 @@
 import { loadConfig } from '../config/app-config.js';
 import { Metrics } from '../metrics/metrics.js';
-import type { EventStore } from './event-store.js';
+import type { EventLogLag } from './event-log-lag.js';
 import type { EventTransport } from './event-transport.js';
 import { MessagingRuntime } from './messaging-runtime.js';
 import type { UnitOfWork } from './unit-of-work.js';
@@ -11,7 +11,7 @@ describe('MessagingRuntime.state (what readiness reports)', () => {
       transport as EventTransport,
       loadConfig({}),
       { stats: { commits: 0, units: 0, waiting: 0 } } as UnitOfWork,
-      {} as EventStore,
+      {} as EventLogLag,
       new Metrics(),
     );
   }

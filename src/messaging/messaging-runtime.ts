@@ -2,7 +2,7 @@ import { Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { DomainError } from '../common/domain-error.js';
 import { AppConfig } from '../config/app-config.js';
 import { Metrics } from '../metrics/metrics.js';
-import { EventStore } from './event-store.js';
+import { EventLogLag } from './event-log-lag.js';
 import { EventTransport } from './event-transport.js';
 import { UnitOfWork } from './unit-of-work.js';
 
@@ -30,10 +30,10 @@ export class MessagingRuntime implements OnModuleDestroy {
     private readonly transport: EventTransport,
     private readonly config: AppConfig,
     private readonly uow: UnitOfWork,
-    store: EventStore,
+    lag: EventLogLag,
     metrics: Metrics,
   ) {
-    metrics.readOutboxLagWith(() => store.pending());
+    metrics.readOutboxLagWith(() => lag.read());
   }
 
   get state(): RuntimeState {

@@ -19,6 +19,8 @@ import { Checkpoints } from './checkpoints.js';
 import { ParkedDeliveries } from './parked-deliveries.js';
 import { ParkedLanes } from './parked-lanes.js';
 import { EventLogPublisher } from './event-log.publisher.js';
+import { EventLogLag } from './event-log-lag.js';
+import { EventLogRetention } from './event-log-retention.js';
 import { EventStore } from './event-store.js';
 import { EventTransport } from './event-transport.js';
 import { DeadLettersController } from './http/dead-letters.controller.js';
@@ -42,6 +44,8 @@ const providers = [
   CommitSignal,
   UnitOfWork,
   EventStore,
+  EventLogLag,
+  EventLogRetention,
   SubscriberRegistry,
   DispatchLease,
   eventTransport,

@@ -4,7 +4,7 @@ import { DATABASE } from '../database/database.tokens.js';
 import type { Database } from '../database/database.js';
 import { writeDeadLetter, type OutcomeWriter } from './delivery-log.js';
 import type { DomainEvent } from './domain-event.js';
-import { revive } from './event-store.js';
+import { revive } from './event-log-rows.js';
 import type { Tx } from './unit-of-work.js';
 
 /**

@@ -432,7 +432,8 @@ function decode(msg: ConsumeMessage): DomainEvent {
     meta: EventMeta;
     payload: Record<string, unknown>;
   };
-  const event = reviveEvent(meta.type, payload);
+  // A message published by an earlier release carries its version: read through the upcasters.
+  const event = reviveEvent(meta.type, payload, meta.schemaVersion);
   // A message published before events carried a trace has it in none of its places.
   attachMeta(event, { ...meta, traceparent: meta.traceparent ?? null });
   return event;

@@ -1,5 +1,5 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { EventStore } from '../../../messaging/event-store.js';
+import { EventLogRetention } from '../../../messaging/event-log-retention.js';
 import { UnitOfWork } from '../../../messaging/unit-of-work.js';
 import {
   ERASED_RECIPIENT,
@@ -18,7 +18,7 @@ import { EraseCustomerData, type ErasureReport } from './erase-customer-data.com
 export class EraseCustomerDataHandler implements ICommandHandler<EraseCustomerData, ErasureReport> {
   constructor(
     private readonly uow: UnitOfWork,
-    private readonly events: EventStore,
+    private readonly events: EventLogRetention,
   ) {}
 
   execute({ customerId }: EraseCustomerData): Promise<ErasureReport> {
