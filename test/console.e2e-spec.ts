@@ -1,5 +1,10 @@
 import { EventsHandler, type IEventHandler } from '@nestjs/cqrs';
 import request from 'supertest';
+import {
+  ACTIVE_STATUSES,
+  ORDER_STATUSES,
+  TERMINAL_STATUSES,
+} from '../src/orders/domain/order-status.js';
 import { OrderCompleted } from '../src/orders/events/order-completed.event.js';
 import {
   createTestApp,
@@ -59,6 +64,24 @@ describe('operator console', () => {
     const script = await request(t.http).get('/console/js/main.js').expect(200);
     expect(script.headers['content-type']).toMatch(/javascript/);
     await request(t.http).get('/console').expect(301).expect('location', '/console/');
+  });
+
+  it('serves its pages the order lifecycle as a module written from the service definition', async () => {
+    const script = await request(t.http).get('/console/js/lifecycle.js').expect(200);
+    expect(script.headers['content-type']).toMatch(/^text\/javascript/);
+    expect(script.headers['cache-control']).toBe('no-cache');
+    const served = (await import(`data:text/javascript,${encodeURIComponent(script.text)}`)) as {
+      STATUSES: string[];
+      ACTIVE: Set<string>;
+      TERMINAL: Set<string>;
+    };
+    expect(served.STATUSES).toEqual(ORDER_STATUSES);
+    expect([...served.ACTIVE]).toEqual(ACTIVE_STATUSES);
+    expect([...served.TERMINAL]).toEqual(TERMINAL_STATUSES);
+    await request(t.http)
+      .get('/console/js/lifecycle.js')
+      .set('if-none-match', script.headers['etag'] as string)
+      .expect(304);
   });
 
   it('answers the overview to admins only', async () => {

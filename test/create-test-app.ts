@@ -18,6 +18,7 @@ import { AppModule } from '../src/app.module.js';
 import { LOG_DESTINATION } from '../src/common/logging/logging.module.js';
 import { loadConfig, type AppConfig } from '../src/config/app-config.js';
 import { SubscriberRegistry } from '../src/messaging/subscribers.js';
+import { TERMINAL_STATUSES } from '../src/orders/domain/order-status.js';
 import type { Problem } from './api-types.js';
 import { recordValidatedCount, ResponseValidator } from './support/response-validator.js';
 import { mintToken, TEST_JWT_SECRET } from './support/tokens.js';
@@ -242,7 +243,8 @@ export async function eventually<T>(
   }
 }
 
-export const TERMINAL = ['COMPLETED', 'FAILED', 'CANCELLED'];
+/** The statuses an order ends in, from the lifecycle's one definition. */
+export const TERMINAL: readonly string[] = TERMINAL_STATUSES;
 
 /** The event types of a completed order of two lines, in the order they happen. */
 export const COMPLETED_TWO_LINE_TRAIL = [

@@ -2,7 +2,13 @@
  * What the test scripts share to check the data the service leaves behind: the rows they read,
  * the checks on orders, stock, charges, notifications and event histories, and the seeded random
  * source of their plans.
+ *
+ * The order statuses come from the service's own lifecycle (src/orders/domain/order-status.ts) as
+ * built in dist/: every script that reads these checks builds the service first.
  */
+import { OrderStatus, TERMINAL_STATUSES } from '../../dist/orders/domain/order-status.js';
+
+export { TERMINAL_STATUSES };
 
 /** Event types an order has at most once. */
 export const UNIQUE_EVENTS = [
@@ -22,15 +28,20 @@ export const UNIQUE_EVENTS = [
 
 /** The event that ends an order, and the status it leaves. */
 export const TERMINAL_EVENTS = {
-  OrderCompleted: 'COMPLETED',
-  OrderFailed: 'FAILED',
-  OrderCancelled: 'CANCELLED',
+  OrderCompleted: OrderStatus.COMPLETED,
+  OrderFailed: OrderStatus.FAILED,
+  OrderCancelled: OrderStatus.CANCELLED,
 };
 
 export const NOTIFICATION_EVENTS = ['OrderConfirmationSent', 'OrderFailureNotificationSent'];
 
-/** The statuses an order ends in. */
-export const TERMINAL_STATUSES = Object.values(TERMINAL_EVENTS);
+// A terminal status without its event here would pass every history check unseen.
+if ([...TERMINAL_STATUSES].sort().join() !== Object.values(TERMINAL_EVENTS).sort().join()) {
+  throw new Error(
+    `TERMINAL_EVENTS ends orders in ${Object.values(TERMINAL_EVENTS).join(', ')}; ` +
+      `the lifecycle's terminal statuses are ${TERMINAL_STATUSES.join(', ')}`,
+  );
+}
 
 /** 32-bit FNV-1a of a string: turns any seed text (and sub-seeds) into a mulberry32 state. */
 export function hash32(text) {
@@ -133,7 +144,7 @@ export function reservationProblems(reservation, orderStatus) {
       `reservation of order ${reservation.order_id} (${orderStatus}) is still RESERVED`,
     );
   }
-  if ((reservation.status === 'SOLD') !== (orderStatus === 'COMPLETED')) {
+  if ((reservation.status === 'SOLD') !== (orderStatus === OrderStatus.COMPLETED)) {
     problems.push(
       `reservation of order ${reservation.order_id} is ${reservation.status}, the order ${orderStatus}`,
     );
@@ -147,7 +158,7 @@ export function reservationProblems(reservation, orderStatus) {
  */
 export function notificationProblems(order, rows, orderEvents) {
   const problems = [];
-  const kind = order.status === 'COMPLETED' ? 'CONFIRMATION' : 'FAILURE';
+  const kind = order.status === OrderStatus.COMPLETED ? 'CONFIRMATION' : 'FAILURE';
   const sent = rows.filter((n) => n.status === 'SENT');
   if (rows.length !== 1 || sent.length !== 1) {
     problems.push(`${rows.length} notification rows, ${sent.length} SENT`);
@@ -155,7 +166,8 @@ export function notificationProblems(order, rows, orderEvents) {
     problems.push(`notification kind ${sent[0].kind}, expected ${kind}`);
   }
   const notices = orderEvents.filter((e) => NOTIFICATION_EVENTS.includes(e.type));
-  const expected = order.status === 'COMPLETED' ? NOTIFICATION_EVENTS[0] : NOTIFICATION_EVENTS[1];
+  const expected =
+    order.status === OrderStatus.COMPLETED ? NOTIFICATION_EVENTS[0] : NOTIFICATION_EVENTS[1];
   if (notices.length !== 1 || notices[0].type !== expected) {
     problems.push(
       `notification events [${notices.map((e) => e.type).join(', ')}], expected one ${expected}`,
@@ -225,7 +237,7 @@ export function chargeViolations(orders, payments, charges) {
         `order ${order.id}: ${orderPayments.length} payments, charged ${taken.length} times`,
       );
     }
-    if (order.status === 'COMPLETED') {
+    if (order.status === OrderStatus.COMPLETED) {
       if (succeeded.length !== 1) {
         violate(
           'charges',
@@ -335,7 +347,7 @@ export function stockViolations({ orders, products, reservations }, initialStock
   const violate = (message) => violations.push({ category: 'stock', message });
   const soldByProduct = new Map();
   for (const order of orders) {
-    if (order.status !== 'COMPLETED') continue;
+    if (order.status !== OrderStatus.COMPLETED) continue;
     for (const line of JSON.parse(order.items)) {
       soldByProduct.set(line.productId, (soldByProduct.get(line.productId) ?? 0) + line.quantity);
     }
@@ -424,7 +436,7 @@ export function orderDataViolations({ tables, book, initialStock }) {
   }
   for (const id of cancelled) {
     const status = orderById.get(id)?.status;
-    if (status !== 'CANCELLED') {
+    if (status !== OrderStatus.CANCELLED) {
       violate('cancel', `order ${id}: its cancel was answered 200 but it is ${status}`);
     }
   }

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import express, { type RequestHandler } from 'express';
+import { sendLifecycleScript } from './lifecycle-script.js';
 
 /** The console's files: src/console/public, copied beside this module by `nest build`. */
 export const CONSOLE_FILES = fileURLToPath(new URL('./public', import.meta.url));
@@ -14,11 +15,17 @@ export const CONSOLE_FILES = fileURLToPath(new URL('./public', import.meta.url))
  * and a new build is never mixed with modules of the previous one.
  */
 export function serveConsole(): RequestHandler {
-  return express.static(CONSOLE_FILES, {
-    index: 'index.html',
-    fallthrough: true,
-    setHeaders: (response) => {
-      response.setHeader('Cache-Control', 'no-cache');
-    },
-  });
+  const router = express.Router();
+  // The one file not on disk: the order lifecycle, written from the service's own definition.
+  router.get('/js/lifecycle.js', sendLifecycleScript);
+  router.use(
+    express.static(CONSOLE_FILES, {
+      index: 'index.html',
+      fallthrough: true,
+      setHeaders: (response) => {
+        response.setHeader('Cache-Control', 'no-cache');
+      },
+    }),
+  );
+  return router;
 }

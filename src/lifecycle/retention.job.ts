@@ -9,6 +9,7 @@ import { DeliveryLog } from '../messaging/delivery-log.js';
 import { EventLogRetention } from '../messaging/event-log-retention.js';
 import { messageContext } from '../messaging/message-context.js';
 import { UnitOfWork, type Tx } from '../messaging/unit-of-work.js';
+import { TERMINAL_STATUSES } from '../orders/domain/order-status.js';
 
 /**
  * Rows one unit of work removes at most: a big backlog is worked off in many short units, so
@@ -16,8 +17,6 @@ import { UnitOfWork, type Tx } from '../messaging/unit-of-work.js';
  */
 const BATCH = 500;
 const DAY_MS = 86_400_000;
-/** The statuses an order never leaves; only their data may go. */
-const TERMINAL = ['COMPLETED', 'FAILED', 'CANCELLED'];
 
 export interface RetentionReport {
   deliveries: number;
@@ -125,7 +124,8 @@ export class RetentionJob {
             eb.and([eb('created_at', '=', after.createdAt), eb('id', '>', after.id)]),
           ]),
         )
-        .where('status', 'in', TERMINAL)
+        // Only the data of orders that never change again may go.
+        .where('status', 'in', TERMINAL_STATUSES)
         .where('updated_at', '<', before)
         .orderBy('created_at')
         .orderBy('id')

@@ -9,9 +9,6 @@ export interface OutboxLag {
   oldestAgeSeconds: number;
 }
 
-/** Final statuses of an order, as the `status` label of the finished-orders metrics. */
-export type FinalStatus = 'COMPLETED' | 'FAILED' | 'CANCELLED';
-
 /** Buckets for short work (an HTTP request, a delivery): 1 ms to 10 s. */
 const SHORT_SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 

@@ -1,17 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { CommitSignal } from '../../messaging/commit-signal.js';
 import type { DomainEvent } from '../../messaging/domain-event.js';
-import { Metrics, type FinalStatus } from '../../metrics/metrics.js';
-import { OrderCancelled } from '../events/order-cancelled.event.js';
-import { OrderCompleted } from '../events/order-completed.event.js';
+import { Metrics } from '../../metrics/metrics.js';
+import { isTerminal, type TerminalStatus } from '../domain/order-status.js';
 import { OrderCreated } from '../events/order-created.event.js';
-import { OrderFailed } from '../events/order-failed.event.js';
+import { statusAfter } from '../queries/order-progress/order-progress.js';
 
-function finalStatusOf(event: DomainEvent): FinalStatus | undefined {
-  if (event instanceof OrderCompleted) return 'COMPLETED';
-  if (event instanceof OrderFailed) return 'FAILED';
-  if (event instanceof OrderCancelled) return 'CANCELLED';
-  return undefined;
+/** The terminal status the event ends the order in, if it ends it (the metrics' label). */
+function finalStatusOf(event: DomainEvent): TerminalStatus | undefined {
+  const status = statusAfter(event);
+  return status !== undefined && isTerminal(status) ? status : undefined;
 }
 
 /**

@@ -16,7 +16,7 @@ import { UnitOfWork, type Tx } from '../../messaging/unit-of-work.js';
 import { Order, type OrderState } from '../domain/order.aggregate.js';
 import { OrderError } from '../domain/order.errors.js';
 import { OrderMetrics } from './order-metrics.js';
-import type { OrderStatus } from '../domain/order-status.js';
+import { ACTIVE_STATUSES, type OrderStatus } from '../domain/order-status.js';
 
 export type OrderRow = Selectable<OrdersTable>;
 
@@ -198,7 +198,7 @@ export class OrderRepository {
     const rows = await this.database.reader
       .selectFrom('orders')
       .selectAll()
-      .where('status', 'in', ['PENDING', 'VALIDATED', 'INVENTORY_RESERVED', 'PAYMENT_PROCESSING'])
+      .where('status', 'in', ACTIVE_STATUSES)
       .where('updated_at', '<', before)
       .orderBy('updated_at')
       .limit(limit)

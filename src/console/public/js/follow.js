@@ -1,9 +1,9 @@
 import { ApiError, get, session } from './api.js';
+import { TERMINAL } from './lifecycle.js';
 
 /** How long to wait before following again after a failed read. */
 const RETRY_MS = 1000;
 
-const TERMINAL = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
 const FINAL_NOTICES = new Set(['OrderConfirmationSent', 'OrderFailureNotificationSent']);
 
 /** The order's story is over: a terminal status, and the customer told of it. */

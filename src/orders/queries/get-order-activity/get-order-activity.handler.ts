@@ -1,6 +1,6 @@
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { AppConfig } from '../../../config/app-config.js';
-import { ORDER_STATUSES, OrderStatus } from '../../domain/order-status.js';
+import { ORDER_STATUSES, OrderStatus, TERMINAL_STATUSES } from '../../domain/order-status.js';
 import { OrderRepository } from '../../infrastructure/order.repository.js';
 import {
   GetOrderActivity,
@@ -9,7 +9,6 @@ import {
 } from './get-order-activity.query.js';
 
 const MINUTE_MS = 60_000;
-const ENDED = [OrderStatus.COMPLETED, OrderStatus.FAILED, OrderStatus.CANCELLED];
 
 @QueryHandler(GetOrderActivity)
 export class GetOrderActivityHandler implements IQueryHandler<GetOrderActivity, OrderActivity> {
@@ -27,7 +26,7 @@ export class GetOrderActivityHandler implements IQueryHandler<GetOrderActivity, 
     const [counts, ended] = await Promise.all([
       this.orders.countByStatus(),
       this.orders.endedPerMinute(
-        ENDED,
+        TERMINAL_STATUSES,
         new Date(firstMinute).toISOString(),
         new Date(firstMinute - lifetimeMs).toISOString(),
       ),

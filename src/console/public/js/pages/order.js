@@ -14,8 +14,7 @@ import {
   time,
 } from '../dom.js';
 import { followOrder } from '../follow.js';
-
-const TERMINAL = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
+import { TERMINAL } from '../lifecycle.js';
 
 /**
  * One order's timeline: its facts, its events in order (what caused what, payloads on demand),

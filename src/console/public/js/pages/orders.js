@@ -1,15 +1,7 @@
 import { get, query } from '../api.js';
 import { empty, failure, h, heading, loading, show, statusBadge, table, time } from '../dom.js';
+import { STATUSES } from '../lifecycle.js';
 
-const STATUSES = [
-  'PENDING',
-  'VALIDATED',
-  'INVENTORY_RESERVED',
-  'PAYMENT_PROCESSING',
-  'COMPLETED',
-  'FAILED',
-  'CANCELLED',
-];
 const PAGE_SIZE = 20;
 
 /**

@@ -1,5 +1,6 @@
 import { get } from '../api.js';
 import { every, failure, h, heading, loading, show, statusBadge, table } from '../dom.js';
+import { ACTIVE } from '../lifecycle.js';
 
 /** How often the overview asks again. */
 const REFRESH_MS = 3000;
@@ -27,7 +28,7 @@ export function renderOverview(main) {
 }
 
 function view({ ordersByStatus, perMinute, outbox, deadLetters, instance }) {
-  const running = ['PENDING', 'VALIDATED', 'INVENTORY_RESERVED', 'PAYMENT_PROCESSING'].reduce(
+  const running = [...ACTIVE].reduce(
     (total, status) => total + (ordersByStatus[status] ?? 0),
     0,
   );
