@@ -17,6 +17,7 @@ import { OrderDeadlineWatcher } from './infrastructure/order-deadline.watcher.js
 import { OrderMetrics } from './infrastructure/order-metrics.js';
 import { OrderRepository } from './infrastructure/order.repository.js';
 import { TimeOutOrderHandler } from './commands/time-out-order/time-out-order.handler.js';
+import { CanSeeOrderHandler } from './queries/can-see-order/can-see-order.handler.js';
 import { GetOrderActivityHandler } from './queries/get-order-activity/get-order-activity.handler.js';
 import { GetOrderEventsHandler } from './queries/get-order-events/get-order-events.handler.js';
 import { GetOrderHandler } from './queries/get-order/get-order.handler.js';
@@ -39,6 +40,7 @@ const queryHandlers = [
   ListOrdersHandler,
   GetOrderEventsHandler,
   GetOrderActivityHandler,
+  CanSeeOrderHandler,
 ];
 const sagas = [OrderFulfilmentSaga];
 

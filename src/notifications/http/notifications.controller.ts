@@ -1,5 +1,5 @@
 import { CurrentPrincipal, type Principal } from '../../auth/principal.js';
-import { mayList } from '../../orders/queries/get-order/visible-order.js';
+import { CanSeeOrder } from '../../orders/queries/can-see-order/can-see-order.query.js';
 import { Controller, Get, Query } from '@nestjs/common';
 import { QueryBus } from '@nestjs/cqrs';
 import { ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
@@ -41,7 +41,7 @@ export class NotificationsController {
     @Query() { orderId }: OrderIdFilterDto,
     @CurrentPrincipal() principal: Principal,
   ): Promise<NotificationView[]> {
-    await mayList(this.queryBus, principal, orderId);
+    await this.queryBus.execute(new CanSeeOrder(principal, orderId));
     return this.queryBus.execute(new ListNotifications(orderId));
   }
 }
