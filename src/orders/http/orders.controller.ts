@@ -14,17 +14,13 @@ import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import {
   ApiAcceptedResponse,
   ApiCreatedResponse,
-  ApiHeader,
   ApiOkResponse,
   ApiProduces,
   ApiTags,
 } from '@nestjs/swagger';
 import { ApiBodyProblems, ApiDoc, ApiIdentifierParam, ApiProblems } from '../../common/openapi.js';
 import type { Request, Response } from 'express';
-import { canonicalJson, sha256 } from '../../common/canonical-json.js';
-import { MAX_PREFERRED_WAIT_SECONDS, preferredWait } from '../../common/prefer.js';
-import { RequestValidationError } from '../../common/problem.js';
-import { AuthError } from '../../auth/auth.errors.js';
+import { preferredWait } from '../../common/prefer.js';
 import { CurrentPrincipal, type Principal } from '../../auth/principal.js';
 import { CancelOrder } from '../commands/cancel-order/cancel-order.command.js';
 import { PlaceOrder } from '../commands/place-order/place-order.command.js';
@@ -37,35 +33,18 @@ import { toOrderView, type OrderEventView, type OrderView } from '../queries/ord
 import { CancelOrderDto, ListOrdersDto, OrderIdParam } from './dto/list-orders.dto.js';
 import { OrderDto, OrderEventDto, OrderPageDto } from './dto/order.dto.js';
 import { PlaceOrderDto } from './dto/place-order.dto.js';
+import { customerOf } from './customer-of.js';
 import { OrderEventStream } from './order-event-stream.js';
-
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
-/** A Last-Event-ID this service sent: an event's global sequence number. */
-const LAST_EVENT_ID = /^\d{1,15}$/;
+import {
+  ApiIdempotencyKeyHeader,
+  ApiLastEventIdHeader,
+  ApiPreferHeader,
+  idempotencyOf,
+  PLACED_ORDER_HEADERS,
+  resumeAfter,
+} from './order-headers.js';
 
 const ApiOrderId = () => ApiIdentifierParam('id', 100, '01938a5e-7c1b-7d3e-9a41-5f2c8e0b6d17');
-
-const LOCATION = {
-  Location: {
-    required: true,
-    description: 'Where to follow the order: /orders/{id}',
-    schema: { type: 'string', example: '/orders/01938a5e-7c1b-7d3e-9a41-5f2c8e0b6d17' },
-  },
-};
-
-const REPLAYED = {
-  'Idempotent-Replayed': {
-    description: 'Present (`true`) when this is the stored answer to an earlier request',
-    schema: { type: 'string', enum: ['true'] },
-  },
-};
-
-const PREFERENCE_APPLIED = {
-  'Preference-Applied': {
-    description: '`wait=N` when the request waited (Prefer: wait)',
-    schema: { type: 'string', example: 'wait=10' },
-  },
-};
 
 @ApiTags('orders')
 @Controller('orders')
@@ -88,35 +67,18 @@ export class OrdersController {
       'answer waits up to N seconds for the order to finish: 201 with the finished order if it ' +
       'did, else the usual 202.',
   )
-  @ApiHeader({
-    name: 'Prefer',
-    required: false,
-    schema: { type: 'string', example: 'wait=10' },
-    description:
-      `RFC 7240. \`wait=N\` (N an integer from 1; more than ${MAX_PREFERRED_WAIT_SECONDS} counts ` +
-      `as ${MAX_PREFERRED_WAIT_SECONDS}): wait up to N seconds for a terminal status ` +
-      '(COMPLETED, FAILED or CANCELLED). A malformed preference is ignored. Honoured preferences ' +
-      'are echoed in `Preference-Applied`.',
-  })
-  @ApiHeader({
-    name: 'Idempotency-Key',
-    required: false,
-    schema: { type: 'string', pattern: IDEMPOTENCY_KEY.source, maxLength: 255 },
-    description:
-      'Repeat a request safely: the same key and body return the first response again; ' +
-      'another body gets 422; while the first is in flight, 409. A key belongs to the caller ' +
-      'and replays for IDEMPOTENCY_KEY_TTL_MS (24 h by default); after that it places a new order.',
-  })
+  @ApiPreferHeader()
+  @ApiIdempotencyKeyHeader()
   @ApiAcceptedResponse({
     type: OrderDto,
     description:
       'Accepted; follow Location for its status (with Prefer: wait, it did not finish in time)',
-    headers: { ...LOCATION, ...REPLAYED, ...PREFERENCE_APPLIED },
+    headers: PLACED_ORDER_HEADERS,
   })
   @ApiCreatedResponse({
     type: OrderDto,
     description: 'Prefer: wait=N and the order reached a terminal status within N seconds',
-    headers: { ...LOCATION, ...REPLAYED, ...PREFERENCE_APPLIED },
+    headers: PLACED_ORDER_HEADERS,
   })
   @ApiBodyProblems()
   @ApiProblems(
@@ -137,22 +99,13 @@ export class OrdersController {
     @CurrentPrincipal() principal: Principal,
   ): Promise<void> {
     const customerId = customerOf(principal, body.customerId);
-    if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
-      throw new RequestValidationError([
-        {
-          field: 'Idempotency-Key',
-          message: 'Idempotency-Key must be 1 to 255 visible ASCII characters',
-        },
-      ]);
-    }
+    const idempotency = idempotencyOf(idempotencyKey, body);
     const { order, replayed } = await this.commandBus.execute(
       new PlaceOrder(
         customerId,
         body.customerEmail ?? null,
         body.items,
-        idempotencyKey === undefined
-          ? undefined
-          : { key: idempotencyKey, requestHash: sha256(canonicalJson(body)) },
+        idempotency,
         principal.sub,
       ),
     );
@@ -241,12 +194,7 @@ export class OrdersController {
   )
   @ApiOrderId()
   @ApiProduces('text/event-stream')
-  @ApiHeader({
-    name: 'Last-Event-ID',
-    required: false,
-    schema: { type: 'string', example: '41' },
-    description: 'Resume: only events after this seq are sent (anything else is ignored)',
-  })
+  @ApiLastEventIdHeader()
   @ApiOkResponse({
     description: 'The event stream',
     content: {
@@ -276,11 +224,7 @@ export class OrdersController {
   ): Promise<void> {
     await visibleOrder(this.queryBus, id, principal);
     this.eventStream.reserve();
-    const afterSeq =
-      lastEventId !== undefined && LAST_EVENT_ID.test(lastEventId.trim())
-        ? Number(lastEventId.trim())
-        : 0;
-    await this.eventStream.serve(id, afterSeq, request, response);
+    await this.eventStream.serve(id, resumeAfter(lastEventId), request, response);
   }
 
   @Post(':id/cancel')
@@ -308,23 +252,4 @@ export class OrdersController {
     );
     return toOrderView(state);
   }
-}
-
-/**
- * The customer a request acts for: a customer's own id (its token's sub; naming another is
- * refused), or, for an admin, the customer it names.
- */
-function customerOf(principal: Principal, named: string | undefined): string {
-  if (principal.role === 'admin') {
-    if (named === undefined) {
-      throw new RequestValidationError([
-        { field: 'customerId', message: 'customerId is required when an admin places an order' },
-      ]);
-    }
-    return named;
-  }
-  if (named !== undefined && named !== principal.sub) {
-    throw AuthError.forbidden(`act for customer ${named}`);
-  }
-  return principal.sub;
 }
