@@ -36,7 +36,10 @@ export const TERMINAL_EVENTS = {
 export const NOTIFICATION_EVENTS = ['OrderConfirmationSent', 'OrderFailureNotificationSent'];
 
 // A terminal status without its event here would pass every history check unseen.
-if ([...TERMINAL_STATUSES].sort().join() !== Object.values(TERMINAL_EVENTS).sort().join()) {
+const byText = (a, b) => a.localeCompare(b);
+if (
+  [...TERMINAL_STATUSES].sort(byText).join() !== Object.values(TERMINAL_EVENTS).sort(byText).join()
+) {
   throw new Error(
     `TERMINAL_EVENTS ends orders in ${Object.values(TERMINAL_EVENTS).join(', ')}; ` +
       `the lifecycle's terminal statuses are ${TERMINAL_STATUSES.join(', ')}`,
