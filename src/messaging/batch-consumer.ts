@@ -14,7 +14,8 @@ import {
   runBatchOn,
   type Delivery,
 } from './delivery-batch.js';
-import { DeliveryLog, describeError, writeDeadLetter } from './delivery-log.js';
+import { describeError } from '../common/describe-error.js';
+import { DeliveryLog, writeDeadLetter } from './delivery-log.js';
 import { DispatchLease } from './dispatch-lease.js';
 import type { DomainEvent } from './domain-event.js';
 import type { StoredEvent } from './event-log-rows.js';

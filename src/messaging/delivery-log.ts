@@ -11,6 +11,7 @@ import { DATABASE } from '../database/database.tokens.js';
 import type { Database } from '../database/database.js';
 import type { DeliveryStatus } from '../database/schema.js';
 import { isConnectionError } from '../database/connection-errors.js';
+import { describeError } from '../common/describe-error.js';
 import { Metrics } from '../metrics/metrics.js';
 import type { DomainEvent } from './domain-event.js';
 import { messageContext, type MessageContext } from './message-context.js';
@@ -456,8 +457,4 @@ export function contextOf(event: DomainEvent): MessageContext {
     traceparent: event.meta.traceparent ?? undefined,
     background: true,
   };
-}
-
-export function describeError(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }

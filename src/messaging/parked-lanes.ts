@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
-import { DeliveryLog, describeError } from './delivery-log.js';
+import { describeError } from '../common/describe-error.js';
+import { DeliveryLog } from './delivery-log.js';
 import { messageContext } from './message-context.js';
 import { deliveryKey, ParkedDeliveries, type ParkedDelivery } from './parked-deliveries.js';
 import { SubscriberRegistry } from './subscribers.js';
