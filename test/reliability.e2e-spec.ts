@@ -3,6 +3,7 @@ import request from 'supertest';
 import { DATABASE } from '../src/database/database.tokens.js';
 import type { Database } from '../src/database/database.js';
 import { DeliveryLog } from '../src/messaging/delivery-log.js';
+import { Inbox } from '../src/messaging/inbox.js';
 import {
   PAYMENT_GATEWAY,
   type PaymentGateway,
@@ -226,7 +227,7 @@ describe('dead-lettering happens once', () => {
     expect(row).toEqual({ status: 'DEAD', attempts: 3 });
 
     // A replay reopens it; failing again after that is a new dead letter.
-    await log.reopen('CopySubscriber', event.meta.eventId);
+    await t.app.get(Inbox).reopen('CopySubscriber', event.meta.eventId);
     await log.record(event, 'CopySubscriber', dead);
     expect(await lettersOf(event.meta.eventId, 'CopySubscriber')).toHaveLength(2);
   });

@@ -5,8 +5,8 @@ import { AppConfig } from '../config/app-config.js';
 import { DATABASE } from '../database/database.tokens.js';
 import type { Database } from '../database/database.js';
 import { DeadLetterStore } from '../messaging/dead-letters.js';
-import { DeliveryLog } from '../messaging/delivery-log.js';
 import { EventLogRetention } from '../messaging/event-log-retention.js';
+import { Inbox } from '../messaging/inbox.js';
 import { messageContext } from '../messaging/message-context.js';
 import { UnitOfWork, type Tx } from '../messaging/unit-of-work.js';
 import { TERMINAL_STATUSES } from '../orders/domain/order-status.js';
@@ -49,7 +49,7 @@ export class RetentionJob {
     private readonly uow: UnitOfWork,
     private readonly config: AppConfig,
     private readonly events: EventLogRetention,
-    private readonly deliveries: DeliveryLog,
+    private readonly deliveries: Inbox,
     private readonly deadLetters: DeadLetterStore,
   ) {}
 

@@ -1,7 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { crashPoint } from '../common/crash-points.js';
 import { AppConfig } from '../config/app-config.js';
-import { Metrics } from '../metrics/metrics.js';
 import { Checkpoints, CheckpointMoved, IN_PROCESS, type Checkpoint } from './checkpoints.js';
 import { CommitSignal } from './commit-signal.js';
 import { DATABASE } from '../database/database.tokens.js';
@@ -15,7 +14,8 @@ import {
   type Delivery,
 } from './delivery-batch.js';
 import { describeError } from '../common/describe-error.js';
-import { DeliveryLog, writeDeadLetter } from './delivery-log.js';
+import { writeDeadLetter } from './dead-letters.js';
+import { DeliveryLog } from './delivery-log.js';
 import { DispatchLease } from './dispatch-lease.js';
 import type { DomainEvent } from './domain-event.js';
 import type { StoredEvent } from './event-log-rows.js';
@@ -24,6 +24,7 @@ import type { BrokerState, EventTransport, TransportRole } from './event-transpo
 import { deliveryKey, ParkedDeliveries, type ParkedDelivery } from './parked-deliveries.js';
 import { ParkedLanes } from './parked-lanes.js';
 import { PipelinedConnection } from '../database/pipelined-connection.js';
+import { RetryPolicy } from './retry-policy.js';
 import { SubscriberRegistry } from './subscribers.js';
 import { UnitOfWork } from './unit-of-work.js';
 
@@ -73,11 +74,11 @@ export class BatchConsumer implements EventTransport {
     private readonly checkpoints: Checkpoints,
     private readonly registry: SubscriberRegistry,
     private readonly log: DeliveryLog,
+    private readonly policy: RetryPolicy,
     private readonly parked: ParkedDeliveries,
     private readonly lanes: ParkedLanes,
     private readonly lease: DispatchLease,
     private readonly uow: UnitOfWork,
-    private readonly metrics: Metrics,
     @Inject(DATABASE) private readonly database: Database,
     private readonly signal: CommitSignal,
   ) {
@@ -200,6 +201,7 @@ export class BatchConsumer implements EventTransport {
     const plan = new BatchPlan(
       await this.deliveries(stored, from.legacySeq),
       this.log,
+      this.policy,
       (subscriberId, streamId) => this.lanes.has(subscriberId, streamId),
     );
     // The batch's own writes: parked deliveries, dead letters, the rows of parked deliveries
@@ -230,11 +232,10 @@ export class BatchConsumer implements EventTransport {
       if (event.meta.seq > this.deliveredSeq) this.deliveredSeq = event.meta.seq;
     }
     this.lanes.add(run.parked);
+    // Their outcomes (parked rows, dead letters) committed with the batch: logged and counted now.
     for (const { subscriber, event, outcome, started } of run.delivered) {
       this.log.report(subscriber, event, outcome, started);
-      if (outcome.status === 'RETRY')
-        this.metrics.deliveryRetries.inc({ subscriber: subscriber.id });
-      if (outcome.status === 'DEAD') this.metrics.deadLetters.inc({ subscriber: subscriber.id });
+      this.log.countRecorded(subscriber.id, outcome);
     }
     return stored.length;
   }

@@ -1,11 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DomainError } from '../common/domain-error.js';
+import { newId } from '../common/ids.js';
 import { DATABASE } from '../database/database.tokens.js';
 import type { Database } from '../database/database.js';
 import type { DeadLettersTable } from '../database/schema.js';
 import type { Selectable } from 'kysely';
+import type { DomainEvent } from './domain-event.js';
 import { EventStore } from './event-store.js';
 import { EventTransport } from './event-transport.js';
+import type { DeliveryOutcome } from './retry-policy.js';
 import { UnitOfWork, type Tx } from './unit-of-work.js';
 
 export interface DeadLetterView {
@@ -25,6 +28,7 @@ export class DeadLetterError extends DomainError {}
 /**
  * The dead-letter store: deliveries that failed RETRY_MAX_ATTEMPTS times. An operator lists them
  * and replays one once its cause is fixed; a replay that fails again becomes a new dead letter.
+ * A dead letter is written by `writeDeadLetter` (below), in the unit that records its delivery.
  */
 @Injectable()
 export class DeadLetterStore {
@@ -108,6 +112,33 @@ export class DeadLetterStore {
         .executeTakeFirstOrThrow(),
     );
   }
+}
+
+/**
+ * Stores the dead letter of a delivery that failed for the last time, in the given unit (the unit
+ * that records its outcome: the inbox row, the parked row, or the in-process batch).
+ */
+export async function writeDeadLetter(
+  tx: Tx,
+  event: DomainEvent,
+  subscriberId: string,
+  outcome: DeliveryOutcome,
+): Promise<void> {
+  await tx.db
+    .insertInto('dead_letters')
+    .values({
+      id: newId(),
+      subscriber: subscriberId,
+      event_id: event.meta.eventId,
+      event_type: event.meta.type,
+      seq: event.meta.seq,
+      stream_id: event.meta.streamId,
+      attempts: outcome.attempts,
+      last_error: outcome.error ?? 'unknown error',
+      failed_at: new Date().toISOString(),
+      replayed_at: null,
+    })
+    .execute();
 }
 
 function toView(row: Selectable<DeadLettersTable>): DeadLetterView {

@@ -5,11 +5,12 @@ import {
   isConnectionError,
   isTransactionConflict,
 } from '../database/connection-errors.js';
-import { contextOf, type DeliveryLog, type DeliveryOutcome } from './delivery-log.js';
+import { contextOf, type DeliveryLog } from './delivery-log.js';
 import type { DomainEvent } from './domain-event.js';
 import { messageContext, type MessageContext } from './message-context.js';
 import { deliveryKey, type ParkedDelivery } from './parked-deliveries.js';
 import { laneKey } from './parked-lanes.js';
+import type { DeliveryOutcome, RetryPolicy } from './retry-policy.js';
 import type { Subscriber } from './subscribers.js';
 import type { PipelinedConnection } from '../database/pipelined-connection.js';
 import { DeferredEvents, Tx } from './tx.js';
@@ -81,6 +82,7 @@ export class BatchPlan {
   constructor(
     private readonly streams: Delivery[][],
     private readonly log: DeliveryLog,
+    private readonly policy: RetryPolicy,
     private readonly isParked: (subscriberId: string, streamId: string) => boolean,
   ) {}
 
@@ -139,7 +141,7 @@ export class BatchPlan {
         }
         if (error instanceof CallOutInsideUnit) this.log.notesCallOut(subscriber, event);
         const decision: Decision =
-          error instanceof CallOutInsideUnit ? 'call-out' : this.log.failure(0, error);
+          error instanceof CallOutInsideUnit ? 'call-out' : this.policy.failure(0, error);
         if (!followsAnotherFailure(error)) {
           this.decisions.set(deliveryKey(subscriber.id, event.meta.eventId), { decision, started });
         }

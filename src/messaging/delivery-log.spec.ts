@@ -1,8 +1,9 @@
 import type { AppLogger } from '../common/logging/app-logger.js';
 import { loadConfig } from '../config/app-config.js';
-import type { Database } from '../database/database.js';
 import { Metrics } from '../metrics/metrics.js';
 import { DeliveryLog } from './delivery-log.js';
+import type { Inbox } from './inbox.js';
+import { RetryPolicy } from './retry-policy.js';
 import type { DomainEvent } from './domain-event.js';
 import { messageContext } from './message-context.js';
 import type { Subscriber } from './subscribers.js';
@@ -38,7 +39,13 @@ describe('DeliveryLog: subscribers that call the outside world', () => {
     }) as DomainEvent;
 
   it('remembers a pair that called out through runs that skip their call, and tries it in a unit again after 20 of them', async () => {
-    const log = new DeliveryLog({} as Database, loadConfig({}), uow, new Metrics(), logger);
+    const log = new DeliveryLog(
+      uow,
+      new RetryPolicy(loadConfig({})),
+      {} as Inbox,
+      new Metrics(),
+      logger,
+    );
     const calling = new Set(['e0']);
     const subscriber = mailer(calling);
     const recordDone = () => Promise.resolve();
@@ -64,7 +71,13 @@ describe('DeliveryLog: subscribers that call the outside world', () => {
   });
 
   it('counts the quiet runs again from zero after a run that called out', async () => {
-    const log = new DeliveryLog({} as Database, loadConfig({}), uow, new Metrics(), logger);
+    const log = new DeliveryLog(
+      uow,
+      new RetryPolicy(loadConfig({})),
+      {} as Inbox,
+      new Metrics(),
+      logger,
+    );
     const calling = new Set(['e0', 'e15']);
     const subscriber = mailer(calling);
     for (let run = 0; run < 30; run++) {

@@ -3,7 +3,7 @@ import { SharedRead, SharedWrite } from '../database/shared-statements.js';
 import type { DeliveryStatus } from '../database/schema.js';
 import type { Statement } from '../database/statement.js';
 
-/** What a delivery through the broker asks of the inbox before it runs (see DeliveryLog). */
+/** What a delivery through the broker asks of the inbox before it runs (see Inbox). */
 export interface InboxQuestion {
   subscriberId: string;
   eventId: string;
@@ -114,7 +114,7 @@ function answers(count: number, rows: Array<{ n: string }>): boolean[] {
   return Array.from({ length: count }, (_, i) => yes.has(i));
 }
 
-/** The arguments of an inbox row's write: key, then the outcome (see DeliveryLog). */
+/** The arguments of an inbox row's write: key, then the outcome (see Inbox). */
 export type OutcomeArgs = [
   subscriber: string,
   eventId: string,

@@ -18,11 +18,13 @@ import { BatchConsumer } from './batch-consumer.js';
 import { Checkpoints } from './checkpoints.js';
 import { ParkedDeliveries } from './parked-deliveries.js';
 import { ParkedLanes } from './parked-lanes.js';
+import { RetryPolicy } from './retry-policy.js';
 import { EventLogPublisher } from './event-log.publisher.js';
 import { EventLogLag } from './event-log-lag.js';
 import { EventLogRetention } from './event-log-retention.js';
 import { EventStore } from './event-store.js';
 import { EventTransport } from './event-transport.js';
+import { Inbox } from './inbox.js';
 import { DeadLettersController } from './http/dead-letters.controller.js';
 import { StreamWatch } from './stream-watch.js';
 import { EventCatalogController } from './http/event-catalog.controller.js';
@@ -51,6 +53,8 @@ const providers = [
   eventTransport,
   EventLogPublisher,
   DeadLetterStore,
+  RetryPolicy,
+  Inbox,
   DeliveryLog,
   Checkpoints,
   ParkedDeliveries,

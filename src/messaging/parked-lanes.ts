@@ -257,6 +257,9 @@ export class ParkedLanes {
       this.store.remove(tx, subscriberId, event),
     );
     if (recorded) return 'finished';
+    // Unlike the broker's consumer, which records every outcome not recorded yet at once (its
+    // inbox row must commit before the ack), a DONE run outside any unit leaves its row to the
+    // consumer's next batch, which removes many in one statement; nothing redelivers it meanwhile.
     if (outcome.status === 'DONE') {
       this.keepRemovals([head]);
       return 'finished';

@@ -5,6 +5,8 @@ import { describeError } from '../../common/describe-error.js';
 import { AppConfig } from '../../config/app-config.js';
 import type { DeliveryLog } from '../delivery-log.js';
 import type { DomainEvent } from '../domain-event.js';
+import type { Inbox } from '../inbox.js';
+import type { DeliveryOutcome } from '../retry-policy.js';
 import type { Subscriber, SubscriberRegistry } from '../subscribers.js';
 import {
   DELAY_BUCKETS_MS,
@@ -39,6 +41,7 @@ export class AmqpConsumer {
     private readonly config: AppConfig,
     private readonly registry: SubscriberRegistry,
     private readonly log: DeliveryLog,
+    private readonly inbox: Inbox,
     private readonly connection: AmqpConnection,
     private readonly names: Topology,
     private readonly logger: Logger,
@@ -141,35 +144,42 @@ export class AmqpConsumer {
 
   /** Handles one delivery; true when the message may be acked. */
   private async handle(subscriber: Subscriber, event: DomainEvent, attempts: number) {
-    if (await this.log.isDone(subscriber.id, event.meta.eventId)) return true;
+    if (await this.inbox.isDone(subscriber.id, event.meta.eventId)) return true;
     // An earlier event of the stream that this subscriber takes has not finished (not DONE or
     // DEAD): this delivery waits, so the stream's events stay in sequence.
-    if (await this.log.hasUnfinishedEarlier(subscriber, event)) {
+    if (await this.inbox.hasUnfinishedEarlier(subscriber, event)) {
       await this.sendLater(subscriber, event, attempts, STREAM_WAIT_MS);
       return true;
     }
     const { outcome, recorded } = await this.log.attempt(subscriber, event, attempts);
-    if (outcome.status !== 'DONE') {
-      // The delivery log has written the failure's line.
-      await this.log.recordOutcome(event, subscriber.id, outcome);
-      if (outcome.status === 'DEAD') {
-        await this.connection.publishConfirmed((p) =>
-          p.sendToQueue(this.names.deadLetters, encode(event), {
-            ...properties(event, outcome.attempts),
-            headers: {
-              ...headers(event, outcome.attempts),
-              'x-subscriber': subscriber.id,
-              'x-error': outcome.error,
-            },
-          }),
-        );
-      } else {
-        await this.sendLater(subscriber, event, outcome.attempts, outcome.notBefore! - Date.now());
-      }
-      return true;
-    }
+    // Every outcome not recorded with the subscriber's writes (a failure, or a run outside any
+    // unit) gets its inbox row now, before the message is sent on or acked: the inbox is what
+    // drops a redelivered copy. ParkedLanes differs on purpose: it leaves a DONE row to the
+    // in-process consumer's next batch, as nothing redelivers an in-process delivery.
     if (!recorded) await this.log.recordOutcome(event, subscriber.id, outcome);
+    if (outcome.status === 'DEAD') await this.sendToDeadLetters(subscriber, event, outcome);
+    if (outcome.status === 'RETRY') {
+      await this.sendLater(subscriber, event, outcome.attempts, outcome.notBefore! - Date.now());
+    }
     return true;
+  }
+
+  /** To `<prefix>.dead-letters`, for whatever reads the broker; the dead-letter store has it. */
+  private async sendToDeadLetters(
+    subscriber: Subscriber,
+    event: DomainEvent,
+    outcome: DeliveryOutcome,
+  ) {
+    await this.connection.publishConfirmed((p) =>
+      p.sendToQueue(this.names.deadLetters, encode(event), {
+        ...properties(event, outcome.attempts),
+        headers: {
+          ...headers(event, outcome.attempts),
+          'x-subscriber': subscriber.id,
+          'x-error': outcome.error,
+        },
+      }),
+    );
   }
 
   /** Back to the subscriber's queue after `ms`, through the delay queue that fits. */

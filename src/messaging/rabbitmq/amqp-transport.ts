@@ -4,6 +4,7 @@ import { CommitSignal } from '../commit-signal.js';
 import { DeliveryLog } from '../delivery-log.js';
 import type { DomainEvent } from '../domain-event.js';
 import { EventStore } from '../event-store.js';
+import { Inbox } from '../inbox.js';
 import type { BrokerState, EventTransport, TransportRole } from '../event-transport.js';
 import { SubscriberRegistry } from '../subscribers.js';
 import { AmqpConnection, topology, type Topology } from './amqp-connection.js';
@@ -42,7 +43,8 @@ export class AmqpTransport implements EventTransport {
   constructor(
     config: AppConfig,
     private readonly registry: SubscriberRegistry,
-    private readonly log: DeliveryLog,
+    log: DeliveryLog,
+    private readonly inbox: Inbox,
     store: EventStore,
     signal: CommitSignal,
   ) {
@@ -58,6 +60,7 @@ export class AmqpTransport implements EventTransport {
       config,
       registry,
       log,
+      inbox,
       this.connection,
       this.names,
       this.logger,
@@ -100,7 +103,7 @@ export class AmqpTransport implements EventTransport {
   /** Sends a dead-lettered event to the subscriber's queue again, with fresh attempts. */
   async replay(subscriberId: string, event: DomainEvent): Promise<void> {
     if (!this.connection.publisher) throw new Error('Not connected to RabbitMQ; try again');
-    await this.log.reopen(subscriberId, event.meta.eventId);
+    await this.inbox.reopen(subscriberId, event.meta.eventId);
     await this.connection.publishConfirmed((p) =>
       p.publish(
         this.names.requeue,
