@@ -33,19 +33,15 @@ describe('DeliveryLog: subscribers that call the outside world', () => {
       },
     };
   }
+  const deliveryLog = () =>
+    new DeliveryLog(uow, new RetryPolicy(loadConfig({})), {} as Inbox, new Metrics(), logger);
   const event = (id: string) =>
     ({
       meta: { eventId: id, type: 'OrderCompleted', correlationId: 'c', streamId: 's' },
     }) as DomainEvent;
 
   it('remembers a pair that called out through runs that skip their call, and tries it in a unit again after 20 of them', async () => {
-    const log = new DeliveryLog(
-      uow,
-      new RetryPolicy(loadConfig({})),
-      {} as Inbox,
-      new Metrics(),
-      logger,
-    );
+    const log = deliveryLog();
     const calling = new Set(['e0']);
     const subscriber = mailer(calling);
     const recordDone = () => Promise.resolve();
@@ -71,13 +67,7 @@ describe('DeliveryLog: subscribers that call the outside world', () => {
   });
 
   it('counts the quiet runs again from zero after a run that called out', async () => {
-    const log = new DeliveryLog(
-      uow,
-      new RetryPolicy(loadConfig({})),
-      {} as Inbox,
-      new Metrics(),
-      logger,
-    );
+    const log = deliveryLog();
     const calling = new Set(['e0', 'e15']);
     const subscriber = mailer(calling);
     for (let run = 0; run < 30; run++) {
