@@ -311,7 +311,10 @@ export async function stockOf(
 const PROBLEM_JSON = /^application\/problem\+json\b/;
 
 /** Asserts an RFC 9457 answer with the given status and returns its body. */
-export function expectProblem(response: request.Response, status: number): Problem {
+export function expectProblem(
+  response: Pick<request.Response, 'status' | 'text'> & { headers: Record<string, unknown> },
+  status: number,
+): Problem {
   expect(response.status).toBe(status);
   expect(response.headers['content-type']).toMatch(PROBLEM_JSON);
   // problem+json is not parsed by supertest: read the raw text.
