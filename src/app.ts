@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import { ValidationPipe } from '@nestjs/common';
+import { UnsupportedMediaTypeException, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
@@ -17,7 +17,7 @@ import { requestLog } from './common/logging/request-log.js';
 import { completeDocument, documentConfig } from './common/openapi.js';
 import { inspectJsonBody, verifyUtf8 } from './common/json-body.js';
 import { flattenValidationErrors, RequestValidationError } from './common/problem.js';
-import { PROBLEM_CONTENT_TYPE, ProblemDetailsFilter } from './common/problem.filter.js';
+import { ProblemDetailsFilter } from './common/problem.filter.js';
 import type { AppConfig } from './config/app-config.js';
 
 /** Largest accepted request body. */
@@ -100,7 +100,8 @@ export function configureApp(app: NestExpressApplication): OpenAPIObject {
     }),
   );
   app.use(requireObjectBody);
-  // Body parser errors (malformed JSON, too large, bad charset) never reach Nest's filters.
+  // Errors before routing never reach Nest's filters: the body checks' refusals and the body
+  // parser's (malformed JSON, too large, bad charset) are answered here, by the same filter.
   app.use((error: unknown, req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) return next(error);
     filter.respond(error, req, res);
@@ -122,40 +123,16 @@ export function configureApp(app: NestExpressApplication): OpenAPIObject {
 }
 
 /** A JSON body must be a plain, well-formed object: see inspectJsonBody. */
-function requireObjectBody(req: Request, res: Response, next: NextFunction): void {
-  if (req.body === undefined) return next();
-  const problem = inspectJsonBody(req.body);
+function requireObjectBody(req: Request, _res: Response, next: NextFunction): void {
+  const problem = req.body === undefined ? undefined : inspectJsonBody(req.body);
   if (!problem) return next();
-  res
-    .status(400)
-    .type(PROBLEM_CONTENT_TYPE)
-    .send(
-      JSON.stringify({
-        type: 'urn:problem:validation-error',
-        title: 'Your request is not valid',
-        status: 400,
-        detail: problem.message,
-        errors: [problem],
-        instance: req.originalUrl,
-      }),
-    );
+  next(new RequestValidationError([problem], problem.message));
 }
 
 /** A request that sends a body must send JSON (415 otherwise). */
-function requireJsonBody(req: Request, res: Response, next: NextFunction): void {
+function requireJsonBody(req: Request, _res: Response, next: NextFunction): void {
   const hasBody =
     Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'];
   if (!hasBody || req.is(['application/json', 'application/*+json'])) return next();
-  res
-    .status(415)
-    .type(PROBLEM_CONTENT_TYPE)
-    .send(
-      JSON.stringify({
-        type: 'about:blank',
-        title: 'Unsupported Media Type',
-        status: 415,
-        detail: 'Send the request body as application/json',
-        instance: req.originalUrl,
-      }),
-    );
+  next(new UnsupportedMediaTypeException('Send the request body as application/json'));
 }

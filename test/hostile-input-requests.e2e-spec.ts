@@ -9,6 +9,7 @@ import {
   nested,
   order,
   post,
+  rawItemField,
   RefusalProbe,
 } from './support/hostile-requests.js';
 import type { RawRequest } from './support/raw-http.js';
@@ -120,6 +121,54 @@ describe('POST /orders, GET /orders and PUT /inventory refuse hostile requests',
     ])('answers 415 to %s', async (_name, request) => {
       const problem = await probe.refused(request, 415);
       expect(problem.detail).toMatch(/application\/json/);
+    });
+
+    // The checks that run before validation answer through the one exception filter: these are
+    // their answers to the byte, headers included.
+    it.each<[string, RawRequest, Record<string, unknown>]>([
+      [
+        'a body that is not JSON',
+        post(order({}), { 'content-type': 'text/plain' }),
+        {
+          type: 'about:blank',
+          title: 'Unsupported Media Type',
+          status: 415,
+          detail: 'Send the request body as application/json',
+          instance: '/orders',
+        },
+      ],
+      [
+        'JSON that is not an object',
+        post('[]'),
+        {
+          type: 'urn:problem:validation-error',
+          title: 'Your request is not valid',
+          status: 400,
+          detail: 'the request body must be a JSON object',
+          errors: [{ field: '', message: 'the request body must be a JSON object' }],
+          instance: '/orders',
+        },
+      ],
+      [
+        'a field nested too deep',
+        post(rawItemField('extra', nested(20, ...ARRAYS))),
+        {
+          type: 'urn:problem:validation-error',
+          title: 'Your request is not valid',
+          status: 400,
+          detail: 'items.0.extra is nested deeper than 16 levels',
+          errors: [
+            { field: 'items.0.extra', message: 'items.0.extra is nested deeper than 16 levels' },
+          ],
+          instance: '/orders',
+        },
+      ],
+    ])('answers %s with exactly its problem', async (_name, request, expected) => {
+      const response = await probe.api.send(request);
+      expect(response.status).toBe(expected.status);
+      expect(response.headers['content-type']).toBe('application/problem+json; charset=utf-8');
+      expect(response.headers['retry-after']).toBeUndefined();
+      expect(response.text).toBe(JSON.stringify(expected));
     });
   });
 

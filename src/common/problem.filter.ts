@@ -90,7 +90,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     if (exception instanceof RequestValidationError) {
       const listed = exception.fieldProblems.slice(0, MAX_LISTED_PROBLEMS);
       const unlisted = exception.fieldProblems.length - listed.length;
-      const detail = listed.map((p) => `${p.field}: ${p.message}`).join('; ');
+      const detail = exception.detail ?? listed.map((p) => `${p.field}: ${p.message}`).join('; ');
       return {
         type: 'urn:problem:validation-error',
         title: 'Your request is not valid',

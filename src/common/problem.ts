@@ -12,9 +12,15 @@ export interface FieldProblem {
  */
 export const MAX_LISTED_PROBLEMS = 20;
 
-/** Thrown by the global ValidationPipe: the request's shape is wrong (400). */
+/**
+ * Thrown by the global ValidationPipe, and by the body checks before it: the request's shape is
+ * wrong (400). `detail` is the answer's detail when given, else the problems are listed in it.
+ */
 export class RequestValidationError extends BadRequestException {
-  constructor(readonly fieldProblems: FieldProblem[]) {
+  constructor(
+    readonly fieldProblems: FieldProblem[],
+    readonly detail?: string,
+  ) {
     super('The request is not valid');
   }
 }
