@@ -13,7 +13,7 @@ import { EventLogLag } from '../src/messaging/event-log-lag.js';
 import { EventStore } from '../src/messaging/event-store.js';
 import { DeferredEvents } from '../src/messaging/tx.js';
 import { UnitOfWork } from '../src/messaging/unit-of-work.js';
-import { Metrics } from '../src/metrics/metrics.js';
+import { RuntimeMetrics } from '../src/messaging/runtime-metrics.js';
 import { OrderConfirmationSent } from '../src/notifications/events/order-confirmation-sent.event.js';
 import { eventually, removeTempDatabases, tempDatabaseUrl } from './create-test-app.js';
 
@@ -207,7 +207,7 @@ describe('the checkpoint and the relay', () => {
     database = openDatabase({ url });
     await migrateToLatest(database);
     const config = loadConfig({ DATABASE_URL: url });
-    uow = new UnitOfWork(database, new CommitSignal(), config, new Metrics());
+    uow = new UnitOfWork(database, new CommitSignal(), config, new RuntimeMetrics());
     store = new EventStore(database, uow, config);
     lag = new EventLogLag(database, config);
     checkpoints = new Checkpoints(database);

@@ -4,7 +4,7 @@ import type { Database } from '../src/database/database.js';
 import { CommitSignal } from '../src/messaging/commit-signal.js';
 import { messageContext } from '../src/messaging/message-context.js';
 import { UnitOfWork, type Tx } from '../src/messaging/unit-of-work.js';
-import { Metrics } from '../src/metrics/metrics.js';
+import { RuntimeMetrics } from '../src/messaging/runtime-metrics.js';
 import { OrderConfirmationSent } from '../src/notifications/events/order-confirmation-sent.event.js';
 import { EventStore } from '../src/messaging/event-store.js';
 import { newId } from '../src/common/ids.js';
@@ -55,7 +55,7 @@ describe('units of work', () => {
 
   /** Starts recording the sizes of the commits made from now on (see commitSizes). */
   function recordCommits(): { sizes: number[]; stop: () => void } {
-    const histogram = t.app.get(Metrics).groupCommitUnits;
+    const histogram = t.app.get(RuntimeMetrics).groupCommitUnits;
     // prom-client sets `observe` on the instance: stop puts that property back as it was.
     const saved = Object.getOwnPropertyDescriptor(histogram, 'observe');
     const observe = histogram.observe.bind(histogram) as (...args: unknown[]) => void;

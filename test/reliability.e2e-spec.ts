@@ -13,7 +13,7 @@ import { EventStore } from '../src/messaging/event-store.js';
 import { EventTransport } from '../src/messaging/event-transport.js';
 import { ParkedLanes } from '../src/messaging/parked-lanes.js';
 import { SubscriberRegistry } from '../src/messaging/subscribers.js';
-import { Metrics } from '../src/metrics/metrics.js';
+import { RuntimeMetrics } from '../src/messaging/runtime-metrics.js';
 import { capture } from './support/log-capture.js';
 import { IDEMPOTENCY_CLAIM_LEASE_MS } from '../src/common/idempotency.js';
 import { IdempotencyKeys } from '../src/orders/infrastructure/idempotency-keys.js';
@@ -381,7 +381,7 @@ describe('duplicate delivery', () => {
 
 /** Retries counted by the delivery metrics (both transports count them once stored). */
 async function retriesOf(t: TestApp, subscriber: string): Promise<number> {
-  const { values } = await t.app.get(Metrics).deliveryRetries.get();
+  const { values } = await t.app.get(RuntimeMetrics).deliveryRetries.get();
   return values
     .filter((value) => value.labels.subscriber === subscriber)
     .reduce((sum, value) => sum + value.value, 0);

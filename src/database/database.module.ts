@@ -1,5 +1,5 @@
 import { Global, Inject, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
-import { AppConfig } from '../config/app-config.js';
+import { RuntimeOptions } from '../messaging/runtime-options.js';
 import { migrateToLatest, openDatabase, type Database } from './database.js';
 import { DATABASE } from './database.tokens.js';
 
@@ -9,8 +9,8 @@ import { DATABASE } from './database.tokens.js';
   providers: [
     {
       provide: DATABASE,
-      inject: [AppConfig],
-      useFactory: async (config: AppConfig): Promise<Database> => {
+      inject: [RuntimeOptions],
+      useFactory: async (config: RuntimeOptions): Promise<Database> => {
         const database = openDatabase({
           url: config.databaseUrl,
           sqliteSynchronous: config.sqliteSynchronous,

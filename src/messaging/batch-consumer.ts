@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { crashPoint } from '../common/crash-points.js';
-import { AppConfig } from '../config/app-config.js';
+import { RuntimeOptions } from './runtime-options.js';
 import { Checkpoints, CheckpointMoved, IN_PROCESS, type Checkpoint } from './checkpoints.js';
 import { CommitSignal } from './commit-signal.js';
 import { DATABASE } from '../database/database.tokens.js';
@@ -69,7 +69,7 @@ export class BatchConsumer implements EventTransport {
   private pipeline?: PipelinedConnection;
 
   constructor(
-    private readonly config: AppConfig,
+    private readonly config: RuntimeOptions,
     private readonly store: EventStore,
     private readonly checkpoints: Checkpoints,
     private readonly registry: SubscriberRegistry,

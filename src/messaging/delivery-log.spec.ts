@@ -1,6 +1,6 @@
 import type { AppLogger } from '../common/logging/app-logger.js';
 import { loadConfig } from '../config/app-config.js';
-import { Metrics } from '../metrics/metrics.js';
+import { RuntimeMetrics } from './runtime-metrics.js';
 import { DeliveryLog } from './delivery-log.js';
 import type { Inbox } from './inbox.js';
 import { RetryPolicy } from './retry-policy.js';
@@ -34,7 +34,13 @@ describe('DeliveryLog: subscribers that call the outside world', () => {
     };
   }
   const deliveryLog = () =>
-    new DeliveryLog(uow, new RetryPolicy(loadConfig({})), {} as Inbox, new Metrics(), logger);
+    new DeliveryLog(
+      uow,
+      new RetryPolicy(loadConfig({})),
+      {} as Inbox,
+      new RuntimeMetrics(),
+      logger,
+    );
   const event = (id: string) =>
     ({
       meta: { eventId: id, type: 'OrderCompleted', correlationId: 'c', streamId: 's' },

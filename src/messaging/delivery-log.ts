@@ -5,7 +5,7 @@ import { crashPoint } from '../common/crash-points.js';
 import { AppLogger } from '../common/logging/app-logger.js';
 import { traceIdOf } from '../common/trace-context.js';
 import { isConnectionError } from '../database/connection-errors.js';
-import { Metrics } from '../metrics/metrics.js';
+import { RuntimeMetrics } from './runtime-metrics.js';
 import type { DomainEvent } from './domain-event.js';
 import { Inbox } from './inbox.js';
 import { messageContext, type MessageContext } from './message-context.js';
@@ -59,7 +59,7 @@ export class DeliveryLog {
     private readonly uow: UnitOfWork,
     private readonly policy: RetryPolicy,
     private readonly inbox: Inbox,
-    private readonly metrics: Metrics,
+    private readonly metrics: RuntimeMetrics,
     private readonly logger: AppLogger,
   ) {}
 

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import pg from 'pg';
-import { AppConfig } from '../config/app-config.js';
+import { RuntimeOptions } from './runtime-options.js';
 import { DATABASE } from '../database/database.tokens.js';
 import type { Database } from '../database/database.js';
 import { connectClient } from '../database/pipelined-connection.js';
@@ -28,7 +28,7 @@ export class DispatchLease {
 
   constructor(
     @Inject(DATABASE) private readonly database: Database,
-    private readonly config: AppConfig,
+    private readonly config: RuntimeOptions,
   ) {}
 
   /** Whether this instance delivers now. */

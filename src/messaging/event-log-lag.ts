@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { sql } from 'kysely';
-import { AppConfig } from '../config/app-config.js';
+import { RuntimeOptions } from './runtime-options.js';
 import { DATABASE } from '../database/database.tokens.js';
 import type { Database } from '../database/database.js';
-import type { OutboxLag } from '../metrics/metrics.js';
+import type { OutboxLag } from './runtime-metrics.js';
 import { afterPosition, IN_PROCESS } from './checkpoints.js';
 import { notHandedOn } from './event-log-rows.js';
 
@@ -12,7 +12,7 @@ import { notHandedOn } from './event-log-rows.js';
 export class EventLogLag {
   constructor(
     @Inject(DATABASE) private readonly database: Database,
-    private readonly config: AppConfig,
+    private readonly config: RuntimeOptions,
   ) {}
 
   /**

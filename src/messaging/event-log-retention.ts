@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { sql } from 'kysely';
-import { AppConfig } from '../config/app-config.js';
+import { RuntimeOptions } from './runtime-options.js';
 import { DATABASE } from '../database/database.tokens.js';
 import type { Database } from '../database/database.js';
 import { notHandedOn } from './event-log-rows.js';
@@ -14,7 +14,7 @@ import type { Tx } from './unit-of-work.js';
 export class EventLogRetention {
   constructor(
     @Inject(DATABASE) private readonly database: Database,
-    private readonly config: AppConfig,
+    private readonly config: RuntimeOptions,
   ) {}
 
   /**

@@ -1,6 +1,6 @@
 import type { RawBuilder, Selectable } from 'kysely';
 import { sql } from 'kysely';
-import type { AppConfig } from '../config/app-config.js';
+import type { RuntimeOptions } from './runtime-options.js';
 import type { SqlDialectName } from '../database/database.js';
 import type { EventLogTable } from '../database/schema.js';
 import { pastCheckpoint, type Position } from './checkpoints.js';
@@ -55,7 +55,7 @@ export function revive(row: EventRow): DomainEvent {
  * Retention removes only what is handed on, and the outbox lag counts the rest.
  */
 export function notHandedOn(
-  config: AppConfig,
+  config: RuntimeOptions,
   dialect: SqlDialectName,
   alias = 'event_log',
 ): RawBuilder<boolean> {

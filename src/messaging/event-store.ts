@@ -1,7 +1,7 @@
 import { newId } from '../common/ids.js';
 import { Inject, Injectable } from '@nestjs/common';
 import { crashPoint } from '../common/crash-points.js';
-import { AppConfig } from '../config/app-config.js';
+import { RuntimeOptions } from './runtime-options.js';
 import { DATABASE } from '../database/database.tokens.js';
 import type { Database } from '../database/database.js';
 import type { DB } from '../database/schema.js';
@@ -39,7 +39,7 @@ export class EventStore {
   constructor(
     @Inject(DATABASE) private readonly database: Database,
     private readonly uow: UnitOfWork,
-    private readonly config: AppConfig,
+    private readonly config: RuntimeOptions,
   ) {
     uow.storeGroupEventsWith((tx, deferred) => this.storeDeferred(tx, deferred));
   }

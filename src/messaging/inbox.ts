@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { sql } from 'kysely';
-import { AppConfig } from '../config/app-config.js';
+import { RuntimeOptions } from './runtime-options.js';
 import { DATABASE } from '../database/database.tokens.js';
 import type { Database } from '../database/database.js';
 import type { DeliveryStatus } from '../database/schema.js';
@@ -35,7 +35,7 @@ export interface StoredDelivery {
 export class Inbox {
   constructor(
     @Inject(DATABASE) private readonly database: Database,
-    private readonly config: AppConfig,
+    private readonly config: RuntimeOptions,
     private readonly uow: UnitOfWork,
   ) {}
 

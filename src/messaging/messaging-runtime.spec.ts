@@ -1,5 +1,5 @@
 import { loadConfig } from '../config/app-config.js';
-import { Metrics } from '../metrics/metrics.js';
+import { RuntimeMetrics } from './runtime-metrics.js';
 import type { EventLogLag } from './event-log-lag.js';
 import type { EventTransport } from './event-transport.js';
 import { MessagingRuntime } from './messaging-runtime.js';
@@ -12,7 +12,7 @@ describe('MessagingRuntime.state (what readiness reports)', () => {
       loadConfig({}),
       { stats: { commits: 0, units: 0, waiting: 0 } } as UnitOfWork,
       {} as EventLogLag,
-      new Metrics(),
+      new RuntimeMetrics(),
     );
   }
 

@@ -1,7 +1,7 @@
 import { Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { DomainError } from '../common/domain-error.js';
-import { AppConfig } from '../config/app-config.js';
-import { Metrics } from '../metrics/metrics.js';
+import { RuntimeOptions } from './runtime-options.js';
+import { RuntimeMetrics } from './runtime-metrics.js';
 import { EventLogLag } from './event-log-lag.js';
 import { EventTransport } from './event-transport.js';
 import { UnitOfWork } from './unit-of-work.js';
@@ -28,10 +28,10 @@ export class MessagingRuntime implements OnModuleDestroy {
 
   constructor(
     private readonly transport: EventTransport,
-    private readonly config: AppConfig,
+    private readonly config: RuntimeOptions,
     private readonly uow: UnitOfWork,
     lag: EventLogLag,
-    metrics: Metrics,
+    metrics: RuntimeMetrics,
   ) {
     metrics.readOutboxLagWith(() => lag.read());
   }

@@ -7,12 +7,13 @@ import {
 } from '@nestjs/common';
 import { DiscoveryModule, ModuleRef } from '@nestjs/core';
 import { EventBus } from '@nestjs/cqrs';
-import { AppConfig } from '../config/app-config.js';
+import { RuntimeOptions } from './runtime-options.js';
 import { CommitSignal } from './commit-signal.js';
 import { DeadLetterStore } from './dead-letters.js';
 import { DeliveryLog } from './delivery-log.js';
 import { DispatchLease } from './dispatch-lease.js';
 import { MessagingRuntime } from './messaging-runtime.js';
+import { RuntimeMetrics } from './runtime-metrics.js';
 import { AmqpTransport } from './rabbitmq/amqp-transport.js';
 import { BatchConsumer } from './batch-consumer.js';
 import { Checkpoints } from './checkpoints.js';
@@ -37,12 +38,13 @@ import { UnitOfWork } from './unit-of-work.js';
  */
 const eventTransport: Provider = {
   provide: EventTransport,
-  inject: [AppConfig, ModuleRef],
-  useFactory: (config: AppConfig, moduleRef: ModuleRef): Promise<EventTransport> =>
+  inject: [RuntimeOptions, ModuleRef],
+  useFactory: (config: RuntimeOptions, moduleRef: ModuleRef): Promise<EventTransport> =>
     moduleRef.create<EventTransport>(config.amqpUrl ? AmqpTransport : BatchConsumer),
 };
 
 const providers = [
+  RuntimeMetrics,
   CommitSignal,
   UnitOfWork,
   EventStore,
@@ -76,7 +78,7 @@ export class MessagingModule implements OnModuleInit, BeforeApplicationShutdown 
     private readonly eventBus: EventBus,
     private readonly publisher: EventLogPublisher,
     private readonly runtime: MessagingRuntime,
-    private readonly config: AppConfig,
+    private readonly config: RuntimeOptions,
   ) {}
 
   onModuleInit(): void {

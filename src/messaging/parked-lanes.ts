@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { AppConfig } from '../config/app-config.js';
+import { RuntimeOptions } from './runtime-options.js';
 import { describeError } from '../common/describe-error.js';
 import { DeliveryLog } from './delivery-log.js';
 import { messageContext } from './message-context.js';
@@ -57,7 +57,7 @@ export class ParkedLanes {
   private removalTimer?: NodeJS.Timeout;
 
   constructor(
-    private readonly config: AppConfig,
+    private readonly config: RuntimeOptions,
     private readonly store: ParkedDeliveries,
     private readonly registry: SubscriberRegistry,
     private readonly log: DeliveryLog,

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { describeError } from '../common/describe-error.js';
-import { AppConfig } from '../config/app-config.js';
+import { RuntimeOptions } from './runtime-options.js';
 import { isConnectionError } from '../database/connection-errors.js';
 import type { DeliveryStatus } from '../database/schema.js';
 
@@ -23,7 +23,7 @@ export interface DeliveryOutcome {
  */
 @Injectable()
 export class RetryPolicy {
-  constructor(private readonly config: AppConfig) {}
+  constructor(private readonly config: RuntimeOptions) {}
 
   /**
    * The outcome of a failed attempt: RETRY with a backoff, or DEAD after the last attempt. A lost

@@ -1,5 +1,5 @@
 import { Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
-import { AppConfig } from '../config/app-config.js';
+import { RuntimeOptions } from './runtime-options.js';
 import { CommitSignal } from './commit-signal.js';
 import type { DomainEvent } from './domain-event.js';
 import { EventStore } from './event-store.js';
@@ -30,7 +30,7 @@ export class StreamWatch implements BeforeApplicationShutdown {
 
   constructor(
     private readonly events: EventStore,
-    private readonly config: AppConfig,
+    private readonly config: RuntimeOptions,
     signal: CommitSignal,
   ) {
     signal.onCommitted((committed) => {

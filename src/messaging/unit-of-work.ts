@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import { AppConfig } from '../config/app-config.js';
-import { Metrics } from '../metrics/metrics.js';
+import { RuntimeOptions } from './runtime-options.js';
+import { RuntimeMetrics } from './runtime-metrics.js';
 import { DATABASE } from '../database/database.tokens.js';
 import type { Database } from '../database/database.js';
 import type { StatementRunner } from '../database/statement.js';
@@ -42,8 +42,8 @@ export class UnitOfWork implements OnApplicationShutdown {
   constructor(
     @Inject(DATABASE) private readonly database: Database,
     signal: CommitSignal,
-    config: AppConfig,
-    metrics: Metrics,
+    config: RuntimeOptions,
+    metrics: RuntimeMetrics,
   ) {
     const observe: CommitObserver = (units) => metrics.groupCommitUnits.observe(units);
     metrics.countDatabaseWith(database.counters);

@@ -1,7 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { Public } from '../../auth/auth.guards.js';
-import { AppConfig } from '../../config/app-config.js';
+import { RuntimeOptions } from '../runtime-options.js';
 import { eventCatalog } from '../event-catalog.js';
 import { SubscriberRegistry } from '../subscribers.js';
 
@@ -12,7 +12,7 @@ import { SubscriberRegistry } from '../subscribers.js';
 export class EventCatalogController {
   constructor(
     private readonly subscribers: SubscriberRegistry,
-    private readonly config: AppConfig,
+    private readonly config: RuntimeOptions,
   ) {}
 
   @Get('asyncapi.json')

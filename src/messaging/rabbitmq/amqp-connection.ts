@@ -2,7 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from '@nestjs/common';
 import amqp, { type ChannelModel, type ConfirmChannel } from 'amqplib';
 import { describeError } from '../../common/describe-error.js';
-import { AppConfig } from '../../config/app-config.js';
+import { RuntimeOptions } from '../runtime-options.js';
 import type { SubscriberRegistry } from '../subscribers.js';
 
 /** Delay queues: a retry waits in the smallest one that is at least its backoff. */
@@ -51,7 +51,7 @@ export class AmqpConnection {
   private connecting?: Promise<void>;
 
   constructor(
-    private readonly config: AppConfig,
+    private readonly config: RuntimeOptions,
     private readonly registry: SubscriberRegistry,
     private readonly names: Topology,
     private readonly logger: Logger,

@@ -2,7 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from '@nestjs/common';
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
 import { describeError } from '../../common/describe-error.js';
-import { AppConfig } from '../../config/app-config.js';
+import { RuntimeOptions } from '../runtime-options.js';
 import type { DeliveryLog } from '../delivery-log.js';
 import type { DomainEvent } from '../domain-event.js';
 import type { Inbox } from '../inbox.js';
@@ -38,7 +38,7 @@ export class AmqpConsumer {
   private idle: Array<() => void> = [];
 
   constructor(
-    private readonly config: AppConfig,
+    private readonly config: RuntimeOptions,
     private readonly registry: SubscriberRegistry,
     private readonly log: DeliveryLog,
     private readonly inbox: Inbox,

@@ -1,6 +1,6 @@
 import type { Logger } from '@nestjs/common';
 import { describeError } from '../../common/describe-error.js';
-import { AppConfig } from '../../config/app-config.js';
+import { RuntimeOptions } from '../runtime-options.js';
 import type { EventStore } from '../event-store.js';
 import { confirmed, type AmqpConnection, type Topology } from './amqp-connection.js';
 import { encode, properties } from './amqp-encoding.js';
@@ -19,7 +19,7 @@ export class AmqpRelay {
   private timer?: NodeJS.Timeout;
 
   constructor(
-    private readonly config: AppConfig,
+    private readonly config: RuntimeOptions,
     private readonly store: EventStore,
     private readonly connection: AmqpConnection,
     private readonly names: Topology,

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { AppConfig } from '../../config/app-config.js';
+import { RuntimeOptions } from '../runtime-options.js';
 import { CommitSignal } from '../commit-signal.js';
 import { DeliveryLog } from '../delivery-log.js';
 import type { DomainEvent } from '../domain-event.js';
@@ -41,7 +41,7 @@ export class AmqpTransport implements EventTransport {
   private stopping = false;
 
   constructor(
-    config: AppConfig,
+    config: RuntimeOptions,
     private readonly registry: SubscriberRegistry,
     log: DeliveryLog,
     private readonly inbox: Inbox,
