@@ -8,6 +8,7 @@ import helmet from 'helmet';
 import { AppModule } from './app.module.js';
 import { answerUnparsableRequests } from './common/client-errors.js';
 import { serveConsole } from './console/console-assets.js';
+import { backPressure } from './messaging/http/back-pressure.js';
 import { MessagingRuntime } from './messaging/messaging-runtime.js';
 import { httpMetricsMiddleware } from './metrics/http-metrics.middleware.js';
 import { Metrics } from './metrics/metrics.js';
@@ -79,17 +80,12 @@ export function configureApp(app: NestExpressApplication): OpenAPIObject {
   // The console's files, before the body parsers and the API: see serveConsole.
   app.use('/console', serveConsole());
   // Back-pressure before any parsing, so a refused order costs next to nothing.
-  const messaging = app.get(MessagingRuntime);
-  app.use((req: Request, _res: Response, next: NextFunction) => {
-    if (req.method === 'POST' && req.path === '/orders') {
-      try {
-        messaging.assertAcceptingWork();
-      } catch (error) {
-        return next(error);
-      }
-    }
-    next();
-  });
+  app.use(
+    backPressure(
+      app.get(MessagingRuntime),
+      (req) => req.method === 'POST' && req.path === '/orders',
+    ),
+  );
   app.use(requireJsonBody);
   app.use(
     express.json({

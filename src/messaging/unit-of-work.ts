@@ -6,6 +6,7 @@ import { DATABASE } from '../database/database.tokens.js';
 import type { Database } from '../database/database.js';
 import type { StatementRunner } from '../database/statement.js';
 import { CommitSignal } from './commit-signal.js';
+import type { DomainEvent } from './domain-event.js';
 import {
   SqliteGroupCommit,
   type CommitObserver,
@@ -41,7 +42,7 @@ export class UnitOfWork implements OnApplicationShutdown {
 
   constructor(
     @Inject(DATABASE) private readonly database: Database,
-    signal: CommitSignal,
+    private readonly signal: CommitSignal,
     config: RuntimeOptions,
     metrics: RuntimeMetrics,
   ) {
@@ -67,6 +68,14 @@ export class UnitOfWork implements OnApplicationShutdown {
       this.requests = groupCommit("The requests' unit of work");
       this.background = groupCommit("The deliveries' unit of work");
     }
+  }
+
+  /**
+   * Hears the events of every commit of this process, after it committed, once each (a unit that
+   * rolls back is never heard): for what counts or watches stored events, such as metrics.
+   */
+  onCommitted(listener: (events: readonly DomainEvent[]) => void): void {
+    this.signal.onCommitted(listener);
   }
 
   /**

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { CommitSignal } from '../../messaging/commit-signal.js';
 import type { DomainEvent } from '../../messaging/domain-event.js';
+import { UnitOfWork } from '../../messaging/unit-of-work.js';
 import { Metrics } from '../../metrics/metrics.js';
 import { isTerminal, type TerminalStatus } from '../domain/order-status.js';
 import { OrderCreated } from '../events/order-created.event.js';
@@ -24,9 +24,9 @@ export class OrderMetrics {
 
   constructor(
     private readonly metrics: Metrics,
-    signal: CommitSignal,
+    uow: UnitOfWork,
   ) {
-    signal.onCommitted((events) => this.committed(events));
+    uow.onCommitted((events) => this.committed(events));
   }
 
   /** Called as an order is saved with its new events (not yet committed). */
