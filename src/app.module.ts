@@ -8,6 +8,7 @@ import { ConsoleModule } from './console/console.module.js';
 import { ConfigModule } from './config/config.module.js';
 import { LoggingModule } from './common/logging/logging.module.js';
 import { DatabaseModule } from './database/database.module.js';
+import { EventEndpointsModule } from './event-endpoints/event-endpoints.module.js';
 import { HealthController } from './health/health.controller.js';
 import { InventoryModule } from './inventory/inventory.module.js';
 import { LifecycleModule } from './lifecycle/lifecycle.module.js';
@@ -37,6 +38,7 @@ export class AppModule implements OnApplicationBootstrap {
         AuthModule,
         DatabaseModule,
         MessagingModule,
+        EventEndpointsModule,
         OrdersModule,
         InventoryModule,
         PaymentsModule,

@@ -26,9 +26,7 @@ import { EventLogRetention } from './event-log-retention.js';
 import { EventStore } from './event-store.js';
 import { EventTransport } from './event-transport.js';
 import { Inbox } from './inbox.js';
-import { DeadLettersController } from './http/dead-letters.controller.js';
 import { StreamWatch } from './stream-watch.js';
-import { EventCatalogController } from './http/event-catalog.controller.js';
 import { SubscriberRegistry } from './subscribers.js';
 import { UnitOfWork } from './unit-of-work.js';
 
@@ -69,7 +67,6 @@ const providers = [
 @Global()
 @Module({
   imports: [DiscoveryModule],
-  controllers: [DeadLettersController, EventCatalogController],
   providers,
   exports: providers,
 })

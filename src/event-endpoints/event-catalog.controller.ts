@@ -1,9 +1,9 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { Public } from '../../auth/auth.guards.js';
-import { RuntimeOptions } from '../runtime-options.js';
-import { eventCatalog } from '../event-catalog.js';
-import { SubscriberRegistry } from '../subscribers.js';
+import { Public } from '../auth/auth.guards.js';
+import { RuntimeOptions } from '../messaging/runtime-options.js';
+import { eventCatalog } from '../messaging/event-catalog.js';
+import { SubscriberRegistry } from '../messaging/subscribers.js';
 
 /** The AsyncAPI event catalog, beside the OpenAPI document: public like /docs. */
 @Public()

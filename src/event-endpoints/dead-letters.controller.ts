@@ -1,4 +1,4 @@
-import { Roles } from '../../auth/auth.guards.js';
+import { Roles } from '../auth/auth.guards.js';
 import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
@@ -8,10 +8,10 @@ import {
   ApiPropertyOptional,
   ApiTags,
 } from '@nestjs/swagger';
-import { ApiDoc, ApiProblems } from '../../common/openapi.js';
+import { ApiDoc, ApiProblems } from '../common/openapi.js';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsOptional, IsString, Length } from 'class-validator';
-import { DeadLetterStore, type DeadLetterView } from '../dead-letters.js';
+import { DeadLetterStore, type DeadLetterView } from '../messaging/dead-letters.js';
 
 export class DeadLetterFilterDto {
   @ApiPropertyOptional({ description: 'Also list dead letters that were replayed', default: false })
