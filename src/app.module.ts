@@ -1,7 +1,7 @@
 import { Module, type DynamicModule, type OnApplicationBootstrap } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { TerminusModule } from '@nestjs/terminus';
-import { configureCrashPoints } from './common/crash-points.js';
+import { configureCrashPoints } from './messaging/crash-points.js';
 import { AuthModule } from './auth/auth.module.js';
 import { AppConfig } from './config/app-config.js';
 import { ConsoleModule } from './console/console.module.js';

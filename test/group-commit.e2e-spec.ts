@@ -7,7 +7,7 @@ import { UnitOfWork, type Tx } from '../src/messaging/unit-of-work.js';
 import { RuntimeMetrics } from '../src/messaging/runtime-metrics.js';
 import { OrderConfirmationSent } from '../src/notifications/events/order-confirmation-sent.event.js';
 import { EventStore } from '../src/messaging/event-store.js';
-import { newId } from '../src/common/ids.js';
+import { newId } from '../src/messaging/ids.js';
 import { CURRENCY } from '../src/common/money.js';
 import { Order } from '../src/orders/domain/order.aggregate.js';
 import { OrderRepository } from '../src/orders/infrastructure/order.repository.js';

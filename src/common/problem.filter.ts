@@ -9,8 +9,9 @@ import {
 import type { Request, Response } from 'express';
 import { isConnectionError } from '../database/connection-errors.js';
 import { AuthError } from '../auth/auth.errors.js';
-import { DomainError } from './domain-error.js';
+import { DomainError } from '../messaging/domain-error.js';
 import { MAX_LISTED_PROBLEMS, RequestValidationError, type ProblemDetails } from './problem.js';
+import { describeError } from '../messaging/describe-error.js';
 
 /** Every module's error codes and the HTTP status each one means. */
 const STATUS_BY_CODE: Record<string, number> = {
@@ -74,12 +75,12 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       // Not a bug: the database went away (restart, failover), or the service is at its backlog
       // limit. Nothing was done; ask again. Overload is counted, not logged per request.
       if (problem.code !== 'SERVICE_OVERLOADED') {
-        this.logger.warn(`${request.method} ${problem.instance}: ${describe(exception)}`);
+        this.logger.warn(`${request.method} ${problem.instance}: ${describeError(exception)}`);
       }
       response.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
     } else if (problem.status >= 500) {
       this.logger.error(
-        `${request.method} ${problem.instance}: ${describe(exception)}`,
+        `${request.method} ${problem.instance}: ${describeError(exception)}`,
         exception instanceof Error ? exception.stack : undefined,
       );
     }
@@ -167,8 +168,4 @@ function httpDetailOf(exception: unknown, status: number): string {
     return exception.message;
   }
   return exception instanceof Error ? exception.message : 'The request could not be processed';
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { crashPoint } from '../common/crash-points.js';
+import { crashPoint } from './crash-points.js';
 import { RuntimeOptions } from './runtime-options.js';
 import { Checkpoints, CheckpointMoved, IN_PROCESS, type Checkpoint } from './checkpoints.js';
 import { CommitSignal } from './commit-signal.js';
@@ -13,7 +13,7 @@ import {
   runBatchOn,
   type Delivery,
 } from './delivery-batch.js';
-import { describeError } from '../common/describe-error.js';
+import { describeError } from './describe-error.js';
 import { writeDeadLetter } from './dead-letters.js';
 import { DeliveryLog } from './delivery-log.js';
 import { DispatchLease } from './dispatch-lease.js';

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DomainError } from '../common/domain-error.js';
-import { newId } from '../common/ids.js';
+import { DomainError } from './domain-error.js';
+import { newId } from './ids.js';
 import { DATABASE } from '../database/database.tokens.js';
 import type { Database } from '../database/database.js';
 import type { DeadLettersTable } from '../database/schema.js';

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { crashPoint } from '../common/crash-points.js';
+import { crashPoint } from './crash-points.js';
 import {
   followsAnotherFailure,
   isConnectionError,

@@ -1,4 +1,4 @@
-import type { AppLogger } from '../common/logging/app-logger.js';
+import type { RuntimeLogger } from './runtime-logger.js';
 import { loadConfig } from '../config/app-config.js';
 import { RuntimeMetrics } from './runtime-metrics.js';
 import { DeliveryLog } from './delivery-log.js';
@@ -19,7 +19,7 @@ describe('DeliveryLog: subscribers that call the outside world', () => {
       return messageContext.run({ ...messageContext.current(), tx }, () => work(tx));
     },
   } as unknown as UnitOfWork;
-  const logger = { isEnabled: () => false } as unknown as AppLogger;
+  const logger = { isEnabled: () => false } as unknown as RuntimeLogger;
 
   /** A mailer that calls out for the events in `calling`, and skips its call for the others. */
   function mailer(calling: Set<string>): Subscriber {

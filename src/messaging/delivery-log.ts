@@ -1,9 +1,9 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Injectable } from '@nestjs/common';
-import { crashPoint } from '../common/crash-points.js';
-import { AppLogger } from '../common/logging/app-logger.js';
-import { traceIdOf } from '../common/trace-context.js';
+import { crashPoint } from './crash-points.js';
+import { RuntimeLogger } from './runtime-logger.js';
+import { traceIdOf } from './trace-context.js';
 import { isConnectionError } from '../database/connection-errors.js';
 import { RuntimeMetrics } from './runtime-metrics.js';
 import type { DomainEvent } from './domain-event.js';
@@ -60,7 +60,7 @@ export class DeliveryLog {
     private readonly policy: RetryPolicy,
     private readonly inbox: Inbox,
     private readonly metrics: RuntimeMetrics,
-    private readonly logger: AppLogger,
+    private readonly logger: RuntimeLogger,
   ) {}
 
   /**

@@ -4,7 +4,7 @@ import { RuntimeOptions } from './runtime-options.js';
 import { DATABASE } from '../database/database.tokens.js';
 import type { Database } from '../database/database.js';
 import { connectClient } from '../database/pipelined-connection.js';
-import { describeError } from '../common/describe-error.js';
+import { describeError } from './describe-error.js';
 
 /** Key of the session advisory lock that the delivering instance holds (any fixed value). */
 const DISPATCH_LOCK_KEY = 7_355_609;

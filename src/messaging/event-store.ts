@@ -1,13 +1,13 @@
-import { newId } from '../common/ids.js';
+import { newId } from './ids.js';
 import { Inject, Injectable } from '@nestjs/common';
-import { crashPoint } from '../common/crash-points.js';
+import { crashPoint } from './crash-points.js';
 import { RuntimeOptions } from './runtime-options.js';
 import { DATABASE } from '../database/database.tokens.js';
 import type { Database } from '../database/database.js';
 import type { DB } from '../database/schema.js';
 import { sql, type Kysely } from 'kysely';
 import { attachMeta, eventTypeOf, type DomainEvent } from './domain-event.js';
-import { childTraceparent } from '../common/trace-context.js';
+import { childTraceparent } from './trace-context.js';
 import { messageContext } from './message-context.js';
 import { UnitOfWork, type Tx } from './unit-of-work.js';
 import type { DeferredEvents } from './tx.js';

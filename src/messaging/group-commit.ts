@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type SqliteDatabase from 'better-sqlite3';
-import { crashPoint } from '../common/crash-points.js';
+import { crashPoint } from './crash-points.js';
 import type { DB } from '../database/schema.js';
 import type { CommitSignal } from './commit-signal.js';
 import { messageContext, type MessageContext } from './message-context.js';

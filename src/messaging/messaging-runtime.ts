@@ -1,5 +1,5 @@
 import { Injectable, type OnModuleDestroy } from '@nestjs/common';
-import { DomainError } from '../common/domain-error.js';
+import { DomainError } from './domain-error.js';
 import { RuntimeOptions } from './runtime-options.js';
 import { RuntimeMetrics } from './runtime-metrics.js';
 import { EventLogLag } from './event-log-lag.js';

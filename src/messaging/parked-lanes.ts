@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { RuntimeOptions } from './runtime-options.js';
-import { describeError } from '../common/describe-error.js';
+import { describeError } from './describe-error.js';
 import { DeliveryLog } from './delivery-log.js';
 import { messageContext } from './message-context.js';
 import { deliveryKey, ParkedDeliveries, type ParkedDelivery } from './parked-deliveries.js';

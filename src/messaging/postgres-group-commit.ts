@@ -1,4 +1,4 @@
-import { crashPoint } from '../common/crash-points.js';
+import { crashPoint } from './crash-points.js';
 import {
   followsAnotherFailure,
   isConnectionError,

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { describeError } from '../common/describe-error.js';
+import { describeError } from './describe-error.js';
 import { RuntimeOptions } from './runtime-options.js';
 import { isConnectionError } from '../database/connection-errors.js';
 import type { DeliveryStatus } from '../database/schema.js';

@@ -1,4 +1,4 @@
-import { DomainError } from '../../common/domain-error.js';
+import { DomainError } from '../../messaging/domain-error.js';
 
 export class InventoryError extends DomainError {
   static productNotFound(productId: string): InventoryError {

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Selectable } from 'kysely';
-import { newId } from '../../common/ids.js';
+import { newId } from '../../messaging/ids.js';
 import { DATABASE } from '../../database/database.tokens.js';
 import type { Database } from '../../database/database.js';
 import type {

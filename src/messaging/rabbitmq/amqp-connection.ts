@@ -1,7 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from '@nestjs/common';
 import amqp, { type ChannelModel, type ConfirmChannel } from 'amqplib';
-import { describeError } from '../../common/describe-error.js';
+import { describeError } from '../describe-error.js';
 import { RuntimeOptions } from '../runtime-options.js';
 import type { SubscriberRegistry } from '../subscribers.js';
 

@@ -1,5 +1,5 @@
 import type { Logger } from '@nestjs/common';
-import { describeError } from '../../common/describe-error.js';
+import { describeError } from '../describe-error.js';
 import { RuntimeOptions } from '../runtime-options.js';
 import type { EventStore } from '../event-store.js';
 import { confirmed, type AmqpConnection, type Topology } from './amqp-connection.js';

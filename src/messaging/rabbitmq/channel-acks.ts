@@ -1,5 +1,5 @@
 import type { Channel, ConsumeMessage } from 'amqplib';
-import { crashPoint } from '../../common/crash-points.js';
+import { crashPoint } from '../crash-points.js';
 
 /**
  * The acks of one consumer channel, sent once per turn of the event loop instead of one frame per

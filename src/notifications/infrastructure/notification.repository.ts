@@ -1,4 +1,4 @@
-import { newId } from '../../common/ids.js';
+import { newId } from '../../messaging/ids.js';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Selectable } from 'kysely';
 import { DATABASE } from '../../database/database.tokens.js';

@@ -1,4 +1,4 @@
-import { DomainError } from '../../common/domain-error.js';
+import { DomainError } from '../../messaging/domain-error.js';
 
 export type OrderErrorCode =
   | 'ORDER_NOT_FOUND'

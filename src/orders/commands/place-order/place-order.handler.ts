@@ -1,4 +1,4 @@
-import { newId } from '../../../common/ids.js';
+import { newId } from '../../../messaging/ids.js';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { CURRENCY } from '../../../common/money.js';
 import { MessagingRuntime } from '../../../messaging/messaging-runtime.js';
