@@ -1,7 +1,7 @@
 import { Module, type DynamicModule, type OnApplicationBootstrap } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { TerminusModule } from '@nestjs/terminus';
-import { configureCrashPoints } from './messaging/crash-points.js';
+import { configureCrashPoints, DurableCqrsModule, MessagingRuntime } from './durable-cqrs/index.js';
 import { AuthModule } from './auth/auth.module.js';
 import { AppConfig } from './config/app-config.js';
 import { ConsoleModule } from './console/console.module.js';
@@ -12,8 +12,6 @@ import { EventEndpointsModule } from './event-endpoints/event-endpoints.module.j
 import { HealthController } from './health/health.controller.js';
 import { InventoryModule } from './inventory/inventory.module.js';
 import { LifecycleModule } from './lifecycle/lifecycle.module.js';
-import { MessagingRuntime } from './messaging/messaging-runtime.js';
-import { MessagingModule } from './messaging/messaging.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { NotificationsModule } from './notifications/notifications.module.js';
 import { OrdersModule } from './orders/orders.module.js';
@@ -37,7 +35,7 @@ export class AppModule implements OnApplicationBootstrap {
         MetricsModule,
         AuthModule,
         DatabaseModule,
-        MessagingModule,
+        DurableCqrsModule,
         EventEndpointsModule,
         OrdersModule,
         InventoryModule,

@@ -2,8 +2,8 @@ import { EventsHandler, type IEventHandler } from '@nestjs/cqrs';
 import { sql } from 'kysely';
 import { DATABASE } from '../src/database/database.tokens.js';
 import type { Database } from '../src/database/database.js';
-import { EventStore } from '../src/messaging/event-store.js';
-import { UnitOfWork } from '../src/messaging/unit-of-work.js';
+import { EventStore } from '../src/durable-cqrs/event-store.js';
+import { UnitOfWork } from '../src/durable-cqrs/unit-of-work.js';
 import { OrderConfirmationSent } from '../src/notifications/events/order-confirmation-sent.event.js';
 import { createTestApp, eventually, removeTempDatabases, type TestApp } from './create-test-app.js';
 

@@ -6,8 +6,8 @@ import { promisify } from 'node:util';
 import { Parser } from '@asyncapi/parser';
 import type { OpenAPIObject } from '@nestjs/swagger';
 import request from 'supertest';
-import { registeredEventTypes } from '../src/messaging/domain-event.js';
-import { SubscriberRegistry } from '../src/messaging/subscribers.js';
+import { registeredEventTypes } from '../src/durable-cqrs/domain-event.js';
+import { SubscriberRegistry } from '../src/durable-cqrs/subscribers.js';
 import { ResponseValidator } from './support/response-validator.js';
 import {
   createTestApp,

@@ -17,7 +17,7 @@ import { configureApp } from '../src/app.js';
 import { AppModule } from '../src/app.module.js';
 import { LOG_DESTINATION } from '../src/common/logging/logging.module.js';
 import { loadConfig, type AppConfig } from '../src/config/app-config.js';
-import { SubscriberRegistry } from '../src/messaging/subscribers.js';
+import { SubscriberRegistry } from '../src/durable-cqrs/subscribers.js';
 import { TERMINAL_STATUSES } from '../src/orders/domain/order-status.js';
 import type { Problem } from './api-types.js';
 import { recordValidatedCount, ResponseValidator } from './support/response-validator.js';

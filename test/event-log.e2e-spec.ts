@@ -6,14 +6,14 @@ import {
   type Database,
 } from '../src/database/database.js';
 import { loadConfig } from '../src/config/app-config.js';
-import { CheckpointMoved, Checkpoints, IN_PROCESS } from '../src/messaging/checkpoints.js';
-import { CommitSignal } from '../src/messaging/commit-signal.js';
-import type { DomainEvent } from '../src/messaging/domain-event.js';
-import { EventLogLag } from '../src/messaging/event-log-lag.js';
-import { EventStore } from '../src/messaging/event-store.js';
-import { DeferredEvents } from '../src/messaging/tx.js';
-import { UnitOfWork } from '../src/messaging/unit-of-work.js';
-import { RuntimeMetrics } from '../src/messaging/runtime-metrics.js';
+import { CheckpointMoved, Checkpoints, IN_PROCESS } from '../src/durable-cqrs/checkpoints.js';
+import { CommitSignal } from '../src/durable-cqrs/commit-signal.js';
+import type { DomainEvent } from '../src/durable-cqrs/domain-event.js';
+import { EventLogLag } from '../src/durable-cqrs/event-log-lag.js';
+import { EventStore } from '../src/durable-cqrs/event-store.js';
+import { DeferredEvents } from '../src/durable-cqrs/tx.js';
+import { UnitOfWork } from '../src/durable-cqrs/unit-of-work.js';
+import { RuntimeMetrics } from '../src/durable-cqrs/runtime-metrics.js';
 import { OrderConfirmationSent } from '../src/notifications/events/order-confirmation-sent.event.js';
 import { eventually, removeTempDatabases, tempDatabaseUrl } from './create-test-app.js';
 

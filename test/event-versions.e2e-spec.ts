@@ -1,8 +1,8 @@
 import { EventsHandler, type IEventHandler } from '@nestjs/cqrs';
 import { DATABASE } from '../src/database/database.tokens.js';
 import type { Database } from '../src/database/database.js';
-import { DomainEvent, EventType } from '../src/messaging/domain-event.js';
-import { DescribeEvent } from '../src/messaging/event-schema.js';
+import { DomainEvent, EventType } from '../src/durable-cqrs/domain-event.js';
+import { DescribeEvent } from '../src/durable-cqrs/event-schema.js';
 import {
   createTestApp,
   eventually,

@@ -1,4 +1,4 @@
-import { notHandedOn } from '../src/messaging/event-log-rows.js';
+import { notHandedOn } from '../src/durable-cqrs/event-log-rows.js';
 import { CommandBus } from '@nestjs/cqrs';
 import { DATABASE } from '../src/database/database.tokens.js';
 import type { Database } from '../src/database/database.js';

@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import request from 'supertest';
 import { CatalogRepository } from '../src/inventory/infrastructure/catalog.repository.js';
-import { callingOut } from '../src/messaging/unit-of-work.js';
+import { callingOut } from '../src/durable-cqrs/unit-of-work.js';
 import {
   EMAIL_SENDER,
   type EmailMessage,

@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { parseTraceparent, traceIdOf } from '../src/messaging/trace-context.js';
+import { parseTraceparent, traceIdOf } from '../src/durable-cqrs/trace-context.js';
 import type { OrderEvent } from './api-types.js';
 import {
   createTestApp,

@@ -3,7 +3,7 @@ import pg from 'pg';
 import request from 'supertest';
 import { DATABASE } from '../src/database/database.tokens.js';
 import type { Database } from '../src/database/database.js';
-import { callingOut } from '../src/messaging/unit-of-work.js';
+import { callingOut } from '../src/durable-cqrs/unit-of-work.js';
 import { OrderCreated } from '../src/orders/events/order-created.event.js';
 import {
   createTestApp,

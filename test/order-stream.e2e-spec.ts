@@ -11,7 +11,7 @@ import {
 } from './create-test-app.js';
 import { mintToken } from './support/tokens.js';
 import type { Role } from '../src/auth/principal.js';
-import { EventTransport } from '../src/messaging/event-transport.js';
+import { EventTransport } from '../src/durable-cqrs/event-transport.js';
 
 interface StreamMessage {
   event: string;

@@ -1,7 +1,7 @@
 import { CompiledQuery, sql } from 'kysely';
 import { migrateToLatest, openDatabase, type Database } from '../src/database/database.js';
 import type { StatementResult, StatementRunner } from '../src/database/statement.js';
-import { finishedInInbox, unfinishedEarlier } from '../src/messaging/inbox-statements.js';
+import { finishedInInbox, unfinishedEarlier } from '../src/durable-cqrs/inbox-statements.js';
 import { removeTempDatabases, tempDatabaseUrl } from './create-test-app.js';
 
 afterAll(() => removeTempDatabases());

@@ -2,22 +2,22 @@ import { EventsHandler, type IEventHandler } from '@nestjs/cqrs';
 import request from 'supertest';
 import { DATABASE } from '../src/database/database.tokens.js';
 import type { Database } from '../src/database/database.js';
-import { DeliveryLog } from '../src/messaging/delivery-log.js';
-import { Inbox } from '../src/messaging/inbox.js';
+import { DeliveryLog } from '../src/durable-cqrs/delivery-log.js';
+import { Inbox } from '../src/durable-cqrs/inbox.js';
 import {
   PAYMENT_GATEWAY,
   type PaymentGateway,
 } from '../src/payments/domain/payment-gateway.port.js';
-import type { DomainEvent } from '../src/messaging/domain-event.js';
-import { EventStore } from '../src/messaging/event-store.js';
-import { EventTransport } from '../src/messaging/event-transport.js';
-import { ParkedLanes } from '../src/messaging/parked-lanes.js';
-import { SubscriberRegistry } from '../src/messaging/subscribers.js';
-import { RuntimeMetrics } from '../src/messaging/runtime-metrics.js';
+import type { DomainEvent } from '../src/durable-cqrs/domain-event.js';
+import { EventStore } from '../src/durable-cqrs/event-store.js';
+import { EventTransport } from '../src/durable-cqrs/event-transport.js';
+import { ParkedLanes } from '../src/durable-cqrs/parked-lanes.js';
+import { SubscriberRegistry } from '../src/durable-cqrs/subscribers.js';
+import { RuntimeMetrics } from '../src/durable-cqrs/runtime-metrics.js';
 import { capture } from './support/log-capture.js';
 import { IDEMPOTENCY_CLAIM_LEASE_MS } from '../src/common/idempotency.js';
 import { IdempotencyKeys } from '../src/orders/infrastructure/idempotency-keys.js';
-import { callingOut, UnitOfWork, type Tx } from '../src/messaging/unit-of-work.js';
+import { callingOut, UnitOfWork, type Tx } from '../src/durable-cqrs/unit-of-work.js';
 import { OrderCompleted } from '../src/orders/events/order-completed.event.js';
 import { OrderCreated } from '../src/orders/events/order-created.event.js';
 import {

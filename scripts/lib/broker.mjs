@@ -27,7 +27,7 @@ export async function deleteQueuesAndExchanges(amqpUrl, queues, exchanges) {
   }
 }
 
-/** The service's delay queues (src/messaging/rabbitmq/amqp-connection.ts), one per backoff step. */
+/** The service's delay queues (src/durable-cqrs/rabbitmq/amqp-connection.ts), one per backoff step. */
 const DELAY_BUCKETS_MS = [50, 250, 1000, 5000, 30000, 120000];
 
 /** Runs rabbitmqctl (on the broker's machine); its output, or an error when it fails or is absent. */

@@ -12,7 +12,7 @@ import { readTables } from './invariants.mjs';
 /**
  * Events not handed to every subscriber yet: past the in-process consumer's checkpoint, or with a
  * parked delivery (a RETRY row). The checkpoint is a seq on SQLite; PostgreSQL delivers in
- * (tx_id, seq) order and compares the pair (see src/messaging/checkpoints.ts).
+ * (tx_id, seq) order and compares the pair (see src/durable-cqrs/checkpoints.ts).
  */
 const UNDELIVERED_SQL = {
   sqlite: `SELECT

@@ -1,4 +1,4 @@
-import { DomainError } from '../messaging/domain-error.js';
+import { DomainError } from '../durable-cqrs/index.js';
 
 /** A request without a valid bearer token (401), or whose principal may not do this (403). */
 export class AuthError extends DomainError {

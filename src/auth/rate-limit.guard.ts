@@ -1,7 +1,7 @@
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
-import { DomainError } from '../messaging/domain-error.js';
+import { DomainError } from '../durable-cqrs/index.js';
 import { AppConfig } from '../config/app-config.js';
 import { isPublic } from './auth.guards.js';
 import type { AuthenticatedRequest } from './principal.js';

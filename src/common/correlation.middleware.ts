@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
-import { messageContext } from '../messaging/message-context.js';
 import {
   childTraceparent,
   formatTraceparent,
+  messageContext,
   parseTraceparent,
-} from '../messaging/trace-context.js';
+} from '../durable-cqrs/index.js';
 
 const HEADER = 'x-correlation-id';
 const VALID = /^[A-Za-z0-9._:-]{1,100}$/;

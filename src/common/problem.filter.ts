@@ -9,9 +9,8 @@ import {
 import type { Request, Response } from 'express';
 import { isConnectionError } from '../database/connection-errors.js';
 import { AuthError } from '../auth/auth.errors.js';
-import { DomainError } from '../messaging/domain-error.js';
+import { describeError, DomainError } from '../durable-cqrs/index.js';
 import { MAX_LISTED_PROBLEMS, RequestValidationError, type ProblemDetails } from './problem.js';
-import { describeError } from '../messaging/describe-error.js';
 
 /** Every module's error codes and the HTTP status each one means. */
 const STATUS_BY_CODE: Record<string, number> = {

@@ -1,5 +1,5 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
-import { RuntimeOptions } from '../messaging/runtime-options.js';
+import { RuntimeOptions } from '../durable-cqrs/index.js';
 import { AppConfig } from './app-config.js';
 
 /**

@@ -3,13 +3,13 @@ import { QueryBus } from '@nestjs/cqrs';
 import { ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { ApiDoc } from '../common/openapi.js';
 import { Roles } from '../auth/auth.guards.js';
-import { DeadLetterStore } from '../messaging/dead-letters.js';
-import { EventLogLag } from '../messaging/event-log-lag.js';
 import {
-  EventTransport,
   type BrokerState,
+  DeadLetterStore,
+  EventLogLag,
+  EventTransport,
   type TransportRole,
-} from '../messaging/event-transport.js';
+} from '../durable-cqrs/index.js';
 import { GetOrderActivity } from '../orders/queries/get-order-activity/get-order-activity.query.js';
 
 /** How many minutes of throughput the overview reports. */

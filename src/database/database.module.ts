@@ -1,5 +1,5 @@
 import { Global, Inject, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
-import { RuntimeOptions } from '../messaging/runtime-options.js';
+import { RuntimeOptions } from '../durable-cqrs/index.js';
 import { migrateToLatest, openDatabase, type Database } from './database.js';
 import { DATABASE } from './database.tokens.js';
 

@@ -11,7 +11,7 @@ import {
 import { ApiDoc, ApiProblems } from '../common/openapi.js';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsOptional, IsString, Length } from 'class-validator';
-import { DeadLetterStore, type DeadLetterView } from '../messaging/dead-letters.js';
+import { DeadLetterStore, type DeadLetterView } from '../durable-cqrs/index.js';
 
 export class DeadLetterFilterDto {
   @ApiPropertyOptional({ description: 'Also list dead letters that were replayed', default: false })

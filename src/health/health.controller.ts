@@ -29,11 +29,11 @@ import { AppConfig } from '../config/app-config.js';
 import { DATABASE } from '../database/database.tokens.js';
 import type { Database } from '../database/database.js';
 import {
-  EventTransport,
   type BrokerState,
+  EventTransport,
+  MessagingRuntime,
   type TransportRole,
-} from '../messaging/event-transport.js';
-import { MessagingRuntime } from '../messaging/messaging-runtime.js';
+} from '../durable-cqrs/index.js';
 
 /** How long readiness waits for the database before it counts as down. */
 const DATABASE_CHECK_TIMEOUT_MS = 2000;

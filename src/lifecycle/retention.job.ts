@@ -4,11 +4,14 @@ import { IDEMPOTENCY_CLAIM_LEASE_MS } from '../common/idempotency.js';
 import { AppConfig } from '../config/app-config.js';
 import { DATABASE } from '../database/database.tokens.js';
 import type { Database } from '../database/database.js';
-import { DeadLetterStore } from '../messaging/dead-letters.js';
-import { EventLogRetention } from '../messaging/event-log-retention.js';
-import { Inbox } from '../messaging/inbox.js';
-import { messageContext } from '../messaging/message-context.js';
-import { UnitOfWork, type Tx } from '../messaging/unit-of-work.js';
+import {
+  DeadLetterStore,
+  EventLogRetention,
+  Inbox,
+  messageContext,
+  type Tx,
+  UnitOfWork,
+} from '../durable-cqrs/index.js';
 import { TERMINAL_STATUSES } from '../orders/domain/order-status.js';
 
 /**

@@ -1,6 +1,6 @@
 import { AppLogger } from './app-logger.js';
 import { prettyLine } from './pretty-destination.js';
-import { messageContext } from '../../messaging/message-context.js';
+import { messageContext } from '../../durable-cqrs/index.js';
 
 function capture(level: 'debug' | 'log' | 'warn' | 'error') {
   const lines: Array<Record<string, unknown>> = [];

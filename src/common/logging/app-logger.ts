@@ -1,7 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
 import { pino, type DestinationStream, type Level, type Logger as Pino } from 'pino';
-import { messageContext } from '../../messaging/message-context.js';
-import { traceIdOf } from '../../messaging/trace-context.js';
+import { messageContext, traceIdOf } from '../../durable-cqrs/index.js';
 import { prettyDestination } from './pretty-destination.js';
 
 /** The levels of LOG_LEVEL (Nest's names), least severe first. */

@@ -1,7 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import type { DestinationStream } from 'pino';
 import { AppConfig } from '../../config/app-config.js';
-import { RuntimeLogger } from '../../messaging/runtime-logger.js';
+import { RuntimeLogger } from '../../durable-cqrs/index.js';
 import { AppLogger } from './app-logger.js';
 
 /** Where log lines go when not to stdout: tests override it to read them. */

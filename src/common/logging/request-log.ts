@@ -1,8 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { NextFunction, Request, Response } from 'express';
 import type { AuthenticatedRequest } from '../../auth/principal.js';
-import { messageContext } from '../../messaging/message-context.js';
-import { traceIdOf } from '../../messaging/trace-context.js';
+import { messageContext, traceIdOf } from '../../durable-cqrs/index.js';
 import type { AppLogger } from './app-logger.js';
 
 /**

@@ -1,4 +1,4 @@
-import { DomainError } from '../../messaging/domain-error.js';
+import { DomainError } from '../../durable-cqrs/index.js';
 
 export class InventoryError extends DomainError {
   static productNotFound(productId: string): InventoryError {

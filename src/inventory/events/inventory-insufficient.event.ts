@@ -1,5 +1,4 @@
-import { DomainEvent, EventType } from '../../messaging/domain-event.js';
-import { DescribeEvent } from '../../messaging/event-schema.js';
+import { DescribeEvent, DomainEvent, EventType } from '../../durable-cqrs/index.js';
 
 /** The order could not be reserved as a whole; nothing was reserved. */
 @EventType('InventoryInsufficient')

@@ -1,5 +1,4 @@
-import { DomainEvent, EventType } from '../../messaging/domain-event.js';
-import { DescribeEvent } from '../../messaging/event-schema.js';
+import { DescribeEvent, DomainEvent, EventType } from '../../durable-cqrs/index.js';
 
 /** A reserved line went back to available stock (compensation or cancellation). */
 @EventType('InventoryReleased')

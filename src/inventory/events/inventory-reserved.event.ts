@@ -1,5 +1,4 @@
-import { DomainEvent, EventType } from '../../messaging/domain-event.js';
-import { DescribeEvent } from '../../messaging/event-schema.js';
+import { DescribeEvent, DomainEvent, EventType } from '../../durable-cqrs/index.js';
 
 /** One line of an order is reserved. All lines of an order are reserved in one transaction. */
 @EventType('InventoryReserved')

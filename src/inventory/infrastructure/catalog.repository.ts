@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Selectable } from 'kysely';
-import { newId } from '../../messaging/ids.js';
+import { newId, type Tx, UnitOfWork } from '../../durable-cqrs/index.js';
 import { DATABASE } from '../../database/database.tokens.js';
 import type { Database } from '../../database/database.js';
 import type {
@@ -8,7 +8,6 @@ import type {
   CatalogChangesTable,
   ProductsTable,
 } from '../../database/schema.js';
-import { UnitOfWork, type Tx } from '../../messaging/unit-of-work.js';
 import type {
   CatalogChangeView,
   CatalogFields,

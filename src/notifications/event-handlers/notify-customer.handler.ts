@@ -1,6 +1,6 @@
 import { Inject } from '@nestjs/common';
 import { EventsHandler, type IEventHandler } from '@nestjs/cqrs';
-import { crashPoint } from '../../messaging/crash-points.js';
+import { crashPoint } from '../../durable-cqrs/index.js';
 import { OrderCancelled } from '../../orders/events/order-cancelled.event.js';
 import { OrderCompleted } from '../../orders/events/order-completed.event.js';
 import { OrderFailed } from '../../orders/events/order-failed.event.js';

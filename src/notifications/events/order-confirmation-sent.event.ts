@@ -1,5 +1,4 @@
-import { DomainEvent, EventType } from '../../messaging/domain-event.js';
-import { DescribeEvent } from '../../messaging/event-schema.js';
+import { DescribeEvent, DomainEvent, EventType } from '../../durable-cqrs/index.js';
 
 /** The customer was told the order completed. */
 @EventType('OrderConfirmationSent')

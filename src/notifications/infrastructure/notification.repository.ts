@@ -1,4 +1,4 @@
-import { newId } from '../../messaging/ids.js';
+import { EventStore, newId, UnitOfWork } from '../../durable-cqrs/index.js';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Selectable } from 'kysely';
 import { DATABASE } from '../../database/database.tokens.js';
@@ -6,8 +6,6 @@ import type { Database } from '../../database/database.js';
 import { anyOf, Lookup, sharedInsert, sharedUpdate } from '../../database/shared-statements.js';
 import { Statement } from '../../database/statement.js';
 import type { NotificationsTable } from '../../database/schema.js';
-import { EventStore } from '../../messaging/event-store.js';
-import { UnitOfWork } from '../../messaging/unit-of-work.js';
 import {
   ERASED_RECIPIENT,
   SKIPPED_FOR_ERASURE,

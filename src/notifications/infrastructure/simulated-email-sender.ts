@@ -1,7 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config.js';
-import { callingOut } from '../../messaging/unit-of-work.js';
+import { callingOut } from '../../durable-cqrs/index.js';
 import type { EmailMessage, EmailSender } from '../domain/email-sender.port.js';
 
 /**

@@ -1,4 +1,4 @@
-import { DomainError } from '../../messaging/domain-error.js';
+import { DomainError } from '../../durable-cqrs/index.js';
 
 export type OrderErrorCode =
   | 'ORDER_NOT_FOUND'

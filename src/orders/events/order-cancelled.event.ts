@@ -1,5 +1,9 @@
-import { DomainEvent, EventType } from '../../messaging/domain-event.js';
-import { DescribeEvent, NULLABLE_STRING } from '../../messaging/event-schema.js';
+import {
+  DescribeEvent,
+  DomainEvent,
+  EventType,
+  NULLABLE_STRING,
+} from '../../durable-cqrs/index.js';
 
 /** Cancelled before payment completed (status CANCELLED, terminal); reserved stock is released. */
 @EventType('OrderCancelled')

@@ -1,5 +1,10 @@
-import { DomainEvent, EventType } from '../../messaging/domain-event.js';
-import { DescribeEvent, AMOUNT, NULLABLE_STRING } from '../../messaging/event-schema.js';
+import {
+  AMOUNT,
+  DescribeEvent,
+  DomainEvent,
+  EventType,
+  NULLABLE_STRING,
+} from '../../durable-cqrs/index.js';
 
 /** Paid and done (status COMPLETED, terminal). */
 @EventType('OrderCompleted')

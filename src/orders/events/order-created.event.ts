@@ -1,5 +1,10 @@
-import { DomainEvent, EventType } from '../../messaging/domain-event.js';
-import { DescribeEvent, NULLABLE_STRING, type FieldSchema } from '../../messaging/event-schema.js';
+import {
+  DescribeEvent,
+  DomainEvent,
+  EventType,
+  type FieldSchema,
+  NULLABLE_STRING,
+} from '../../durable-cqrs/index.js';
 
 export interface RequestedLine {
   productId: string;

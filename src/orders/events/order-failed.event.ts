@@ -1,5 +1,9 @@
-import { DomainEvent, EventType } from '../../messaging/domain-event.js';
-import { DescribeEvent, NULLABLE_STRING } from '../../messaging/event-schema.js';
+import {
+  DescribeEvent,
+  DomainEvent,
+  EventType,
+  NULLABLE_STRING,
+} from '../../durable-cqrs/index.js';
 
 /** The order could not be fulfilled (status FAILED, terminal). Reserved stock is already released. */
 @EventType('OrderFailed')

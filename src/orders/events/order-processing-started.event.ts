@@ -1,5 +1,4 @@
-import { DomainEvent, EventType } from '../../messaging/domain-event.js';
-import { DescribeEvent, AMOUNT } from '../../messaging/event-schema.js';
+import { AMOUNT, DescribeEvent, DomainEvent, EventType } from '../../durable-cqrs/index.js';
 
 /** Every line is reserved (status INVENTORY_RESERVED): the order is ready to be paid. */
 @EventType('OrderProcessingStarted')

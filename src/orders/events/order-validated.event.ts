@@ -1,10 +1,11 @@
-import { DomainEvent, EventType } from '../../messaging/domain-event.js';
 import {
   AMOUNT,
   DescribeEvent,
-  NULLABLE_STRING,
+  DomainEvent,
+  EventType,
   type FieldSchema,
-} from '../../messaging/event-schema.js';
+  NULLABLE_STRING,
+} from '../../durable-cqrs/index.js';
 
 export interface PricedLine {
   productId: string;

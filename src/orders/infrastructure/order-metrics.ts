@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { DomainEvent } from '../../messaging/domain-event.js';
-import { UnitOfWork } from '../../messaging/unit-of-work.js';
+import { type DomainEvent, UnitOfWork } from '../../durable-cqrs/index.js';
 import { Metrics } from '../../metrics/metrics.js';
 import { isTerminal, type TerminalStatus } from '../domain/order-status.js';
 import { OrderCreated } from '../events/order-created.event.js';

@@ -1,5 +1,4 @@
-import { DomainEvent, EventType } from '../../messaging/domain-event.js';
-import { DescribeEvent, AMOUNT } from '../../messaging/event-schema.js';
+import { AMOUNT, DescribeEvent, DomainEvent, EventType } from '../../durable-cqrs/index.js';
 
 /** A charge for the order is about to be sent to the gateway under this idempotency key. */
 @EventType('PaymentInitiated')

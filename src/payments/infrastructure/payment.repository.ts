@@ -1,4 +1,4 @@
-import { newId } from '../../messaging/ids.js';
+import { EventStore, newId, UnitOfWork } from '../../durable-cqrs/index.js';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Selectable } from 'kysely';
 import { formatMinor } from '../../common/money.js';
@@ -7,8 +7,6 @@ import type { Database } from '../../database/database.js';
 import { anyOf, Lookup, sharedInsert, sharedUpdate } from '../../database/shared-statements.js';
 import { Statement } from '../../database/statement.js';
 import type { PaymentsTable } from '../../database/schema.js';
-import { EventStore } from '../../messaging/event-store.js';
-import { UnitOfWork } from '../../messaging/unit-of-work.js';
 import { PaymentStatus, type PaymentView } from '../domain/payment-gateway.port.js';
 import { PaymentCompleted } from '../events/payment-completed.event.js';
 import { PaymentFailed } from '../events/payment-failed.event.js';

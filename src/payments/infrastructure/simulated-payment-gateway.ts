@@ -6,7 +6,7 @@ import { DATABASE } from '../../database/database.tokens.js';
 import type { Database } from '../../database/database.js';
 import { anyOf, Lookup, sharedInsert } from '../../database/shared-statements.js';
 import { Statement } from '../../database/statement.js';
-import { callingOut, UnitOfWork } from '../../messaging/unit-of-work.js';
+import { callingOut, UnitOfWork } from '../../durable-cqrs/index.js';
 import type {
   ChargeRequest,
   ChargeResult,

@@ -1,6 +1,5 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { EventLogRetention } from '../../../messaging/event-log-retention.js';
-import { UnitOfWork } from '../../../messaging/unit-of-work.js';
+import { EventLogRetention, UnitOfWork } from '../../../durable-cqrs/index.js';
 import {
   ERASED_RECIPIENT,
   SKIPPED_FOR_ERASURE,

@@ -1,7 +1,6 @@
-import { newId } from '../../../messaging/ids.js';
+import { MessagingRuntime, newId } from '../../../durable-cqrs/index.js';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { CURRENCY } from '../../../common/money.js';
-import { MessagingRuntime } from '../../../messaging/messaging-runtime.js';
 import { Order } from '../../domain/order.aggregate.js';
 import { IdempotencyKeys, type ScopedKey } from '../../infrastructure/idempotency-keys.js';
 import { OrderRepository } from '../../infrastructure/order.repository.js';

@@ -1,5 +1,5 @@
 import { QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
-import { EventStore } from '../../../messaging/event-store.js';
+import { EventStore } from '../../../durable-cqrs/index.js';
 import { OrderError } from '../../domain/order.errors.js';
 import { OrderRepository } from '../../infrastructure/order.repository.js';
 import { toOrderEventView, type OrderEventView } from '../order.view.js';

@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { DomainEvent } from '../../../messaging/domain-event.js';
-import { StreamWatch } from '../../../messaging/stream-watch.js';
+import { type DomainEvent, StreamWatch } from '../../../durable-cqrs/index.js';
 import { OrderConfirmationSent } from '../../../notifications/events/order-confirmation-sent.event.js';
 import { OrderFailureNotificationSent } from '../../../notifications/events/order-failure-notification-sent.event.js';
 import { PaymentInitiated } from '../../../payments/events/payment-initiated.event.js';

@@ -1,6 +1,6 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, QueryBus, type ICommandHandler } from '@nestjs/cqrs';
-import { crashPoint } from '../../../messaging/crash-points.js';
+import { crashPoint } from '../../../durable-cqrs/index.js';
 import { AppConfig } from '../../../config/app-config.js';
 import { GetOrder } from '../../../orders/queries/get-order/get-order.query.js';
 import {

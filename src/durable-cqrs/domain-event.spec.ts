@@ -1,24 +1,36 @@
-import { OrderCreated } from '../orders/events/order-created.event.js';
 import { DomainEvent, EventType, eventTypeOf, reviveEvent } from './domain-event.js';
 
+@EventType('StreamTestTicketOpened')
+class TicketOpened extends DomainEvent {
+  constructor(
+    readonly ticketId: string,
+    readonly title: string,
+    readonly labels: string[],
+  ) {
+    super();
+  }
+
+  get streamId(): string {
+    return this.ticketId;
+  }
+}
+
 describe('DomainEvent.streamId', () => {
-  const event = new OrderCreated('order-1', 'customer-1', null, [], 'EUR');
+  const event = new TicketOpened('ticket-1', 'Printer on fire', ['urgent']);
 
   it('is named by the event class and is not part of the payload', () => {
-    expect(event.streamId).toBe('order-1');
+    expect(event.streamId).toBe('ticket-1');
     expect(JSON.parse(JSON.stringify(event))).toEqual({
-      orderId: 'order-1',
-      customerId: 'customer-1',
-      customerEmail: null,
-      items: [],
-      currency: 'EUR',
+      ticketId: 'ticket-1',
+      title: 'Printer on fire',
+      labels: ['urgent'],
     });
   });
 
   it('survives the round trip through the stored payload', () => {
-    const revived = reviveEvent('OrderCreated', JSON.parse(JSON.stringify(event)));
-    expect(revived).toBeInstanceOf(OrderCreated);
-    expect(revived.streamId).toBe('order-1');
+    const revived = reviveEvent('StreamTestTicketOpened', JSON.parse(JSON.stringify(event)));
+    expect(revived).toBeInstanceOf(TicketOpened);
+    expect(revived.streamId).toBe('ticket-1');
   });
 });
 

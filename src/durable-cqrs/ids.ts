@@ -6,7 +6,7 @@ const pool = new Uint8Array(4096);
 let offset = pool.length;
 
 /**
- * A new id for a stored row (order, event, payment, notification, dead letter): a UUID version 7,
+ * A new id for a stored row (an aggregate, an event, a dead letter): a UUID version 7,
  * which starts with the time. Rows made one after the other get neighbouring keys, so an insert
  * touches the last pages of each index instead of a random page: far fewer pages to write at
  * every commit. The rest is random (74 bits, from the system's cryptographic source), so ids stay

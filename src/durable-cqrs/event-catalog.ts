@@ -3,6 +3,9 @@ import { eventDescriptionOf, payloadSchemaOf, type FieldSchema } from './event-s
 import type { Subscriber } from './subscribers.js';
 
 export interface CatalogOptions {
+  /** The application's name for its events, and what it wants to add about them. */
+  title: string;
+  about?: string;
   version: string;
   /** AMQP_PREFIX: names the exchange and queues when a broker is used. */
   amqpPrefix: string;
@@ -17,7 +20,7 @@ const EVENT_META: FieldSchema = {
     seq: { type: 'integer', description: 'Position in the event log' },
     eventId: { type: 'string', format: 'uuid' },
     type: { type: 'string', description: 'The event type, also the routing key' },
-    streamId: { type: 'string', description: 'Delivered in order per stream (the order id)' },
+    streamId: { type: 'string', description: 'Delivered in order per stream' },
     aggregateType: { type: 'string' },
     aggregateId: { type: 'string' },
     aggregateVersion: { type: ['integer', 'null'] },
@@ -114,15 +117,15 @@ export function eventCatalog(subscribers: Subscriber[], options: CatalogOptions)
   return {
     asyncapi: '3.0.0',
     info: {
-      title: 'Order service events',
+      title: options.title,
       version: options.version,
       description:
-        'The domain events of the order service. Each is stored in the event log (the outbox) in ' +
-        'the transaction of the change that raised it, then delivered at least once to each ' +
-        'subscriber, in order per stream (the order), and recorded in its inbox so a ' +
-        'redelivery is ignored. Without AMQP_URL delivery is in process; with it, through ' +
-        'RabbitMQ (message properties: messageId = eventId, type, correlationId, timestamp). ' +
-        'GET /orders/{id}/events shows the same events with their metadata.',
+        'Each event is stored in the event log (the outbox) in the transaction of the change ' +
+        'that raised it, then delivered at least once to each subscriber, in order per stream, ' +
+        'and a redelivery is ignored. Without a broker delivery is in process; with one, ' +
+        'through RabbitMQ (message properties: messageId = eventId, type, correlationId, ' +
+        'timestamp).' +
+        (options.about ? ` ${options.about}` : ''),
     },
     defaultContentType: 'application/json',
     servers: {

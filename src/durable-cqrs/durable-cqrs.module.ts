@@ -70,7 +70,7 @@ const providers = [
   providers,
   exports: providers,
 })
-export class MessagingModule implements OnModuleInit, BeforeApplicationShutdown {
+export class DurableCqrsModule implements OnModuleInit, BeforeApplicationShutdown {
   constructor(
     private readonly eventBus: EventBus,
     private readonly publisher: EventLogPublisher,

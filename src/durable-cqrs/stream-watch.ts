@@ -13,7 +13,7 @@ export interface FollowOptions {
 
 /**
  * Follows one stream of the event log as it grows, for readers that wait on it (a client's event
- * stream, a request that waits for an order's outcome). The log is the truth, not this process's
+ * stream, a request that waits for a workflow's outcome). The log is the truth, not this process's
  * memory: events are read from the database (the reader connection) after the last one seen, so
  * events committed by any instance are found. A commit on this instance wakes the readers of its
  * streams at once; the poll every STREAM_POLL_MS is what finds the commits of other instances.

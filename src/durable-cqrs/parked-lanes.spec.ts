@@ -1,5 +1,5 @@
 import { jest } from '@jest/globals';
-import { loadConfig } from '../config/app-config.js';
+import { testOptions } from './runtime-options.fixture.js';
 import type { DeliveryLog } from './delivery-log.js';
 import type { DomainEvent } from './domain-event.js';
 import type { ParkedDeliveries, ParkedDelivery } from './parked-deliveries.js';
@@ -25,7 +25,7 @@ describe('ParkedLanes: finished rows removed outside a batch', () => {
   } as ParkedDelivery;
 
   function lanes(): ParkedLanes {
-    return new ParkedLanes(loadConfig({}), store, {} as SubscriberRegistry, {} as DeliveryLog, uow);
+    return new ParkedLanes(testOptions(), store, {} as SubscriberRegistry, {} as DeliveryLog, uow);
   }
 
   beforeEach(() => {

@@ -9,7 +9,7 @@ export type BrokerState = 'ok' | 'disconnected' | 'not used';
 /**
  * How stored events reach their subscribers: in-process (BatchConsumer) or through RabbitMQ
  * (AmqpTransport). One of them is chosen once, at boot, by the provider of this token (see
- * MessagingModule); the rest of the runtime knows only this contract. Both run deliveries
+ * DurableCqrsModule); the rest of the runtime knows only this contract. Both run deliveries
  * through DeliveryLog, so retries, the inbox and dead letters are the same either way.
  */
 export abstract class EventTransport {

@@ -1,5 +1,5 @@
 import type { RuntimeLogger } from './runtime-logger.js';
-import { loadConfig } from '../config/app-config.js';
+import { testOptions } from './runtime-options.fixture.js';
 import { RuntimeMetrics } from './runtime-metrics.js';
 import { DeliveryLog } from './delivery-log.js';
 import type { Inbox } from './inbox.js';
@@ -34,13 +34,7 @@ describe('DeliveryLog: subscribers that call the outside world', () => {
     };
   }
   const deliveryLog = () =>
-    new DeliveryLog(
-      uow,
-      new RetryPolicy(loadConfig({})),
-      {} as Inbox,
-      new RuntimeMetrics(),
-      logger,
-    );
+    new DeliveryLog(uow, new RetryPolicy(testOptions()), {} as Inbox, new RuntimeMetrics(), logger);
   const event = (id: string) =>
     ({
       meta: { eventId: id, type: 'OrderCompleted', correlationId: 'c', streamId: 's' },

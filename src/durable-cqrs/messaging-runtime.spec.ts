@@ -1,4 +1,4 @@
-import { loadConfig } from '../config/app-config.js';
+import { testOptions } from './runtime-options.fixture.js';
 import { RuntimeMetrics } from './runtime-metrics.js';
 import type { EventLogLag } from './event-log-lag.js';
 import type { EventTransport } from './event-transport.js';
@@ -9,7 +9,7 @@ describe('MessagingRuntime.state (what readiness reports)', () => {
   function runtimeWith(transport: Partial<EventTransport>): MessagingRuntime {
     return new MessagingRuntime(
       transport as EventTransport,
-      loadConfig({}),
+      testOptions(),
       { stats: { commits: 0, units: 0, waiting: 0 } } as UnitOfWork,
       {} as EventLogLag,
       new RuntimeMetrics(),

@@ -128,7 +128,7 @@ export class EventStore {
   }
 
   /**
-   * The events of one stream (an order's whole story) after `afterSeq` (all of them by default),
+   * The events of one stream (an aggregate's whole story) after `afterSeq` (all of them by default),
    * in the order they happened.
    */
   async readStream(streamId: string, afterSeq = 0): Promise<DomainEvent[]> {

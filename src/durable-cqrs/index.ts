@@ -1,0 +1,36 @@
+/**
+ * The durable runtime for @nestjs/cqrs: the one entry an application imports it through (a lint
+ * rule forbids reaching past it). What it offers:
+ * - the module (DurableCqrsModule: the event log, its delivery in-process or through RabbitMQ,
+ *   retries, dead letters, replay) and what the application gives it: RuntimeOptions (its
+ *   settings), RuntimeLogger (where its lines go);
+ * - writing: UnitOfWork (transactions, group commit, `callingOut`, `onCommitted`), EventStore
+ *   (append and read the log), domain events (DomainEvent, EventType with versions and
+ *   upcasters, DescribeEvent for the catalog), ids and trace context, DomainError;
+ * - operating: MessagingRuntime (start, stop, back-pressure), DeadLetterStore, StreamWatch, the
+ *   event catalog, EventLogLag and EventLogRetention, RuntimeMetrics, crash points for crash tests.
+ */
+export * from './crash-points.js';
+export * from './dead-letters.js';
+export * from './describe-error.js';
+export * from './domain-error.js';
+export * from './domain-event.js';
+export * from './event-catalog.js';
+export * from './event-log-lag.js';
+export * from './event-log-retention.js';
+export * from './event-schema.js';
+export * from './event-store.js';
+export * from './event-transport.js';
+export * from './http/back-pressure.js';
+export * from './ids.js';
+export * from './inbox.js';
+export * from './message-context.js';
+export * from './messaging-runtime.js';
+export * from './durable-cqrs.module.js';
+export * from './runtime-logger.js';
+export * from './runtime-metrics.js';
+export * from './runtime-options.js';
+export * from './stream-watch.js';
+export * from './subscribers.js';
+export * from './trace-context.js';
+export * from './unit-of-work.js';
