@@ -6,8 +6,8 @@ import { AuthModule } from './auth/auth.module.js';
 import { AppConfig } from './config/app-config.js';
 import { ConsoleModule } from './console/console.module.js';
 import { ConfigModule } from './config/config.module.js';
+import { AppLogger } from './common/logging/app-logger.js';
 import { LoggingModule } from './common/logging/logging.module.js';
-import { DatabaseModule } from './database/database.module.js';
 import { EventEndpointsModule } from './event-endpoints/event-endpoints.module.js';
 import { HealthController } from './health/health.controller.js';
 import { InventoryModule } from './inventory/inventory.module.js';
@@ -34,8 +34,11 @@ export class AppModule implements OnApplicationBootstrap {
         TerminusModule.forRoot({ logger: false }),
         MetricsModule,
         AuthModule,
-        DatabaseModule,
-        DurableCqrsModule,
+        // The durable runtime, with the service's settings and logger.
+        DurableCqrsModule.forRootAsync({
+          inject: [AppConfig, AppLogger],
+          useFactory: (settings: AppConfig, logger: AppLogger) => ({ options: settings, logger }),
+        }),
         EventEndpointsModule,
         OrdersModule,
         InventoryModule,

@@ -1,6 +1,6 @@
 import {
-  Global,
   Module,
+  type DynamicModule,
   type BeforeApplicationShutdown,
   type OnModuleInit,
   type Provider,
@@ -8,6 +8,13 @@ import {
 import { DiscoveryModule, ModuleRef } from '@nestjs/core';
 import { EventBus } from '@nestjs/cqrs';
 import { RuntimeOptions } from './runtime-options.js';
+import { NestRuntimeLogger, RuntimeLogger } from './runtime-logger.js';
+import {
+  APP_MIGRATIONS,
+  type DurableCqrsAsyncSetup,
+  type DurableCqrsSetup,
+} from './durable-cqrs.setup.js';
+import { DatabaseModule } from './database.module.js';
 import { CommitSignal } from './commit-signal.js';
 import { DeadLetterStore } from './dead-letters.js';
 import { DeliveryLog } from './delivery-log.js';
@@ -63,13 +70,32 @@ const providers = [
   StreamWatch,
 ];
 
-/** The durable runtime under the CQRS API: event log, batch consumer, retries and dead letters. */
-@Global()
-@Module({
-  imports: [DiscoveryModule],
-  providers,
-  exports: providers,
-})
+/** The setup an application gave (forRoot, forRootAsync). */
+const SETUP = Symbol('DURABLE_CQRS_SETUP');
+
+/** What the runtime takes from the setup, each under its own token. */
+const given: Provider[] = [
+  { provide: RuntimeOptions, inject: [SETUP], useFactory: (s: DurableCqrsSetup) => s.options },
+  {
+    provide: RuntimeLogger,
+    inject: [SETUP],
+    useFactory: (s: DurableCqrsSetup) => s.logger ?? new NestRuntimeLogger(),
+  },
+  {
+    provide: APP_MIGRATIONS,
+    inject: [SETUP],
+    useFactory: (s: DurableCqrsSetup) => s.migrations ?? {},
+  },
+];
+
+/**
+ * The durable runtime under the CQRS API: event log, delivery (in-process batches or RabbitMQ),
+ * retries, dead letters, replay. Imported once, by the root module, with `forRoot(setup)` or
+ * `forRootAsync({ inject, useFactory })`; global, so every module's handlers, sagas and
+ * repositories reach its services. The root module starts delivery (MessagingRuntime.start) in
+ * its onApplicationBootstrap, once every handler is registered; closing the application stops it.
+ */
+@Module({})
 export class DurableCqrsModule implements OnModuleInit, BeforeApplicationShutdown {
   constructor(
     private readonly eventBus: EventBus,
@@ -77,6 +103,27 @@ export class DurableCqrsModule implements OnModuleInit, BeforeApplicationShutdow
     private readonly runtime: MessagingRuntime,
     private readonly config: RuntimeOptions,
   ) {}
+
+  static forRoot(setup: DurableCqrsSetup): DynamicModule {
+    return DurableCqrsModule.with({ provide: SETUP, useValue: setup }, []);
+  }
+
+  static forRootAsync(setup: DurableCqrsAsyncSetup): DynamicModule {
+    return DurableCqrsModule.with(
+      { provide: SETUP, inject: setup.inject ?? [], useFactory: setup.useFactory },
+      setup.imports ?? [],
+    );
+  }
+
+  private static with(setup: Provider, imports: DynamicModule['imports'] = []): DynamicModule {
+    return {
+      module: DurableCqrsModule,
+      global: true,
+      imports: [DiscoveryModule, DatabaseModule, ...imports],
+      providers: [setup, ...given, ...providers],
+      exports: [RuntimeOptions, RuntimeLogger, APP_MIGRATIONS, ...providers, DatabaseModule],
+    };
+  }
 
   onModuleInit(): void {
     this.eventBus.publisher = this.publisher;

@@ -34,3 +34,4 @@ export * from './stream-watch.js';
 export * from './subscribers.js';
 export * from './trace-context.js';
 export * from './unit-of-work.js';
+export * from './durable-cqrs.setup.js';

@@ -1,16 +1,12 @@
 import { Global, Module } from '@nestjs/common';
 import type { DestinationStream } from 'pino';
 import { AppConfig } from '../../config/app-config.js';
-import { RuntimeLogger } from '../../durable-cqrs/index.js';
 import { AppLogger } from './app-logger.js';
 
 /** Where log lines go when not to stdout: tests override it to read them. */
 export const LOG_DESTINATION = Symbol('LOG_DESTINATION');
 
-/**
- * The one logger of the application (see AppLogger), injectable for lines made of fields, also
- * as the durable runtime's RuntimeLogger.
- */
+/** The one logger of the application (see AppLogger), injectable for lines made of fields. */
 @Global()
 @Module({
   providers: [
@@ -25,10 +21,8 @@ export const LOG_DESTINATION = Symbol('LOG_DESTINATION');
           pretty: prettyWanted(config),
         }),
     },
-    // The durable runtime's delivery lines go to the same logger.
-    { provide: RuntimeLogger, useExisting: AppLogger },
   ],
-  exports: [AppLogger, RuntimeLogger],
+  exports: [AppLogger],
 })
 export class LoggingModule {}
 

@@ -1,0 +1,68 @@
+import { Module, type DynamicModule, type OnApplicationBootstrap } from '@nestjs/common';
+import { CqrsModule } from '@nestjs/cqrs';
+import {
+  DurableCqrsModule,
+  MessagingRuntime,
+  type RuntimeOptions,
+} from '../../src/durable-cqrs/index.js';
+import { TICKET_MIGRATIONS, TicketRepository } from './ticket.repository.js';
+import {
+  Acknowledger,
+  MailServer,
+  OpenTicketHandler,
+  TriageSaga,
+  TriageTicketHandler,
+} from './tickets.js';
+
+/** The runtime's settings this application starts from; `forRoot` takes what it changes. */
+const DEFAULTS = {
+  databaseUrl: 'sqlite:./data/tickets.db',
+  databasePoolSize: 10,
+  sqliteSynchronous: 'NORMAL',
+  amqpUrl: '',
+  amqpPrefix: 'tickets',
+  amqpPrefetch: 64,
+  retryMaxAttempts: 10,
+  retryBaseDelayMs: 100,
+  dispatchConcurrency: 32,
+  dispatchBatchSize: 200,
+  dispatchPollMs: 1000,
+  backlogLimit: 5000,
+  shutdownTimeoutMs: 5000,
+  streamPollMs: 500,
+} satisfies RuntimeOptions;
+
+/**
+ * A small help desk on the durable runtime: tickets are opened (a command), triaged by a saga,
+ * and acknowledged by an event handler. It imports the runtime through its public entry only.
+ */
+@Module({})
+export class TicketDeskModule implements OnApplicationBootstrap {
+  constructor(private readonly runtime: MessagingRuntime) {}
+
+  static forRoot(options: Partial<typeof DEFAULTS> = {}): DynamicModule {
+    return {
+      module: TicketDeskModule,
+      imports: [
+        CqrsModule.forRoot(),
+        DurableCqrsModule.forRoot({
+          options: { ...DEFAULTS, ...options },
+          migrations: TICKET_MIGRATIONS,
+        }),
+      ],
+      providers: [
+        TicketRepository,
+        OpenTicketHandler,
+        TriageTicketHandler,
+        TriageSaga,
+        MailServer,
+        Acknowledger,
+      ],
+    };
+  }
+
+  /** Delivery starts once every handler and saga is registered. */
+  async onApplicationBootstrap(): Promise<void> {
+    await this.runtime.start();
+  }
+}
