@@ -28,7 +28,12 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { testDatabase, withClient } from './lib/database.mjs';
 import { OrderBook, poll, randomOrder, send } from './lib/http.mjs';
-import { orderDataViolations, readTables, seededRngs } from './lib/invariants.mjs';
+import {
+  orderDataViolations,
+  readTables,
+  seededRngs,
+  TERMINAL_STATUSES,
+} from './lib/invariants.mjs';
 import {
   exitHandlers,
   freePort,
@@ -419,10 +424,11 @@ async function waitSettled(db) {
   const attempt = async () => {
     const {
       rows: [s],
-    } = await db.query(`
+    } = await db.query(
+      `
       SELECT
         (SELECT count(*) FROM orders) AS orders,
-        (SELECT count(*) FROM orders WHERE status NOT IN ('COMPLETED', 'FAILED', 'CANCELLED')) AS open,
+        (SELECT count(*) FROM orders WHERE status <> ALL($1::text[])) AS open,
         (SELECT count(*) FROM orders o WHERE NOT EXISTS (
            SELECT 1 FROM notifications n WHERE n.order_id = o.id AND n.status = 'SENT')) AS unnotified,
         (SELECT count(*) FROM orders o WHERE NOT EXISTS (
@@ -431,7 +437,9 @@ async function waitSettled(db) {
         (SELECT coalesce(sum(reserved), 0) FROM products) AS reserved,
         (SELECT count(*) FROM payments WHERE status = 'PENDING') AS pending_payments,
         (SELECT count(*) FROM event_log WHERE relayed = 0) AS unrelayed,
-        (SELECT count(*) FROM deliveries WHERE status = 'RETRY') AS retrying`);
+        (SELECT count(*) FROM deliveries WHERE status = 'RETRY') AS retrying`,
+      [TERMINAL_STATUSES],
+    );
     const quiet =
       Number(s.open) === 0 &&
       Number(s.unnotified) === 0 &&

@@ -19,7 +19,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { testDatabase, withClient } from './lib/database.mjs';
 import { poll, send } from './lib/http.mjs';
-import { chargeViolations, readTables, recordViolations } from './lib/invariants.mjs';
+import {
+  chargeViolations,
+  readTables,
+  recordViolations,
+  TERMINAL_STATUSES,
+} from './lib/invariants.mjs';
 import { CHECKOUT_BUILD, freePort, serviceEnv, ServiceProcess } from './lib/processes.mjs';
 import { printSummary, stopwatch } from './lib/report.mjs';
 
@@ -98,10 +103,10 @@ async function waitSettled(ids) {
       withClient(database.url, async (c) => {
         const { rows } = await c.query(
           `SELECT count(*) AS n FROM orders o
-            WHERE o.id = ANY($1) AND (o.status NOT IN ('COMPLETED', 'FAILED', 'CANCELLED')
+            WHERE o.id = ANY($1) AND (o.status <> ALL($2::text[])
                OR NOT EXISTS (SELECT 1 FROM notifications x
                                WHERE x.order_id = o.id AND x.status = 'SENT'))`,
-          [ids],
+          [ids, TERMINAL_STATUSES],
         );
         return rows[0].n;
       }),

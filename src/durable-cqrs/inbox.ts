@@ -3,7 +3,6 @@ import { sql } from 'kysely';
 import { RuntimeOptions } from './runtime-options.js';
 import { DATABASE } from '../database/database.tokens.js';
 import type { Database } from '../database/database.js';
-import type { DeliveryStatus } from '../database/schema.js';
 import { Statement } from '../database/statement.js';
 import { writeDeadLetter } from './dead-letters.js';
 import type { OutcomeWriter } from './delivery-log.js';
@@ -17,14 +16,6 @@ import {
 } from './inbox-statements.js';
 import type { Subscriber } from './subscribers.js';
 import { UnitOfWork, type Tx } from './unit-of-work.js';
-
-/** What the inbox holds of one delivery. */
-export interface StoredDelivery {
-  status: DeliveryStatus;
-  attempts: number;
-  /** RETRY: when the next attempt is due (0: at once). */
-  notBefore: number;
-}
 
 /**
  * The inbox: a `deliveries` row per subscriber and event delivered through the broker (DONE,
@@ -57,29 +48,6 @@ export class Inbox {
       streamId,
       seq,
     });
-  }
-
-  /** The stored deliveries of these events: by event id, then by subscriber. */
-  async storedDeliveries(
-    eventIds: readonly string[],
-  ): Promise<Map<string, Map<string, StoredDelivery>>> {
-    const found = new Map<string, Map<string, StoredDelivery>>();
-    if (eventIds.length === 0) return found;
-    const rows = await this.database.reader
-      .selectFrom('deliveries')
-      .select(['subscriber', 'event_id', 'status', 'attempts', 'next_attempt_at'])
-      .where('event_id', 'in', eventIds)
-      .execute();
-    for (const row of rows) {
-      let perEvent = found.get(row.event_id);
-      if (!perEvent) found.set(row.event_id, (perEvent = new Map()));
-      perEvent.set(row.subscriber, {
-        status: row.status,
-        attempts: Number(row.attempts),
-        notBefore: row.next_attempt_at ? Date.parse(row.next_attempt_at) : 0,
-      });
-    }
-    return found;
   }
 
   /**

@@ -4,6 +4,7 @@ import { describeError } from './describe-error.js';
 import { DeliveryLog } from './delivery-log.js';
 import { messageContext } from './message-context.js';
 import { deliveryKey, ParkedDeliveries, type ParkedDelivery } from './parked-deliveries.js';
+import { DATABASE_WAIT_MS } from './retry-policy.js';
 import { SubscriberRegistry } from './subscribers.js';
 import { UnitOfWork } from './unit-of-work.js';
 
@@ -24,9 +25,6 @@ interface Lane {
  * before a unit of its own does.
  */
 const REMOVAL_WAIT_MS = 20;
-
-/** How long a lane waits when its outcome could not be stored (the database is away). */
-const DATABASE_WAIT_MS = 1000;
 
 const keyOf = (p: ParkedDelivery) => deliveryKey(p.subscriberId, p.event.meta.eventId);
 

@@ -76,11 +76,6 @@ export class AmqpConnection {
     this.channel = undefined;
   }
 
-  /** Closes the connection as a network failure would; it is established again. */
-  async drop(): Promise<void> {
-    await this.model?.close().catch(() => undefined);
-  }
-
   /** Publishes on the publisher channel and waits for the broker's confirm. */
   async publishConfirmed(publish: (channel: ConfirmChannel) => void): Promise<void> {
     const publisher = this.channel;

@@ -95,11 +95,6 @@ export class AmqpTransport implements EventTransport {
     await this.connection.close();
   }
 
-  /** Closes the broker connection as a network failure would; the transport reconnects. */
-  async dropConnection(): Promise<void> {
-    await this.connection.drop();
-  }
-
   /** Sends a dead-lettered event to the subscriber's queue again, with fresh attempts. */
   async replay(subscriberId: string, event: DomainEvent): Promise<void> {
     if (!this.connection.publisher) throw new Error('Not connected to RabbitMQ; try again');
