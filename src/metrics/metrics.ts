@@ -1,9 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
-import { RuntimeMetrics } from '../durable-cqrs/index.js';
-
-/** Buckets for an HTTP request: 1 ms to 10 s. */
-const SHORT_SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+import { RuntimeMetrics, SHORT_SECONDS } from '../durable-cqrs/index.js';
 
 /**
  * The service's Prometheus metrics (HTTP, orders, the process), in a registry of this
