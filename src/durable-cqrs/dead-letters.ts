@@ -56,29 +56,6 @@ export class DeadLetterStore {
     return Number(row.count);
   }
 
-  /**
-   * Removes up to `limit` dead letters replayed before `before` (the replay made a new delivery,
-   * and a new dead letter if it failed again), in the given unit. Returns how many.
-   */
-  async purgeReplayed(tx: Tx, before: string, limit: number): Promise<number> {
-    const ids = await tx.db
-      .selectFrom('dead_letters')
-      .select('id')
-      .where('replayed_at', '<', before)
-      .limit(limit)
-      .execute();
-    if (ids.length === 0) return 0;
-    const result = await tx.db
-      .deleteFrom('dead_letters')
-      .where(
-        'id',
-        'in',
-        ids.map((row) => row.id),
-      )
-      .executeTakeFirst();
-    return Number(result.numDeletedRows);
-  }
-
   async replay(id: string): Promise<DeadLetterView> {
     const row = await this.database.reader
       .selectFrom('dead_letters')

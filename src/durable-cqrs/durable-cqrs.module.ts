@@ -29,7 +29,7 @@ import { ParkedLanes } from './parked-lanes.js';
 import { RetryPolicy } from './retry-policy.js';
 import { EventLogPublisher } from './event-log.publisher.js';
 import { EventLogLag } from './event-log-lag.js';
-import { EventLogRetention } from './event-log-retention.js';
+import { RetentionStore } from './retention-store.js';
 import { EventStore } from './event-store.js';
 import { EventTransport } from './event-transport.js';
 import { Inbox } from './inbox.js';
@@ -54,7 +54,7 @@ const providers = [
   UnitOfWork,
   EventStore,
   EventLogLag,
-  EventLogRetention,
+  RetentionStore,
   SubscriberRegistry,
   DispatchLease,
   eventTransport,

@@ -1,13 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { sql } from 'kysely';
-import { RuntimeOptions } from './runtime-options.js';
 import { DATABASE } from '../database/database.tokens.js';
 import type { Database } from '../database/database.js';
 import { Statement } from '../database/statement.js';
 import { writeDeadLetter } from './dead-letters.js';
 import type { OutcomeWriter } from './delivery-log.js';
 import type { DomainEvent } from './domain-event.js';
-import { notHandedOn } from './event-log-rows.js';
 import {
   finishedInInbox,
   sharedDone,
@@ -15,7 +12,7 @@ import {
   type OutcomeArgs,
 } from './inbox-statements.js';
 import type { Subscriber } from './subscribers.js';
-import { UnitOfWork, type Tx } from './unit-of-work.js';
+import { UnitOfWork } from './unit-of-work.js';
 
 /**
  * The inbox: a `deliveries` row per subscriber and event delivered through the broker (DONE,
@@ -26,7 +23,6 @@ import { UnitOfWork, type Tx } from './unit-of-work.js';
 export class Inbox {
   constructor(
     @Inject(DATABASE) private readonly database: Database,
-    private readonly config: RuntimeOptions,
     private readonly uow: UnitOfWork,
   ) {}
 
@@ -102,28 +98,6 @@ export class Inbox {
         .where('event_id', '=', eventId)
         .execute(),
     );
-  }
-
-  /**
-   * Removes, in the given unit, the DONE inbox rows older than `before` of these streams' events
-   * that are handed on (relayed to the broker, or behind the in-process checkpoint): such an
-   * event is not delivered again, so its inbox rows guard nothing. Returns how many.
-   */
-  async purgeFinished(tx: Tx, streamIds: readonly string[], before: string): Promise<number> {
-    if (streamIds.length === 0) return 0;
-    const result = await tx.db
-      .deleteFrom('deliveries')
-      .where('status', '=', 'DONE')
-      .where('updated_at', '<', before)
-      .where('event_id', 'in', (eb) =>
-        eb
-          .selectFrom('event_log')
-          .select('event_id')
-          .where('stream_id', 'in', streamIds)
-          .where(sql<boolean>`NOT ${notHandedOn(this.config, this.database.dialect)}`),
-      )
-      .executeTakeFirst();
-    return Number(result.numDeletedRows);
   }
 }
 

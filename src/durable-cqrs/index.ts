@@ -8,7 +8,8 @@
  *   (append and read the log), domain events (DomainEvent, EventType with versions and
  *   upcasters, DescribeEvent for the catalog), ids and trace context, DomainError;
  * - operating: MessagingRuntime (start, stop, back-pressure), DeadLetterStore, StreamWatch, the
- *   event catalog, EventLogLag and EventLogRetention, RuntimeMetrics, crash points for crash tests.
+ *   event catalog, EventLogLag, RetentionStore (what retention removes), RuntimeMetrics, crash
+ *   points for crash tests.
  */
 export * from './crash-points.js';
 export * from './dead-letters.js';
@@ -17,7 +18,7 @@ export * from './domain-error.js';
 export * from './domain-event.js';
 export * from './event-catalog.js';
 export * from './event-log-lag.js';
-export * from './event-log-retention.js';
+export * from './retention-store.js';
 export * from './event-schema.js';
 export * from './event-store.js';
 export * from './event-transport.js';

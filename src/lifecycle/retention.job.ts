@@ -4,14 +4,7 @@ import { IDEMPOTENCY_CLAIM_LEASE_MS } from '../common/idempotency.js';
 import { AppConfig } from '../config/app-config.js';
 import { DATABASE } from '../database/database.tokens.js';
 import type { Database } from '../database/database.js';
-import {
-  DeadLetterStore,
-  EventLogRetention,
-  Inbox,
-  messageContext,
-  type Tx,
-  UnitOfWork,
-} from '../durable-cqrs/index.js';
+import { messageContext, RetentionStore, type Tx, UnitOfWork } from '../durable-cqrs/index.js';
 import { TERMINAL_STATUSES } from '../orders/domain/order-status.js';
 
 /**
@@ -51,9 +44,7 @@ export class RetentionJob {
     @Inject(DATABASE) private readonly database: Database,
     private readonly uow: UnitOfWork,
     private readonly config: AppConfig,
-    private readonly events: EventLogRetention,
-    private readonly deliveries: Inbox,
-    private readonly deadLetters: DeadLetterStore,
+    private readonly store: RetentionStore,
   ) {}
 
   start(): void {
@@ -81,20 +72,20 @@ export class RetentionJob {
     };
     const deliveriesBefore = ago(config.retentionDeliveriesDays);
     await this.forFinishedOrders(deliveriesBefore, async (tx, ids) => {
-      report.deliveries += await this.deliveries.purgeFinished(tx, ids, deliveriesBefore);
+      report.deliveries += await this.store.purgeFinished(tx, ids, deliveriesBefore);
     });
     await this.forFinishedOrders(ago(config.retentionGatewayCallsDays), async (tx, ids) => {
       report.gatewayCalls += await this.purgeGatewayCalls(tx, ids);
     });
     if (config.retentionEventLogDays > 0) {
       await this.forFinishedOrders(ago(config.retentionEventLogDays), async (tx, ids) => {
-        const removed = await this.events.purgeStreams(tx, ids);
+        const removed = await this.store.purgeStreams(tx, ids);
         report.events += removed.events;
         report.eventDeliveries += removed.deliveries;
       });
     }
     report.deadLetters = await this.drain((tx) =>
-      this.deadLetters.purgeReplayed(tx, deliveriesBefore, BATCH),
+      this.store.purgeReplayed(tx, deliveriesBefore, BATCH),
     );
     report.idempotencyKeys = await this.drain((tx) => this.purgeExpiredKeys(tx, now));
     this.logger.log(

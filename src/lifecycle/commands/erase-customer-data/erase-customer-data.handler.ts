@@ -1,5 +1,5 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { EventLogRetention, UnitOfWork } from '../../../durable-cqrs/index.js';
+import { RetentionStore, UnitOfWork } from '../../../durable-cqrs/index.js';
 import {
   ERASED_RECIPIENT,
   SKIPPED_FOR_ERASURE,
@@ -17,7 +17,7 @@ import { EraseCustomerData, type ErasureReport } from './erase-customer-data.com
 export class EraseCustomerDataHandler implements ICommandHandler<EraseCustomerData, ErasureReport> {
   constructor(
     private readonly uow: UnitOfWork,
-    private readonly events: EventLogRetention,
+    private readonly events: RetentionStore,
   ) {}
 
   execute({ customerId }: EraseCustomerData): Promise<ErasureReport> {

@@ -28,10 +28,7 @@ export function renderOverview(main) {
 }
 
 function view({ ordersByStatus, perMinute, outbox, deadLetters, instance }) {
-  const running = [...ACTIVE].reduce(
-    (total, status) => total + (ordersByStatus[status] ?? 0),
-    0,
-  );
+  const running = [...ACTIVE].reduce((total, status) => total + (ordersByStatus[status] ?? 0), 0);
   const lastFive = perMinute.slice(-5);
   const ended = (key) => lastFive.reduce((total, minute) => total + minute[key], 0);
   return [

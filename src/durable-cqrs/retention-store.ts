@@ -7,11 +7,13 @@ import { notHandedOn } from './event-log-rows.js';
 import type { Tx } from './unit-of-work.js';
 
 /**
- * What leaves the event log other than by delivery: the whole story of streams that are over
- * (retention), and payloads rewritten in place (erasure of personal data).
+ * What the runtime's tables let go of, across them: inbox rows that guard nothing any more, the
+ * whole story of streams that are over (events and their inbox rows), replayed dead letters; and
+ * payloads rewritten in place (erasure of personal data). The one place that deletes from
+ * `event_log`, `deliveries` and `dead_letters` for retention.
  */
 @Injectable()
-export class EventLogRetention {
+export class RetentionStore {
   constructor(
     @Inject(DATABASE) private readonly database: Database,
     private readonly config: RuntimeOptions,
@@ -97,5 +99,50 @@ export class EventLogRetention {
       changed++;
     }
     return changed;
+  }
+
+  /**
+   * Removes, in the given unit, the DONE inbox rows older than `before` of these streams' events
+   * that are handed on (relayed to the broker, or behind the in-process checkpoint): such an
+   * event is not delivered again, so its inbox rows guard nothing. Returns how many.
+   */
+  async purgeFinished(tx: Tx, streamIds: readonly string[], before: string): Promise<number> {
+    if (streamIds.length === 0) return 0;
+    const result = await tx.db
+      .deleteFrom('deliveries')
+      .where('status', '=', 'DONE')
+      .where('updated_at', '<', before)
+      .where('event_id', 'in', (eb) =>
+        eb
+          .selectFrom('event_log')
+          .select('event_id')
+          .where('stream_id', 'in', streamIds)
+          .where(sql<boolean>`NOT ${notHandedOn(this.config, this.database.dialect)}`),
+      )
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
+  /**
+   * Removes up to `limit` dead letters replayed before `before` (the replay made a new delivery,
+   * and a new dead letter if it failed again), in the given unit. Returns how many.
+   */
+  async purgeReplayed(tx: Tx, before: string, limit: number): Promise<number> {
+    const ids = await tx.db
+      .selectFrom('dead_letters')
+      .select('id')
+      .where('replayed_at', '<', before)
+      .limit(limit)
+      .execute();
+    if (ids.length === 0) return 0;
+    const result = await tx.db
+      .deleteFrom('dead_letters')
+      .where(
+        'id',
+        'in',
+        ids.map((row) => row.id),
+      )
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
   }
 }
