@@ -1,61 +1,80 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { CommandBus } from '@nestjs/cqrs';
 import Database from 'better-sqlite3';
+import pg from 'pg';
 import { MessagingRuntime } from '../../src/durable-cqrs/index.js';
+import { eventually, removeTempDatabases, tempDatabaseUrl } from '../../test/create-test-app.js';
 import { TicketDeskModule } from './ticket-desk.module.js';
 import { MailServer, OpenTicket } from './tickets.js';
 
-/** Polls `read` until `done` holds, or fails after the deadline with the last value seen. */
-async function eventually<T>(read: () => T, done: (value: T) => boolean, what: string): Promise<T> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const value = read();
-    if (done(value)) return value;
-    if (Date.now() > deadline)
-      throw new Error(`Timed out waiting for ${what}: ${JSON.stringify(value)}`);
-    await delay(20);
+/** Reads counts from the desk's database as an outside observer (its own connection). */
+function observer(url: string): { count(query: string): Promise<number>; close(): Promise<void> } {
+  if (url.startsWith('sqlite:')) {
+    let db: Database.Database | undefined;
+    return {
+      count(query) {
+        db ??= new Database(url.slice('sqlite:'.length), { readonly: true });
+        return Promise.resolve(Number((db.prepare(query).get() as { n: number }).n));
+      },
+      close() {
+        db?.close();
+        return Promise.resolve();
+      },
+    };
   }
+  const client = new pg.Client({ connectionString: url });
+  const connected = client.connect();
+  return {
+    async count(query) {
+      await connected;
+      return Number((await client.query<{ n: string }>(query)).rows[0].n);
+    },
+    close: () => client.end(),
+  };
 }
 
+// On a SQLite file of its own, or, with TEST_DATABASE_URL (npm run test:pg), on a PostgreSQL
+// database of its own; delivery in-process either way.
 describe('the ticket desk, an application of its own on the durable runtime', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ticket-desk-'));
-  const file = join(dir, 'tickets.db');
+  let url: string;
   let app: INestApplicationContext | undefined;
-  let reader: Database.Database | undefined;
+  let reader: ReturnType<typeof observer>;
+
+  beforeAll(async () => {
+    url = await tempDatabaseUrl();
+    reader = observer(url);
+  });
 
   afterAll(async () => {
     await app?.close();
-    reader?.close();
-    rmSync(dir, { recursive: true, force: true });
+    await reader.close();
+    await removeTempDatabases();
   });
 
-  /** Starts the desk on the test's file; retries come due quickly. */
+  /** Starts the desk on the test's database; retries come due quickly. */
   async function start(): Promise<INestApplicationContext> {
     return NestFactory.createApplicationContext(
-      TicketDeskModule.forRoot({ databaseUrl: `sqlite:${file}`, retryBaseDelayMs: 200 }),
+      TicketDeskModule.forRoot({ databaseUrl: url, retryBaseDelayMs: 200 }),
       { logger: false },
     );
   }
 
-  /** What the file holds: tickets by status, acknowledgements per ticket, events by type. */
-  function stored() {
-    reader ??= new Database(file, { readonly: true });
-    const count = (query: string) => Number((reader!.prepare(query).get() as { n: number }).n);
+  /** What the database holds: tickets by status, acknowledgements per ticket, events by type. */
+  async function stored() {
+    const count = (query: string) => reader.count(query);
     return {
-      triaged: count(`SELECT count(*) AS n FROM tickets WHERE status = 'TRIAGED'`),
-      acknowledged: count('SELECT count(DISTINCT ticket_id) AS n FROM acknowledgements'),
-      acknowledgements: count('SELECT count(*) AS n FROM acknowledgements'),
-      triagedEvents: count(`SELECT count(*) AS n FROM event_log WHERE type = 'TicketTriaged'`),
-      openedEvents: count(`SELECT count(*) AS n FROM event_log WHERE type = 'TicketOpened'`),
+      triaged: await count(`SELECT count(*) AS n FROM tickets WHERE status = 'TRIAGED'`),
+      acknowledged: await count('SELECT count(DISTINCT ticket_id) AS n FROM acknowledgements'),
+      acknowledgements: await count('SELECT count(*) AS n FROM acknowledgements'),
+      triagedEvents: await count(
+        `SELECT count(*) AS n FROM event_log WHERE type = 'TicketTriaged'`,
+      ),
+      openedEvents: await count(`SELECT count(*) AS n FROM event_log WHERE type = 'TicketOpened'`),
     };
   }
 
-  it('is closed in the middle of its workflow, reopened on the same file, and does each effect once', async () => {
+  it('is closed in the middle of its workflow, reopened on the same database, and does each effect once', async () => {
     app = await start();
     // The mail server is down: every ticket is opened and triaged, none acknowledged (the
     // handler's deliveries wait for their retries).
@@ -63,26 +82,24 @@ describe('the ticket desk, an application of its own on the durable runtime', ()
     const bus = app.get(CommandBus);
     const open = (n: number) => bus.execute(new OpenTicket(`t-${n}`, `Ticket ${n}`, n % 3 === 0));
     await Promise.all(Array.from({ length: 30 }, (_, n) => open(n)));
-    const held = await eventually(
-      stored,
-      (s) => s.triaged === 30,
-      'the first tickets to be triaged',
-    );
+    const held = await eventually(stored, (s) => s.triaged === 30, {
+      what: 'the first tickets to be triaged',
+    });
     expect(held).toMatchObject({ acknowledgements: 0, triagedEvents: 30, openedEvents: 30 });
 
     // Ten more are opened and the desk closes at once: some of them are not triaged yet.
     await Promise.all(Array.from({ length: 10 }, (_, n) => open(30 + n)));
     await app.close();
     app = undefined;
-    expect(stored()).toMatchObject({ acknowledgements: 0, openedEvents: 40 });
+    expect(await stored()).toMatchObject({ acknowledgements: 0, openedEvents: 40 });
 
     // Reopened, with the mail server up: the workflow goes on from where it was.
     app = await start();
     const runtime = app.get(MessagingRuntime);
     const done = await eventually(
-      () => ({ ...stored(), waiting: runtime.waiting }),
+      async () => ({ ...(await stored()), waiting: runtime.waiting }),
       (s) => s.acknowledged === 40 && s.waiting === 0,
-      'every ticket to be acknowledged',
+      { what: 'every ticket to be acknowledged' },
     );
     expect(done).toEqual({
       triaged: 40,
