@@ -268,13 +268,22 @@ export function migrations(dialect: SqlDialectName): Record<string, Migration> {
 
 /**
  * Applies every pending migration; throws the first failure. On PostgreSQL the migrator takes a
- * lock, so instances starting together migrate once.
+ * lock, so instances starting together migrate once. By default the service's list, recorded in
+ * Kysely's table; an application's own list is recorded in a table of its own (`table`).
  */
-export async function migrateToLatest(database: Database): Promise<void> {
-  const provider: MigrationProvider = {
-    getMigrations: () => Promise.resolve(migrations(database.dialect)),
-  };
-  const migrator = new Migrator({ db: database.writer, provider });
+export async function migrateToLatest(
+  database: Database,
+  {
+    list = migrations(database.dialect),
+    table,
+  }: { list?: Record<string, Migration>; table?: string } = {},
+): Promise<void> {
+  const provider: MigrationProvider = { getMigrations: () => Promise.resolve(list) };
+  const migrator = new Migrator({
+    db: database.writer,
+    provider,
+    ...(table ? { migrationTableName: table, migrationLockTableName: `${table}_lock` } : {}),
+  });
   const { error } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(JSON.stringify(error));
 }

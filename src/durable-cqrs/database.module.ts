@@ -1,5 +1,5 @@
 import { Inject, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
-import { Migrator, type Migration } from 'kysely';
+import type { Migration } from 'kysely';
 import { migrateToLatest, openDatabase, type Database } from '../database/database.js';
 import { DATABASE } from '../database/database.tokens.js';
 import { APP_MIGRATIONS } from './durable-cqrs.setup.js';
@@ -24,7 +24,10 @@ import { RuntimeOptions } from './runtime-options.js';
           poolSize: options.databasePoolSize,
         });
         await migrateToLatest(database);
-        await migrateApplication(database, appMigrations);
+        // The application's own tables, recorded apart from the runtime's.
+        if (Object.keys(appMigrations).length > 0) {
+          await migrateToLatest(database, { list: appMigrations, table: 'app_migration' });
+        }
         new Logger('Database').log(`Using ${database.dialect} (${redact(options.databaseUrl)})`);
         return database;
       },
@@ -38,22 +41,6 @@ export class DatabaseModule implements OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     await this.database.close();
   }
-}
-
-/** The application's migrations, recorded apart from the runtime's (`app_migration`). */
-async function migrateApplication(
-  database: Database,
-  migrations: Record<string, Migration>,
-): Promise<void> {
-  if (Object.keys(migrations).length === 0) return;
-  const migrator = new Migrator({
-    db: database.writer,
-    provider: { getMigrations: () => Promise.resolve(migrations) },
-    migrationTableName: 'app_migration',
-    migrationLockTableName: 'app_migration_lock',
-  });
-  const { error } = await migrator.migrateToLatest();
-  if (error) throw error instanceof Error ? error : new Error(JSON.stringify(error));
 }
 
 function redact(url: string): string {
