@@ -1,7 +1,7 @@
-import { Module, type DynamicModule, type OnApplicationBootstrap } from '@nestjs/common';
+import { Module, type DynamicModule } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { TerminusModule } from '@nestjs/terminus';
-import { configureCrashPoints, DurableCqrsModule, MessagingRuntime } from './durable-cqrs/index.js';
+import { configureCrashPoints, DurableCqrsModule } from './durable-cqrs/index.js';
 import { AuthModule } from './auth/auth.module.js';
 import { AppConfig } from './config/app-config.js';
 import { ConsoleModule } from './console/console.module.js';
@@ -18,9 +18,7 @@ import { OrdersModule } from './orders/orders.module.js';
 import { PaymentsModule } from './payments/payments.module.js';
 
 @Module({})
-export class AppModule implements OnApplicationBootstrap {
-  constructor(private readonly messaging: MessagingRuntime) {}
-
+export class AppModule {
   static forRoot(config: AppConfig): DynamicModule {
     configureCrashPoints(config.crashPoints, config.crashProbability);
     return {
@@ -48,10 +46,5 @@ export class AppModule implements OnApplicationBootstrap {
         ConsoleModule,
       ],
     };
-  }
-
-  /** The root module boots last: every handler and saga is registered before delivery starts. */
-  async onApplicationBootstrap(): Promise<void> {
-    await this.messaging.start();
   }
 }

@@ -1,10 +1,6 @@
-import { Module, type DynamicModule, type OnApplicationBootstrap } from '@nestjs/common';
+import { Module, type DynamicModule } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
-import {
-  DurableCqrsModule,
-  MessagingRuntime,
-  type RuntimeOptions,
-} from '../../src/durable-cqrs/index.js';
+import { DurableCqrsModule, type RuntimeOptions } from '../../src/durable-cqrs/index.js';
 import { TICKET_MIGRATIONS, TicketRepository } from './ticket.repository.js';
 import {
   Acknowledger,
@@ -37,9 +33,7 @@ const DEFAULTS = {
  * and acknowledged by an event handler. It imports the runtime through its public entry only.
  */
 @Module({})
-export class TicketDeskModule implements OnApplicationBootstrap {
-  constructor(private readonly runtime: MessagingRuntime) {}
-
+export class TicketDeskModule {
   static forRoot(options: Partial<typeof DEFAULTS> = {}): DynamicModule {
     return {
       module: TicketDeskModule,
@@ -59,10 +53,5 @@ export class TicketDeskModule implements OnApplicationBootstrap {
         Acknowledger,
       ],
     };
-  }
-
-  /** Delivery starts once every handler and saga is registered. */
-  async onApplicationBootstrap(): Promise<void> {
-    await this.runtime.start();
   }
 }

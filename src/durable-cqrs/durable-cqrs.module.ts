@@ -1,7 +1,10 @@
 import {
+  Inject,
   Module,
+  type OnApplicationShutdown,
   type DynamicModule,
   type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
   type OnModuleInit,
   type Provider,
 } from '@nestjs/common';
@@ -14,7 +17,9 @@ import {
   type DurableCqrsAsyncSetup,
   type DurableCqrsSetup,
 } from './durable-cqrs.setup.js';
-import { DatabaseModule } from './database.module.js';
+import { databaseProvider } from './database.provider.js';
+import { DATABASE } from '../database/database.tokens.js';
+import type { Database } from '../database/database.js';
 import { CommitSignal } from './commit-signal.js';
 import { DeadLetterStore } from './dead-letters.js';
 import { DeliveryLog } from './delivery-log.js';
@@ -88,40 +93,46 @@ const given: Provider[] = [
   },
 ];
 
+/** What applications inject; everything else stays the runtime's own. */
+const exported = [
+  RuntimeOptions,
+  RuntimeLogger,
+  DATABASE,
+  RuntimeMetrics,
+  UnitOfWork,
+  EventStore,
+  EventLogLag,
+  RetentionStore,
+  SubscriberRegistry,
+  EventTransport,
+  DeadLetterStore,
+  MessagingRuntime,
+  StreamWatch,
+];
+
 /**
- * The durable runtime under the CQRS API: event log, delivery (in-process batches or RabbitMQ),
- * retries, dead letters, replay. Imported once, by the root module, with `forRoot(setup)` or
- * `forRootAsync({ inject, useFactory })`; global, so every module's handlers, sagas and
- * repositories reach its services. The root module starts delivery (MessagingRuntime.start) in
- * its onApplicationBootstrap, once every handler is registered; closing the application stops it.
+ * The runtime's services, global so that every module's handlers, sagas and repositories reach
+ * what it exports. Global modules boot first: @nestjs/cqrs registers its handlers there.
  */
 @Module({})
-export class DurableCqrsModule implements OnModuleInit, BeforeApplicationShutdown {
+class DurableCqrsCoreModule
+  implements OnModuleInit, BeforeApplicationShutdown, OnApplicationShutdown
+{
   constructor(
+    @Inject(DATABASE) private readonly database: Database,
     private readonly eventBus: EventBus,
     private readonly publisher: EventLogPublisher,
     private readonly runtime: MessagingRuntime,
     private readonly config: RuntimeOptions,
   ) {}
 
-  static forRoot(setup: DurableCqrsSetup): DynamicModule {
-    return DurableCqrsModule.with({ provide: SETUP, useValue: setup }, []);
-  }
-
-  static forRootAsync(setup: DurableCqrsAsyncSetup): DynamicModule {
-    return DurableCqrsModule.with(
-      { provide: SETUP, inject: setup.inject ?? [], useFactory: setup.useFactory },
-      setup.imports ?? [],
-    );
-  }
-
-  private static with(setup: Provider, imports: DynamicModule['imports'] = []): DynamicModule {
+  static with(setup: Provider, imports: DynamicModule['imports'] = []): DynamicModule {
     return {
-      module: DurableCqrsModule,
+      module: DurableCqrsCoreModule,
       global: true,
-      imports: [DiscoveryModule, DatabaseModule, ...imports],
-      providers: [setup, ...given, ...providers],
-      exports: [RuntimeOptions, RuntimeLogger, APP_MIGRATIONS, ...providers, DatabaseModule],
+      imports: [DiscoveryModule, ...imports],
+      providers: [setup, ...given, databaseProvider, ...providers],
+      exports: exported,
     };
   }
 
@@ -132,5 +143,45 @@ export class DurableCqrsModule implements OnModuleInit, BeforeApplicationShutdow
   async beforeApplicationShutdown(): Promise<void> {
     // Leave a margin of the shutdown budget for closing the database.
     await this.runtime.stop(Math.max(100, this.config.shutdownTimeoutMs - 1000));
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.database.close();
+  }
+}
+
+/**
+ * The durable runtime under the CQRS API: event log, delivery (in-process batches or RabbitMQ),
+ * retries, dead letters, replay. Imported once, by the root module, with `forRoot(setup)` or
+ * `forRootAsync({ inject, useFactory })`; its services are global. It starts delivery itself when
+ * the application bootstraps (after the global modules, @nestjs/cqrs's among them, have
+ * registered every handler and saga) and stops it when the application closes, before the
+ * database closes.
+ */
+@Module({})
+export class DurableCqrsModule implements OnApplicationBootstrap {
+  constructor(private readonly runtime: MessagingRuntime) {}
+
+  static forRoot(setup: DurableCqrsSetup): DynamicModule {
+    return {
+      module: DurableCqrsModule,
+      imports: [DurableCqrsCoreModule.with({ provide: SETUP, useValue: setup })],
+    };
+  }
+
+  static forRootAsync(setup: DurableCqrsAsyncSetup): DynamicModule {
+    return {
+      module: DurableCqrsModule,
+      imports: [
+        DurableCqrsCoreModule.with(
+          { provide: SETUP, inject: setup.inject ?? [], useFactory: setup.useFactory },
+          setup.imports ?? [],
+        ),
+      ],
+    };
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.runtime.start();
   }
 }
