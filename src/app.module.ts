@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import { TerminusModule } from '@nestjs/terminus';
 import { configureCrashPoints, DurableCqrsModule } from './durable-cqrs/index.js';
+import { serviceMigrations } from './database/migrations.js';
 import { AuthModule } from './auth/auth.module.js';
 import { AppConfig } from './config/app-config.js';
 import { ConsoleModule } from './console/console.module.js';
@@ -32,10 +33,14 @@ export class AppModule {
         TerminusModule.forRoot({ logger: false }),
         MetricsModule,
         AuthModule,
-        // The durable runtime, with the service's settings and logger.
+        // The durable runtime, with the service's settings, logger and tables.
         DurableCqrsModule.forRootAsync({
           inject: [AppConfig, AppLogger],
-          useFactory: (settings: AppConfig, logger: AppLogger) => ({ options: settings, logger }),
+          useFactory: (settings: AppConfig, logger: AppLogger) => ({
+            options: settings,
+            logger,
+            migrations: serviceMigrations,
+          }),
         }),
         EventEndpointsModule,
         OrdersModule,

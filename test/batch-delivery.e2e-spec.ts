@@ -1,7 +1,7 @@
 import { EventsHandler, type IEventHandler } from '@nestjs/cqrs';
 import { sql } from 'kysely';
-import { DATABASE } from '../src/database/database.tokens.js';
-import type { Database } from '../src/database/database.js';
+import { DATABASE } from '../src/durable-cqrs/database/database.tokens.js';
+import type { Database } from '../src/durable-cqrs/database/database.js';
 import { EventStore } from '../src/durable-cqrs/event-store.js';
 import { UnitOfWork } from '../src/durable-cqrs/unit-of-work.js';
 import { OrderConfirmationSent } from '../src/notifications/events/order-confirmation-sent.event.js';

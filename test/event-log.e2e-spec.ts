@@ -1,10 +1,6 @@
 import { CompiledQuery, Migrator, sql } from 'kysely';
-import {
-  migrateToLatest,
-  migrations,
-  openDatabase,
-  type Database,
-} from '../src/database/database.js';
+import { migrateDatabase, openDatabase, type Database } from '../src/durable-cqrs/index.js';
+import { serviceMigrations } from '../src/database/migrations.js';
 import { loadConfig } from '../src/config/app-config.js';
 import { CheckpointMoved, Checkpoints, IN_PROCESS } from '../src/durable-cqrs/checkpoints.js';
 import { CommitSignal } from '../src/durable-cqrs/commit-signal.js';
@@ -22,7 +18,7 @@ afterAll(() => removeTempDatabases());
 /** Applies the migrations that come before `name`: the schema an earlier release left. */
 async function migrateBefore(database: Database, name: string): Promise<void> {
   const before = Object.fromEntries(
-    Object.entries(migrations(database.dialect)).filter(([migration]) => migration < name),
+    Object.entries(serviceMigrations(database.dialect)).filter(([migration]) => migration < name),
   );
   const { error } = await new Migrator({
     db: database.writer,
@@ -58,7 +54,7 @@ describe('migration 005: delivered and relayed in place of dispatched', () => {
     await migrateBefore(database, '005');
     await insertOldRow('old-dispatched', 1);
     await insertOldRow('old-waiting', 0);
-    await migrateToLatest(database);
+    await migrateDatabase(database, serviceMigrations);
   });
 
   afterAll(async () => {
@@ -171,7 +167,7 @@ describe('migration 010: a checkpoint in place of a row per delivery', () => {
     await insertDelivery('delivered', seqs[0], 'DONE');
     await insertDelivery('half-done', seqs[1], 'DONE');
     await insertDelivery('retrying', seqs[2], 'RETRY');
-    await migrateToLatest(database);
+    await migrateDatabase(database, serviceMigrations);
   });
 
   afterAll(async () => {
@@ -205,7 +201,7 @@ describe('the checkpoint and the relay', () => {
   beforeAll(async () => {
     const url = await tempDatabaseUrl();
     database = openDatabase({ url });
-    await migrateToLatest(database);
+    await migrateDatabase(database, serviceMigrations);
     const config = loadConfig({ DATABASE_URL: url });
     uow = new UnitOfWork(database, new CommitSignal(), config, new RuntimeMetrics());
     store = new EventStore(database, uow, config);

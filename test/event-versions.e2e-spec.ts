@@ -1,6 +1,6 @@
 import { EventsHandler, type IEventHandler } from '@nestjs/cqrs';
-import { DATABASE } from '../src/database/database.tokens.js';
-import type { Database } from '../src/database/database.js';
+import { DATABASE } from '../src/durable-cqrs/database/database.tokens.js';
+import type { Database } from '../src/durable-cqrs/database/database.js';
 import { DomainEvent, EventType } from '../src/durable-cqrs/domain-event.js';
 import { DescribeEvent } from '../src/durable-cqrs/event-schema.js';
 import {

@@ -1,6 +1,6 @@
 import { AggregateRoot, EventPublisher } from '@nestjs/cqrs';
-import { DATABASE } from '../src/database/database.tokens.js';
-import type { Database } from '../src/database/database.js';
+import { DATABASE } from '../src/durable-cqrs/database/database.tokens.js';
+import type { Database } from '../src/durable-cqrs/database/database.js';
 import { CommitSignal } from '../src/durable-cqrs/commit-signal.js';
 import { messageContext } from '../src/durable-cqrs/message-context.js';
 import { UnitOfWork, type Tx } from '../src/durable-cqrs/unit-of-work.js';

@@ -1,7 +1,7 @@
 import { notHandedOn } from '../src/durable-cqrs/event-log-rows.js';
 import { CommandBus } from '@nestjs/cqrs';
-import { DATABASE } from '../src/database/database.tokens.js';
-import type { Database } from '../src/database/database.js';
+import { DATABASE } from '../src/durable-cqrs/database/database.tokens.js';
+import type { Database } from '../src/durable-cqrs/database/database.js';
 import { RetentionJob } from '../src/lifecycle/retention.job.js';
 import { EMAIL_SENDER, type EmailSender } from '../src/notifications/domain/email-sender.port.js';
 import { PlaceOrder } from '../src/orders/commands/place-order/place-order.command.js';

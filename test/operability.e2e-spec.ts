@@ -1,8 +1,8 @@
 import { EventsHandler, type IEventHandler } from '@nestjs/cqrs';
 import pg from 'pg';
 import request from 'supertest';
-import { DATABASE } from '../src/database/database.tokens.js';
-import type { Database } from '../src/database/database.js';
+import { DATABASE } from '../src/durable-cqrs/database/database.tokens.js';
+import type { Database } from '../src/durable-cqrs/database/database.js';
 import { callingOut } from '../src/durable-cqrs/unit-of-work.js';
 import { OrderCreated } from '../src/orders/events/order-created.event.js';
 import {

@@ -1,5 +1,5 @@
-import { DATABASE } from '../src/database/database.tokens.js';
-import type { Database } from '../src/database/database.js';
+import { DATABASE } from '../src/durable-cqrs/database/database.tokens.js';
+import type { Database } from '../src/durable-cqrs/database/database.js';
 import {
   createTestApp,
   eventually,

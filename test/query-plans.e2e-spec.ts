@@ -1,6 +1,7 @@
 import { CompiledQuery, sql } from 'kysely';
-import { migrateToLatest, openDatabase, type Database } from '../src/database/database.js';
-import type { StatementResult, StatementRunner } from '../src/database/statement.js';
+import { migrateDatabase, openDatabase, type Database } from '../src/durable-cqrs/index.js';
+import { serviceMigrations } from '../src/database/migrations.js';
+import type { StatementResult, StatementRunner } from '../src/durable-cqrs/database/statement.js';
 import { finishedInInbox, unfinishedEarlier } from '../src/durable-cqrs/inbox-statements.js';
 import { removeTempDatabases, tempDatabaseUrl } from './create-test-app.js';
 
@@ -20,7 +21,7 @@ const TYPES = ['OrderCreated', 'OrderValidated', 'StockReserved', 'PaymentCaptur
 
   beforeAll(async () => {
     database = openDatabase({ url: await tempDatabaseUrl() });
-    await migrateToLatest(database);
+    await migrateDatabase(database, serviceMigrations);
     // Eight events per stream (two of each type), each finished by the subscriber (an inbox row DONE).
     await sql`
       INSERT INTO event_log (event_id, type, stream_id, aggregate_type, aggregate_id,

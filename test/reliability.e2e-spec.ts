@@ -1,7 +1,7 @@
 import { EventsHandler, type IEventHandler } from '@nestjs/cqrs';
 import request from 'supertest';
-import { DATABASE } from '../src/database/database.tokens.js';
-import type { Database } from '../src/database/database.js';
+import { DATABASE } from '../src/durable-cqrs/database/database.tokens.js';
+import type { Database } from '../src/durable-cqrs/database/database.js';
 import { DeliveryLog } from '../src/durable-cqrs/delivery-log.js';
 import { Inbox } from '../src/durable-cqrs/inbox.js';
 import {

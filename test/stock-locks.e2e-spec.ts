@@ -1,6 +1,7 @@
 import pg from 'pg';
-import { migrateToLatest, openDatabase, type Database } from '../src/database/database.js';
-import type { StatementRunner } from '../src/database/statement.js';
+import { migrateDatabase, openDatabase, type Database } from '../src/durable-cqrs/index.js';
+import { serviceMigrations } from '../src/database/migrations.js';
+import type { StatementRunner } from '../src/durable-cqrs/database/statement.js';
 import { takeStocks } from '../src/inventory/infrastructure/stock-statements.js';
 import { removeTempDatabases, tempDatabaseUrl } from './create-test-app.js';
 
@@ -37,7 +38,7 @@ async function until(check: () => Promise<boolean>, ms = 10_000): Promise<void> 
   beforeAll(async () => {
     url = await tempDatabaseUrl();
     database = openDatabase({ url });
-    await migrateToLatest(database);
+    await migrateDatabase(database, serviceMigrations);
     const setup = await client();
     // Stored last to first: a statement that locks rows in the order it finds them in the table
     // would lock the last one first.

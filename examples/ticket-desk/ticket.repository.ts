@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { sql, type Migration } from 'kysely';
-import { EventStore, type DomainEvent, type Tx } from '../../src/durable-cqrs/index.js';
+import { type DomainEvent, EventStore, type Tx } from '../../src/durable-cqrs/index.js';
 import { Ticket, type TicketStatus } from './ticket.js';
 
 /** The application's own tables, created by the runtime's migrator (DurableCqrsSetup.migrations). */

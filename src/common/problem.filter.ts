@@ -7,9 +7,8 @@ import {
   type ExceptionFilter,
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { isConnectionError } from '../database/connection-errors.js';
+import { describeError, DomainError, isConnectionError } from '../durable-cqrs/index.js';
 import { AuthError } from '../auth/auth.errors.js';
-import { describeError, DomainError } from '../durable-cqrs/index.js';
 import { MAX_LISTED_PROBLEMS, RequestValidationError, type ProblemDetails } from './problem.js';
 
 /** Every module's error codes and the HTTP status each one means. */

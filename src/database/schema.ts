@@ -1,59 +1,11 @@
 import type { Generated } from 'kysely';
+import { type Tables } from '../durable-cqrs/index.js';
 
-/** Row types of every table. Times are ISO-8601 strings; money is integer minor units. */
-export interface EventLogTable {
-  seq: Generated<number>;
-  event_id: string;
-  type: string;
-  stream_id: string;
-  aggregate_type: string;
-  aggregate_id: string;
-  aggregate_version: number | null;
-  payload: string;
-  correlation_id: string;
-  causation_id: string | null;
-  occurred_at: string;
-  schema_version: number;
-  /** W3C traceparent: the trace of the event's cause, with a span id of its own. */
-  traceparent: string | null;
-  /**
-   * 1 once every subscriber had finished with the event, as the in-process dispatcher marked it
-   * before migration 010; since then the in-process consumer's checkpoint says it instead.
-   */
-  delivered: Generated<number>;
-  /** 1 once the event is in the broker's hands (set by the relay to RabbitMQ). */
-  relayed: Generated<number>;
-  /**
-   * PostgreSQL: the id of the transaction that stored the event (set by the column's default);
-   * consumers read in (tx_id, seq) order. SQLite: 0.
-   */
-  tx_id: Generated<number>;
-}
-
-/** Where a consumer is in the log: every event up to (tx_id, seq) is handed to its subscribers. */
-export interface ConsumerCheckpointsTable {
-  consumer: string;
-  tx_id: number;
-  seq: number;
-  /** Events up to this seq may have finished deliveries recorded as DONE rows (before 010). */
-  legacy_seq: number;
-  updated_at: string;
-}
-
-export type DeliveryStatus = 'DONE' | 'RETRY' | 'DEAD';
-
-export interface DeliveriesTable {
-  subscriber: string;
-  event_id: string;
-  seq: number;
-  stream_id: string;
-  status: DeliveryStatus;
-  attempts: number;
-  next_attempt_at: string | null;
-  last_error: string | null;
-  updated_at: string;
-}
-
+/**
+ * Row types of the service's own tables, added to the runtime's `Tables` (which holds the event
+ * log, deliveries, checkpoints and dead letters). Times are ISO-8601 strings; money is integer
+ * minor units.
+ */
 export interface OrdersTable {
   id: string;
   customer_id: string;
@@ -145,19 +97,6 @@ export interface CustomerErasuresTable {
   erased_at: string;
 }
 
-export interface DeadLettersTable {
-  id: string;
-  subscriber: string;
-  event_id: string;
-  event_type: string;
-  seq: number;
-  stream_id: string;
-  attempts: number;
-  last_error: string;
-  failed_at: string;
-  replayed_at: string | null;
-}
-
 export interface IdempotencyKeysTable {
   /** Who the key belongs to: the `sub` of the request's principal, or `anonymous`. */
   principal: string;
@@ -177,19 +116,20 @@ export interface GatewayCallsTable {
   attempts: number;
 }
 
-export interface DB {
-  event_log: EventLogTable;
-  deliveries: DeliveriesTable;
-  consumer_checkpoints: ConsumerCheckpointsTable;
-  orders: OrdersTable;
-  products: ProductsTable;
-  reservations: ReservationsTable;
-  payments: PaymentsTable;
-  gateway_charges: GatewayChargesTable;
-  notifications: NotificationsTable;
-  dead_letters: DeadLettersTable;
-  idempotency_keys: IdempotencyKeysTable;
-  gateway_calls: GatewayCallsTable;
-  catalog_changes: CatalogChangesTable;
-  customer_erasures: CustomerErasuresTable;
+declare module '../durable-cqrs/index.js' {
+  interface Tables {
+    orders: OrdersTable;
+    products: ProductsTable;
+    reservations: ReservationsTable;
+    payments: PaymentsTable;
+    gateway_charges: GatewayChargesTable;
+    notifications: NotificationsTable;
+    idempotency_keys: IdempotencyKeysTable;
+    gateway_calls: GatewayCallsTable;
+    catalog_changes: CatalogChangesTable;
+    customer_erasures: CustomerErasuresTable;
+  }
 }
+
+/** Every table of the service's database: the runtime's and its own. */
+export type DB = Tables;

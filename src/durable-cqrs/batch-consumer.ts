@@ -3,8 +3,8 @@ import { crashPoint } from './crash-points.js';
 import { RuntimeOptions } from './runtime-options.js';
 import { Checkpoints, CheckpointMoved, IN_PROCESS, type Checkpoint } from './checkpoints.js';
 import { CommitSignal } from './commit-signal.js';
-import { DATABASE } from '../database/database.tokens.js';
-import type { Database } from '../database/database.js';
+import { DATABASE } from './database/database.tokens.js';
+import type { Database } from './database/database.js';
 import {
   BatchPlan,
   BatchRun,
@@ -23,7 +23,7 @@ import { EventStore } from './event-store.js';
 import type { BrokerState, EventTransport, TransportRole } from './event-transport.js';
 import { deliveryKey, ParkedDeliveries, type ParkedDelivery } from './parked-deliveries.js';
 import { ParkedLanes } from './parked-lanes.js';
-import { PipelinedConnection } from '../database/pipelined-connection.js';
+import { PipelinedConnection } from './database/pipelined-connection.js';
 import { RetryPolicy } from './retry-policy.js';
 import { SubscriberRegistry } from './subscribers.js';
 import { UnitOfWork } from './unit-of-work.js';

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { sql, type RawBuilder } from 'kysely';
-import { DATABASE } from '../database/database.tokens.js';
-import type { Database, SqlDialectName } from '../database/database.js';
+import { DATABASE } from './database/database.tokens.js';
+import type { Database, SqlDialectName } from './database/database.js';
 import type { Tx } from './unit-of-work.js';
 
 /** The consumer that delivers events in-process (the only one today). */

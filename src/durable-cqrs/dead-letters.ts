@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DomainError } from './domain-error.js';
 import { newId } from './ids.js';
-import { DATABASE } from '../database/database.tokens.js';
-import type { Database } from '../database/database.js';
-import type { DeadLettersTable } from '../database/schema.js';
+import { DATABASE } from './database/database.tokens.js';
+import type { Database } from './database/database.js';
+import type { DeadLettersTable } from './database/tables.js';
 import type { Selectable } from 'kysely';
 import type { DomainEvent } from './domain-event.js';
 import { EventStore } from './event-store.js';

@@ -4,7 +4,7 @@ import {
   followsAnotherFailure,
   isConnectionError,
   isTransactionConflict,
-} from '../database/connection-errors.js';
+} from './database/connection-errors.js';
 import { contextOf, type DeliveryLog } from './delivery-log.js';
 import type { DomainEvent } from './domain-event.js';
 import { messageContext, type MessageContext } from './message-context.js';
@@ -12,7 +12,7 @@ import { deliveryKey, type ParkedDelivery } from './parked-deliveries.js';
 import { laneKey } from './parked-lanes.js';
 import type { DeliveryOutcome, RetryPolicy } from './retry-policy.js';
 import type { Subscriber } from './subscribers.js';
-import type { PipelinedConnection } from '../database/pipelined-connection.js';
+import type { PipelinedConnection } from './database/pipelined-connection.js';
 import { DeferredEvents, Tx } from './tx.js';
 import { CallOutInsideUnit, type UnitOfWork } from './unit-of-work.js';
 

@@ -25,7 +25,7 @@ describe('DeliveryLog: subscribers that call the outside world', () => {
   function mailer(calling: Set<string>): Subscriber {
     return {
       id: 'Mailer',
-      eventTypes: ['OrderCompleted'],
+      eventTypes: ['TicketClosed'],
       accepts: () => true,
       handle: (event) => {
         if (calling.has(event.meta.eventId)) callingOut('the mail server');
@@ -37,7 +37,7 @@ describe('DeliveryLog: subscribers that call the outside world', () => {
     new DeliveryLog(uow, new RetryPolicy(testOptions()), {} as Inbox, new RuntimeMetrics(), logger);
   const event = (id: string) =>
     ({
-      meta: { eventId: id, type: 'OrderCompleted', correlationId: 'c', streamId: 's' },
+      meta: { eventId: id, type: 'TicketClosed', correlationId: 'c', streamId: 's' },
     }) as DomainEvent;
 
   it('remembers a pair that called out through runs that skip their call, and tries it in a unit again after 20 of them', async () => {

@@ -4,7 +4,7 @@ import { Injectable } from '@nestjs/common';
 import { crashPoint } from './crash-points.js';
 import { RuntimeLogger } from './runtime-logger.js';
 import { traceIdOf } from './trace-context.js';
-import { isConnectionError } from '../database/connection-errors.js';
+import { isConnectionError } from './database/connection-errors.js';
 import { RuntimeMetrics } from './runtime-metrics.js';
 import type { DomainEvent } from './domain-event.js';
 import { Inbox } from './inbox.js';

@@ -1,9 +1,9 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import pg from 'pg';
 import { RuntimeOptions } from './runtime-options.js';
-import { DATABASE } from '../database/database.tokens.js';
-import type { Database } from '../database/database.js';
-import { connectClient } from '../database/pipelined-connection.js';
+import { DATABASE } from './database/database.tokens.js';
+import type { Database } from './database/database.js';
+import { connectClient } from './database/pipelined-connection.js';
 import { describeError } from './describe-error.js';
 
 /** Key of the session advisory lock that the delivering instance holds (any fixed value). */

@@ -77,7 +77,7 @@ const byClass = new Map<EventClass, Registration>();
  * Names an event class in the event log. The name is the contract: it is stored with every event
  * and used to turn a row back into an instance of the class. Each event is stored with the
  * class's schema version; events stored by an earlier version are read through the class's
- * upcasters (`@EventType('OrderPlaced', { version: 2, upcasters: { 1: (v1) => ({ ...v1, channel:
+ * upcasters (`@EventType('TicketOpened', { version: 2, upcasters: { 1: (v1) => ({ ...v1, channel:
  * 'web' }) } })`), wherever they are read: delivery, replay, history, the broker's messages.
  */
 export function EventType(type: string, options: number | EventTypeOptions = {}): ClassDecorator {

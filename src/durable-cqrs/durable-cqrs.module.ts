@@ -17,9 +17,9 @@ import {
   type DurableCqrsAsyncSetup,
   type DurableCqrsSetup,
 } from './durable-cqrs.setup.js';
-import { databaseProvider } from './database.provider.js';
-import { DATABASE } from '../database/database.tokens.js';
-import type { Database } from '../database/database.js';
+import { databaseProvider } from './database/database.provider.js';
+import { DATABASE } from './database/database.tokens.js';
+import type { Database } from './database/database.js';
 import { CommitSignal } from './commit-signal.js';
 import { DeadLetterStore } from './dead-letters.js';
 import { DeliveryLog } from './delivery-log.js';

@@ -1,5 +1,5 @@
 import type { InjectionToken, ModuleMetadata, OptionalFactoryDependency } from '@nestjs/common';
-import type { Migration } from 'kysely';
+import type { MigrationList } from './database/runtime-migrations.js';
 import type { RuntimeLogger } from './runtime-logger.js';
 import type { RuntimeOptions } from './runtime-options.js';
 
@@ -10,10 +10,11 @@ export interface DurableCqrsSetup {
   /** Where its lines (one per delivery) go; Nest's Logger by default (NestRuntimeLogger). */
   logger?: RuntimeLogger;
   /**
-   * The application's own tables: migrations applied after the runtime's, by name in order, and
-   * recorded in a table of their own (`app_migration`), so the two lists never mix.
+   * The application's own tables: migrations by name in order (or a function of the dialect
+   * giving them), applied before the runtime's and recorded in Kysely's usual table
+   * (`kysely_migration`); the runtime records its own in `durable_cqrs_migration`.
    */
-  migrations?: Record<string, Migration>;
+  migrations?: MigrationList;
 }
 
 /** The same, built by a factory from the application's providers (forRootAsync). */

@@ -1,6 +1,6 @@
 import { sql, type Insertable } from 'kysely';
-import type { EventLogTable } from '../database/schema.js';
-import { Statement } from '../database/statement.js';
+import type { EventLogTable } from './database/tables.js';
+import { Statement } from './database/statement.js';
 
 /**
  * The statements that store events in `event_log` (see EventStore): one append, a PostgreSQL

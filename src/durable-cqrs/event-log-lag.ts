@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { sql } from 'kysely';
 import { RuntimeOptions } from './runtime-options.js';
-import { DATABASE } from '../database/database.tokens.js';
-import type { Database } from '../database/database.js';
+import { DATABASE } from './database/database.tokens.js';
+import type { Database } from './database/database.js';
 import type { OutboxLag } from './runtime-metrics.js';
 import { afterPosition, IN_PROCESS } from './checkpoints.js';
 import { notHandedOn } from './event-log-rows.js';

@@ -1,8 +1,8 @@
 import type { RawBuilder, Selectable } from 'kysely';
 import { sql } from 'kysely';
 import type { RuntimeOptions } from './runtime-options.js';
-import type { SqlDialectName } from '../database/database.js';
-import type { EventLogTable } from '../database/schema.js';
+import type { SqlDialectName } from './database/database.js';
+import type { EventLogTable } from './database/tables.js';
 import { pastCheckpoint, type Position } from './checkpoints.js';
 import {
   attachMeta,

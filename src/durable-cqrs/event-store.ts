@@ -2,9 +2,9 @@ import { newId } from './ids.js';
 import { Inject, Injectable } from '@nestjs/common';
 import { crashPoint } from './crash-points.js';
 import { RuntimeOptions } from './runtime-options.js';
-import { DATABASE } from '../database/database.tokens.js';
-import type { Database } from '../database/database.js';
-import type { DB } from '../database/schema.js';
+import { DATABASE } from './database/database.tokens.js';
+import type { Database } from './database/database.js';
+import type { Tables } from './database/tables.js';
 import { sql, type Kysely } from 'kysely';
 import { attachMeta, eventTypeOf, type DomainEvent } from './domain-event.js';
 import { childTraceparent } from './trace-context.js';
@@ -209,7 +209,7 @@ export class EventStore {
   }
 
   /** Events not yet relayed to the broker, oldest first. */
-  private unrelayed(db: Kysely<DB>, limit: number) {
+  private unrelayed(db: Kysely<Tables>, limit: number) {
     return (
       db
         .selectFrom('event_log')

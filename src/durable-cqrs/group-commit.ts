@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type SqliteDatabase from 'better-sqlite3';
 import { crashPoint } from './crash-points.js';
-import type { DB } from '../database/schema.js';
+import type { Tables } from './database/tables.js';
 import type { CommitSignal } from './commit-signal.js';
 import { messageContext, type MessageContext } from './message-context.js';
 import { sqliteConnection, Tx, type Connection } from './tx.js';
@@ -120,7 +120,7 @@ export class SqliteGroupCommit extends GroupCommit {
 
   constructor(
     private readonly sqlite: SqliteDatabase.Database,
-    private readonly db: Kysely<DB>,
+    private readonly db: Kysely<Tables>,
     signal: CommitSignal,
     observe: CommitObserver,
   ) {

@@ -1,4 +1,4 @@
-import { Statement, type StatementResult, type StatementRunner } from '../database/statement.js';
+import { Statement, type StatementResult, type StatementRunner } from './database/statement.js';
 import { sharedDone, type OutcomeArgs } from './inbox-statements.js';
 
 describe('sharedDone: the DONE rows of a group in one upsert', () => {

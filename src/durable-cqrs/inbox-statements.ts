@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
-import { SharedRead, SharedWrite } from '../database/shared-statements.js';
-import type { DeliveryStatus } from '../database/schema.js';
-import type { Statement } from '../database/statement.js';
+import { SharedRead, SharedWrite } from './database/shared-statements.js';
+import type { DeliveryStatus } from './database/tables.js';
+import type { Statement } from './database/statement.js';
 
 /** What a delivery through the broker asks of the inbox before it runs (see Inbox). */
 export interface InboxQuestion {

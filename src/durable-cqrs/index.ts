@@ -4,6 +4,9 @@
  * - the module (DurableCqrsModule: the event log, its delivery in-process or through RabbitMQ,
  *   retries, dead letters, replay) and what the application gives it: RuntimeOptions (its
  *   settings), RuntimeLogger (where its lines go);
+ * - its database: Database (SQLite or PostgreSQL, opened and migrated by the module, injected
+ *   with DATABASE), Tables (its tables, which an application augments with its own), Statement,
+ *   Lookup and the shared writes (prepared statements of the hot path), isConnectionError;
  * - writing: UnitOfWork (transactions, group commit, `callingOut`, `onCommitted`), EventStore
  *   (append and read the log), domain events (DomainEvent, EventType with versions and
  *   upcasters, DescribeEvent for the catalog), ids and trace context, DomainError;
@@ -12,6 +15,13 @@
  *   points for crash tests.
  */
 export * from './crash-points.js';
+export * from './database/connection-errors.js';
+export * from './database/database.js';
+export * from './database/database.tokens.js';
+export * from './database/runtime-migrations.js';
+export * from './database/shared-statements.js';
+export * from './database/statement.js';
+export * from './database/tables.js';
 export * from './dead-letters.js';
 export * from './describe-error.js';
 export * from './domain-error.js';

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { sql } from 'kysely';
-import { DATABASE } from '../database/database.tokens.js';
-import type { Database } from '../database/database.js';
+import { DATABASE } from './database/database.tokens.js';
+import type { Database } from './database/database.js';
 import { writeDeadLetter } from './dead-letters.js';
 import type { OutcomeWriter } from './delivery-log.js';
 import type { DomainEvent } from './domain-event.js';

@@ -4,10 +4,10 @@ import {
   isConnectionError,
   isDatabaseError,
   isTransactionConflict,
-} from '../database/connection-errors.js';
+} from './database/connection-errors.js';
 import type { CommitSignal } from './commit-signal.js';
 import { GroupCommit, runIn, type CommitObserver, type Pending } from './group-commit.js';
-import type { PipelinedConnection, PipelinedSession } from '../database/pipelined-connection.js';
+import type { PipelinedConnection, PipelinedSession } from './database/pipelined-connection.js';
 import { DeferredEvents, Tx } from './tx.js';
 
 /** Stores the events units of a group appended, in its transaction (EventStore.storeDeferred). */

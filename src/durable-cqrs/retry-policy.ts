@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { describeError } from './describe-error.js';
 import { RuntimeOptions } from './runtime-options.js';
-import { isConnectionError } from '../database/connection-errors.js';
-import type { DeliveryStatus } from '../database/schema.js';
+import { isConnectionError } from './database/connection-errors.js';
+import type { DeliveryStatus } from './database/tables.js';
 
 /** How long a delivery waits when the database could not be reached. */
 export const DATABASE_WAIT_MS = 1000;

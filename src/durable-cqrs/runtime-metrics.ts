@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { DatabaseCounters } from '../database/counters.js';
+import type { DatabaseCounters } from './database/counters.js';
 
 /** What the outbox holds that is not yet handed on (delivered, or relayed to the broker). */
 export interface OutboxLag {

@@ -1,8 +1,8 @@
 import { sql, type Kysely } from 'kysely';
 import type SqliteDatabase from 'better-sqlite3';
-import { postgresRunner, sqliteRunner, type SqlDialectName } from '../database/database.js';
-import type { DB } from '../database/schema.js';
-import type { StatementResult, StatementRunner } from '../database/statement.js';
+import { postgresRunner, sqliteRunner, type SqlDialectName } from './database/database.js';
+import type { Tables } from './database/tables.js';
+import type { StatementResult, StatementRunner } from './database/statement.js';
 import type { DomainEvent } from './domain-event.js';
 
 /** The connection a unit runs on: plain statements (savepoints) and compiled SQL. */
@@ -10,13 +10,13 @@ export interface Connection extends StatementRunner {
   exec(statement: string): unknown;
 }
 
-export function sqliteConnection(db: Kysely<DB>, sqlite: SqliteDatabase.Database): Connection {
+export function sqliteConnection(db: Kysely<Tables>, sqlite: SqliteDatabase.Database): Connection {
   return Object.assign(sqliteRunner(db, sqlite), {
     exec: (statement: string) => sqlite.exec(statement),
   });
 }
 
-export function postgresConnection(trx: Kysely<DB>): Connection {
+export function postgresConnection(trx: Kysely<Tables>): Connection {
   return Object.assign(postgresRunner(trx), {
     exec: (statement: string) => sql.raw(statement).execute(trx),
   });
@@ -59,7 +59,7 @@ export class Tx implements StatementRunner {
 
   constructor(
     /** The writer: queries run on the connection that holds the open transaction. */
-    readonly db: Kysely<DB>,
+    readonly db: Kysely<Tables>,
     readonly dialect: SqlDialectName,
     private readonly connection: Connection,
     /**

@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { RuntimeOptions } from './runtime-options.js';
 import { RuntimeMetrics } from './runtime-metrics.js';
-import { DATABASE } from '../database/database.tokens.js';
-import type { Database } from '../database/database.js';
-import type { StatementRunner } from '../database/statement.js';
+import { DATABASE } from './database/database.tokens.js';
+import type { Database } from './database/database.js';
+import type { StatementRunner } from './database/statement.js';
 import { CommitSignal } from './commit-signal.js';
 import type { DomainEvent } from './domain-event.js';
 import {
@@ -15,7 +15,7 @@ import {
   type Work,
 } from './group-commit.js';
 import { messageContext } from './message-context.js';
-import { PipelinedConnection } from '../database/pipelined-connection.js';
+import { PipelinedConnection } from './database/pipelined-connection.js';
 import { PostgresGroupCommit, type StoreEvents } from './postgres-group-commit.js';
 import { postgresConnection, Tx } from './tx.js';
 

@@ -26,10 +26,10 @@ import {
 import type { Response } from 'express';
 import { sql } from 'kysely';
 import { AppConfig } from '../config/app-config.js';
-import { DATABASE } from '../database/database.tokens.js';
-import type { Database } from '../database/database.js';
 import {
   type BrokerState,
+  DATABASE,
+  type Database,
   EventTransport,
   MessagingRuntime,
   type TransportRole,

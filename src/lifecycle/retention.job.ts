@@ -2,9 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { IDEMPOTENCY_CLAIM_LEASE_MS } from '../common/idempotency.js';
 import { AppConfig } from '../config/app-config.js';
-import { DATABASE } from '../database/database.tokens.js';
-import type { Database } from '../database/database.js';
-import { messageContext, RetentionStore, type Tx, UnitOfWork } from '../durable-cqrs/index.js';
+import {
+  DATABASE,
+  type Database,
+  messageContext,
+  RetentionStore,
+  type Tx,
+  UnitOfWork,
+} from '../durable-cqrs/index.js';
 import { TERMINAL_STATUSES } from '../orders/domain/order-status.js';
 
 /**

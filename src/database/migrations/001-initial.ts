@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Migration } from 'kysely';
-import type { SqlDialectName } from '../database.js';
+import { type SqlDialectName } from '../../durable-cqrs/index.js';
 
 /** The whole schema, written once for both dialects. */
 export function initialSchema(dialect: SqlDialectName): Migration {

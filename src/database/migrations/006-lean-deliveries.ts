@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Migration } from 'kysely';
-import type { SqlDialectName } from '../database.js';
+import { type SqlDialectName } from '../../durable-cqrs/index.js';
 
 /**
  * Every delivery writes its inbox row, so each index on deliveries costs a page write per

@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Migration } from 'kysely';
-import type { SqlDialectName } from '../database.js';
+import { type SqlDialectName } from '../../durable-cqrs/index.js';
 
 /**
  * Checkpoints instead of a row per delivery. The in-process consumer keeps its position in the

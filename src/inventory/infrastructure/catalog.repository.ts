@@ -1,8 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Selectable } from 'kysely';
-import { newId, type Tx, UnitOfWork } from '../../durable-cqrs/index.js';
-import { DATABASE } from '../../database/database.tokens.js';
-import type { Database } from '../../database/database.js';
+import { DATABASE, type Database, newId, type Tx, UnitOfWork } from '../../durable-cqrs/index.js';
 import type {
   CatalogChangeKind,
   CatalogChangesTable,

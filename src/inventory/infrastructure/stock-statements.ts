@@ -3,11 +3,11 @@ import type { ProductsTable, ReservationsTable } from '../../database/schema.js'
 import {
   anyOf,
   Lookup,
-  SharedWrite,
   sharedInsert,
   sharedUpdate,
-} from '../../database/shared-statements.js';
-import { Statement } from '../../database/statement.js';
+  SharedWrite,
+  Statement,
+} from '../../durable-cqrs/index.js';
 import { ReservationStatus } from '../domain/reservation.js';
 
 /**

@@ -1,10 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Selectable } from 'kysely';
 import { formatMinor } from '../../common/money.js';
-import { DATABASE } from '../../database/database.tokens.js';
-import type { Database } from '../../database/database.js';
+import {
+  DATABASE,
+  type Database,
+  EventStore,
+  type Tx,
+  UnitOfWork,
+} from '../../durable-cqrs/index.js';
 import type { ProductsTable } from '../../database/schema.js';
-import { EventStore, type Tx, UnitOfWork } from '../../durable-cqrs/index.js';
 import { ReservationStatus, type ProductView, type StockLine } from '../domain/reservation.js';
 import { InventoryInsufficient } from '../events/inventory-insufficient.event.js';
 import { InventoryReleased } from '../events/inventory-released.event.js';

@@ -1,10 +1,17 @@
-import { EventStore, newId, UnitOfWork } from '../../durable-cqrs/index.js';
+import {
+  anyOf,
+  DATABASE,
+  type Database,
+  EventStore,
+  Lookup,
+  newId,
+  sharedInsert,
+  sharedUpdate,
+  Statement,
+  UnitOfWork,
+} from '../../durable-cqrs/index.js';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Selectable } from 'kysely';
-import { DATABASE } from '../../database/database.tokens.js';
-import type { Database } from '../../database/database.js';
-import { anyOf, Lookup, sharedInsert, sharedUpdate } from '../../database/shared-statements.js';
-import { Statement } from '../../database/statement.js';
 import type { NotificationsTable } from '../../database/schema.js';
 import {
   ERASED_RECIPIENT,

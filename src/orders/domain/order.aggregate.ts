@@ -1,6 +1,6 @@
 import { AggregateRoot } from '@nestjs/cqrs';
 import { formatMinor, totalOf } from '../../common/money.js';
-import type { DomainEvent } from '../../durable-cqrs/index.js';
+import { type DomainEvent } from '../../durable-cqrs/index.js';
 import { OrderCancelled } from '../events/order-cancelled.event.js';
 import { OrderCompleted } from '../events/order-completed.event.js';
 import { OrderCreated } from '../events/order-created.event.js';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { IDEMPOTENCY_CLAIM_LEASE_MS } from '../../common/idempotency.js';
 import { AppConfig } from '../../config/app-config.js';
-import { UnitOfWork, type Tx } from '../../durable-cqrs/index.js';
+import { type Tx, UnitOfWork } from '../../durable-cqrs/index.js';
 import { OrderError } from '../domain/order.errors.js';
 
 /** A key claimed (with the token that completes or releases it), or the stored answer. */

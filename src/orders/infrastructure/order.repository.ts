@@ -2,16 +2,18 @@ import { Inject, Injectable } from '@nestjs/common';
 import { sql, type Insertable, type Selectable } from 'kysely';
 import {
   anyOf,
+  type Column,
+  DATABASE,
+  type Database,
+  EventStore,
   Lookup,
   sharedInsert,
   sharedUpdate,
-  type Column,
-} from '../../database/shared-statements.js';
-import { Statement } from '../../database/statement.js';
-import { DATABASE } from '../../database/database.tokens.js';
-import type { Database } from '../../database/database.js';
+  Statement,
+  type Tx,
+  UnitOfWork,
+} from '../../durable-cqrs/index.js';
 import type { OrdersTable } from '../../database/schema.js';
-import { EventStore, type Tx, UnitOfWork } from '../../durable-cqrs/index.js';
 import { Order, type OrderState } from '../domain/order.aggregate.js';
 import { OrderError } from '../domain/order.errors.js';
 import { OrderMetrics } from './order-metrics.js';

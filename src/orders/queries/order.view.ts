@@ -1,5 +1,5 @@
 import { formatMinor } from '../../common/money.js';
-import type { DomainEvent } from '../../durable-cqrs/index.js';
+import { type DomainEvent } from '../../durable-cqrs/index.js';
 import type { OrderState } from '../domain/order.aggregate.js';
 import type { OrderStatus } from '../domain/order-status.js';
 

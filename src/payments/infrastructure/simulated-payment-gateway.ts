@@ -2,11 +2,16 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { seededFraction } from '../../common/seeded-random.js';
 import { AppConfig } from '../../config/app-config.js';
-import { DATABASE } from '../../database/database.tokens.js';
-import type { Database } from '../../database/database.js';
-import { anyOf, Lookup, sharedInsert } from '../../database/shared-statements.js';
-import { Statement } from '../../database/statement.js';
-import { callingOut, UnitOfWork } from '../../durable-cqrs/index.js';
+import {
+  anyOf,
+  callingOut,
+  DATABASE,
+  type Database,
+  Lookup,
+  sharedInsert,
+  Statement,
+  UnitOfWork,
+} from '../../durable-cqrs/index.js';
 import type {
   ChargeRequest,
   ChargeResult,

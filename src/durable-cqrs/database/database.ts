@@ -2,29 +2,9 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Logger } from '@nestjs/common';
 import SqliteDatabase from 'better-sqlite3';
-import {
-  CompiledQuery,
-  Kysely,
-  Migrator,
-  PostgresDialect,
-  SqliteDialect,
-  type Migration,
-  type MigrationProvider,
-} from 'kysely';
+import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
-import { initialSchema } from './migrations/001-initial.js';
-import { seedCatalog } from './migrations/002-seed-catalog.js';
-import { reliability } from './migrations/003-reliability.js';
-import { gatewayCalls } from './migrations/004-gateway-calls.js';
-import { deliveredAndRelayed } from './migrations/005-delivered-and-relayed.js';
-import { leanDeliveries } from './migrations/006-lean-deliveries.js';
-import { catalogAudit } from './migrations/007-catalog-audit.js';
-import { dataLifecycle } from './migrations/008-data-lifecycle.js';
-import { traceContext } from './migrations/009-trace-context.js';
-import { checkpoints } from './migrations/010-checkpoints.js';
-import { noUndeliveredIndex } from './migrations/011-no-undelivered-index.js';
-import { idempotencyClaims } from './migrations/012-idempotency-claims.js';
-import type { DB } from './schema.js';
+import type { Tables } from './tables.js';
 import type { StatementRunner } from './statement.js';
 import { countQueries, countStatement, type DatabaseCounters } from './counters.js';
 import { PipelinedConnection, postgresSession } from './pipelined-connection.js';
@@ -45,7 +25,7 @@ export interface Database {
    * The writer (with SQLite, the one writer connection). Only the unit of work writes through it:
    * every write is part of a unit (see UnitOfWork), never a statement of its own.
    */
-  writer: Kysely<DB>;
+  writer: Kysely<Tables>;
   /** SQLite: the writer's own connection, on which the unit of work opens and commits turns. */
   sqlite?: SqliteDatabase.Database;
   /**
@@ -53,7 +33,7 @@ export interface Database {
    * committed data while the writer works), with PostgreSQL a pool of its own, so queries never
    * queue behind writes.
    */
-  reader: Kysely<DB>;
+  reader: Kysely<Tables>;
   /**
    * Runs the hot path's prepared statements (see Statement) outside units: on SQLite the reader;
    * on PostgreSQL a pipelined connection of its own (opened at the first statement), so the
@@ -67,7 +47,7 @@ export interface Database {
 }
 
 /** Runs compiled SQL on a SQLite connection, synchronously, with its prepared statements. */
-export function sqliteRunner(db: Kysely<DB>, sqlite: SqliteDatabase.Database): StatementRunner {
+export function sqliteRunner(db: Kysely<Tables>, sqlite: SqliteDatabase.Database): StatementRunner {
   return {
     dialect: 'sqlite',
     db,
@@ -82,7 +62,7 @@ export function sqliteRunner(db: Kysely<DB>, sqlite: SqliteDatabase.Database): S
 }
 
 /** Runs compiled SQL through Kysely on PostgreSQL (a pool, or the connection of a transaction). */
-export function postgresRunner(db: Kysely<DB>): StatementRunner {
+export function postgresRunner(db: Kysely<Tables>): StatementRunner {
   return {
     dialect: 'postgres',
     db,
@@ -169,7 +149,7 @@ export function openDatabase(options: DatabaseOptions): Database {
     sqlite.pragma('wal_autocheckpoint = 8000');
     const counters: DatabaseCounters = { statements: 0, commits: 0 };
     const cached = withStatementCache(sqlite, counters);
-    const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: cached }) });
+    const db = new Kysely<Tables>({ dialect: new SqliteDialect({ database: cached }) });
     if (path === ':memory:') {
       return {
         writer: db,
@@ -185,7 +165,7 @@ export function openDatabase(options: DatabaseOptions): Database {
     readConnection.pragma('busy_timeout = 5000');
     readConnection.pragma('cache_size = -16384');
     const readCached = withStatementCache(readConnection, counters);
-    const reader = new Kysely<DB>({ dialect: new SqliteDialect({ database: readCached }) });
+    const reader = new Kysely<Tables>({ dialect: new SqliteDialect({ database: readCached }) });
     return {
       writer: db,
       reader,
@@ -223,8 +203,8 @@ export function openDatabase(options: DatabaseOptions): Database {
       });
       each.on('error', () => undefined); // logged by the client's own listener above
     }
-    const reader = new Kysely<DB>({ dialect: new PostgresDialect({ pool: readPool }) });
-    const writer = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+    const reader = new Kysely<Tables>({ dialect: new PostgresDialect({ pool: readPool }) });
+    const writer = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
     const reads = new PipelinedConnection(options.url, counters, "The readers'");
     return {
       writer,
@@ -247,43 +227,4 @@ export function openDatabase(options: DatabaseOptions): Database {
     };
   }
   throw new Error(`Unsupported DATABASE_URL: ${options.url}`);
-}
-
-export function migrations(dialect: SqlDialectName): Record<string, Migration> {
-  return {
-    '001-initial': initialSchema(dialect),
-    '002-seed-catalog': seedCatalog,
-    '003-reliability': reliability,
-    '004-gateway-calls': gatewayCalls,
-    '005-delivered-and-relayed': deliveredAndRelayed,
-    '006-lean-deliveries': leanDeliveries(dialect),
-    '007-catalog-audit': catalogAudit,
-    '008-data-lifecycle': dataLifecycle,
-    '009-trace-context': traceContext,
-    '010-checkpoints': checkpoints(dialect),
-    '011-no-undelivered-index': noUndeliveredIndex,
-    '012-idempotency-claims': idempotencyClaims,
-  };
-}
-
-/**
- * Applies every pending migration; throws the first failure. On PostgreSQL the migrator takes a
- * lock, so instances starting together migrate once. By default the service's list, recorded in
- * Kysely's table; an application's own list is recorded in a table of its own (`table`).
- */
-export async function migrateToLatest(
-  database: Database,
-  {
-    list = migrations(database.dialect),
-    table,
-  }: { list?: Record<string, Migration>; table?: string } = {},
-): Promise<void> {
-  const provider: MigrationProvider = { getMigrations: () => Promise.resolve(list) };
-  const migrator = new Migrator({
-    db: database.writer,
-    provider,
-    ...(table ? { migrationTableName: table, migrationLockTableName: `${table}_lock` } : {}),
-  });
-  const { error } = await migrator.migrateToLatest();
-  if (error) throw error instanceof Error ? error : new Error(JSON.stringify(error));
 }

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient } from 'kysely';
 import pg from 'pg';
 import { countQueries, type DatabaseCounters } from './counters.js';
-import type { DB } from './schema.js';
+import type { Tables } from './tables.js';
 import type { StatementResult, StatementRunner } from './statement.js';
 
 /** The opened connection: statements of a unit, and plain commands (BEGIN, COMMIT). */
@@ -77,7 +77,7 @@ export class PipelinedConnection {
       },
       end: () => Promise.resolve(),
     };
-    const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+    const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
     const send = corkedPerTick(client);
     this.client = client;
     this.opened = {
@@ -136,11 +136,11 @@ function corkedPerTick(client: pg.Client): () => void {
 }
 
 /**
- * Planner settings the service sets on each of its sessions, so the database needs no change:
+ * Planner settings the runtime sets on each of its sessions, so the database needs no change:
  * `random_page_cost = 1.1` (the default, 4, is meant for spinning disks), so a statement that
  * joins the values of many calls (`unnest`, see shared-statements.ts) with a table looks each up
  * by its index instead of hashing the whole table: checked with EXPLAIN on a log of 1.6 million
- * events and 200,000 orders, and measured (the README's Performance section). Plans stay custom:
+ * events and 200,000 aggregates' rows, and measured (the README's Performance section). Plans stay custom:
  * the statements are unnamed, so each is planned with its values. `options` in DATABASE_URL
  * replaces these settings.
  */

@@ -6,7 +6,7 @@ import {
   PostgresQueryCompiler,
 } from 'kysely';
 import { anyOf, Lookup, SharedWrite } from './shared-statements.js';
-import type { DB } from './schema.js';
+import type { Tables } from './tables.js';
 import { Statement, type StatementResult, type StatementRunner } from './statement.js';
 
 interface Row {
@@ -17,7 +17,7 @@ interface Row {
 /** A PostgreSQL runner that answers from `table` and records every statement it was sent. */
 function runner(table: Row[], shared?: object) {
   const sent: Array<{ sql: string; parameters: readonly unknown[] }> = [];
-  const db = new Kysely<DB>({
+  const db = new Kysely<Tables>({
     dialect: {
       createAdapter: () => new PostgresAdapter(),
       createDriver: () => new DummyDriver(),
@@ -47,10 +47,14 @@ function runner(table: Row[], shared?: object) {
 
 const byId = new Lookup<Row>(
   new Statement<[string], Row>(1, (db, id) =>
-    db.selectFrom('orders').select(['id', 'status']).where('id', '=', id),
+    db.selectFrom('dead_letters').select(['id', 'last_error as status']).where('id', '=', id),
   ),
   new Statement<[string[]], Row>(1, (db, ids) =>
-    db.selectFrom('orders').select(['id', 'status']).where('id', '=', anyOf(ids)).orderBy('id'),
+    db
+      .selectFrom('dead_letters')
+      .select(['id', 'last_error as status'])
+      .where('id', '=', anyOf(ids))
+      .orderBy('id'),
   ),
   (row) => row.id,
 );
@@ -118,7 +122,7 @@ describe('Lookup: reads by key shared by the callers of one pipelined connection
 
 describe('SharedWrite: writes whose calls on one pipelined connection share one statement', () => {
   const setStatus = new Statement<[string, string]>(2, (db, id, status) =>
-    db.updateTable('orders').set({ status }).where('id', '=', id),
+    db.updateTable('dead_letters').set({ last_error: status }).where('id', '=', id),
   );
   /** The shared statement: applies the first call of each id, as an UPDATE ... FROM would. */
   function sharedWrite(table: Row[], sent: Array<Array<[string, string]>>) {
@@ -170,6 +174,8 @@ describe('SharedWrite: writes whose calls on one pipelined connection share one 
     await write.run(pooled, 'a', 'PAID');
     expect(sent).toEqual([]);
     expect(pooled.sent).toHaveLength(1);
-    expect(pooled.sent[0].sql).toMatch(/^update "orders" set "status" = \$1 where "id" = \$2$/);
+    expect(pooled.sent[0].sql).toMatch(
+      /^update "dead_letters" set "last_error" = \$1 where "id" = \$2$/,
+    );
   });
 });

@@ -1,6 +1,6 @@
 import type { Compilable, Kysely } from 'kysely';
 import type { SqlDialectName } from './database.js';
-import type { DB } from './schema.js';
+import type { Tables } from './tables.js';
 
 /** What a statement returns: its rows (a SELECT or RETURNING) and how many rows it changed. */
 export interface StatementResult<R> {
@@ -12,7 +12,7 @@ export interface StatementResult<R> {
 export interface StatementRunner {
   readonly dialect: SqlDialectName;
   /** A query builder of that dialect, to compile a statement the first time it runs. */
-  readonly db: Kysely<DB>;
+  readonly db: Kysely<Tables>;
   runSql<R>(sql: string, parameters: readonly unknown[]): Promise<StatementResult<R>>;
   /**
    * Set when the statements go to a pipelined connection (PostgreSQL) that callers use at the same
@@ -44,7 +44,7 @@ export class Statement<A extends readonly unknown[], R = unknown> {
 
   constructor(
     private readonly arity: A['length'],
-    private readonly build: (db: Kysely<DB>, ...args: A) => Compilable<R>,
+    private readonly build: (db: Kysely<Tables>, ...args: A) => Compilable<R>,
   ) {}
 
   run(runner: StatementRunner, ...args: A): Promise<StatementResult<R>> {
