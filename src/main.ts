@@ -3,6 +3,7 @@ import { Logger } from '@nestjs/common';
 import { createApp } from './app.js';
 import { AppLogger } from './common/logging/app-logger.js';
 import { prettyWanted } from './common/logging/logging.module.js';
+import { checkTokenKeySettings } from './auth/token-verifier.js';
 import { ConfigError, loadConfig } from './config/app-config.js';
 
 // Until the configuration is read (its errors included), lines go out in the default format.
@@ -17,6 +18,7 @@ const logger = new Logger('Main');
 let config;
 try {
   config = loadConfig();
+  checkTokenKeySettings(config);
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;
   logger.error(error.message);

@@ -1,5 +1,7 @@
 import { notHandedOn } from '../src/durable-cqrs/event-log-rows.js';
 import { CommandBus } from '@nestjs/cqrs';
+import { sql } from 'kysely';
+import { UnitOfWork } from '../src/durable-cqrs/unit-of-work.js';
 import { DATABASE } from '../src/durable-cqrs/database/database.tokens.js';
 import type { Database } from '../src/durable-cqrs/database/database.js';
 import { RetentionJob } from '../src/lifecycle/retention.job.js';
@@ -304,5 +306,75 @@ describe('retention and erasure', () => {
       skipReason: expect.stringContaining('erased') as string,
     });
     expect(mine.find((n) => n.orderId === sentOrder)?.status).toBe('SENT');
+  });
+});
+
+describe('erasure of a customer with many orders', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
+  afterAll(() => t.close());
+
+  it.each([
+    ['a NUL', '%00'],
+    ['a right-to-left override (U+202E)', 'customer%E2%80%AEtxt.exe'],
+    ['a line separator (U+2028)', 'customer%E2%80%A8'],
+  ])('refuses a customer id with %s (400) and records no erasure', async (_name, id) => {
+    const response = await t.api.post(`/admin/customers/${id}/erasure`).expect(400);
+    expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+    const db = t.app.get<Database>(DATABASE);
+    const erasures = await db.reader
+      .selectFrom('customer_erasures')
+      .select('customer_id')
+      .execute();
+    expect(erasures).toEqual([]);
+  });
+
+  it('erases 100,000 orders and their notifications in one answer', async () => {
+    const customerId = 'many-orders';
+    const address = 'many-orders@example.com';
+    const placed = (
+      (
+        await t.api
+          .post('/orders')
+          .send({ customerId, customerEmail: address, items: ITEMS })
+          .expect(202)
+      ).body as { id: string }
+    ).id;
+    await settled(t.api, placed);
+    // More order ids than either database takes in one statement (SQLite 32,766, PostgreSQL
+    // 65,535), each order with a notification sent to the address.
+    const bulk = 100_000;
+    const now = new Date().toISOString();
+    await t.app.get(UnitOfWork).transaction(async (tx) => {
+      await sql`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${bulk})
+        INSERT INTO orders (id, customer_id, customer_email, status, items, total_amount, currency,
+          failure_reason, reserved_products, version, created_at, updated_at)
+        SELECT 'bulk-' || i, ${customerId}, ${address}, 'COMPLETED', '[]', 100, 'EUR', NULL, '[]',
+          1, ${now}, ${now} FROM n`.execute(tx.db);
+      await sql`INSERT INTO notifications (notification_id, order_id, kind, recipient, subject,
+          status, created_at, sent_at, skip_reason)
+        SELECT 'bulk-n-' || id, id, 'ORDER_CONFIRMATION', ${address}, 'Your order', 'SENT',
+          ${now}, ${now}, NULL FROM orders WHERE id LIKE 'bulk-%'`.execute(tx.db);
+    });
+
+    const erasure = await t.api.post(`/admin/customers/${customerId}/erasure`).expect(200);
+
+    expect(erasure.body).toMatchObject({
+      customerId,
+      orders: bulk + 1,
+      notifications: bulk + 1,
+      notificationsSkipped: 0,
+    });
+    expect((erasure.body as { events: number }).events).toBeGreaterThan(0);
+    const db = t.app.get<Database>(DATABASE);
+    const left = await sql<{ rows: number }>`
+      SELECT (SELECT COUNT(*) FROM orders WHERE customer_email = ${address})
+           + (SELECT COUNT(*) FROM notifications WHERE recipient = ${address})
+           + (SELECT COUNT(*) FROM event_log WHERE payload LIKE ${`%${address}%`}) AS rows`.execute(
+      db.reader,
+    );
+    expect(Number(left.rows[0].rows)).toBe(0);
   });
 });

@@ -128,3 +128,31 @@ describe('graceful shutdown (SIGTERM)', () => {
     expect(ms).toBeLessThan(2000);
   });
 });
+
+describe('a configuration the service cannot run with', () => {
+  /** Starts the built service with these settings (and no token key) and waits for its end. */
+  async function startWith(settings: Record<string, string>) {
+    const env: Record<string, string | undefined> = { ...process.env, ...settings };
+    for (const name of ['JWT_SECRET', 'JWT_PUBLIC_KEY_FILE', 'JWT_JWKS_FILE']) delete env[name];
+    const child = spawn(process.execPath, ['dist/main.js'], {
+      env: { ...env, DATABASE_URL: await tempDatabaseUrl(), PORT: String(await freePort()) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const [code] = (await once(child, 'exit')) as [number | null];
+    return { code, lines: output.trim().split('\n') };
+  }
+
+  it.each([
+    [{ NODE_ENV: 'production' }, 'NODE_ENV=production needs a token key'],
+    [{ JWT_ALGORITHM: 'RS256' }, 'JWT_ALGORITHM=RS256 needs JWT_PUBLIC_KEY_FILE or JWT_JWKS_FILE'],
+  ])('%j ends with one line and exit code 2', async (settings, message) => {
+    const { code, lines } = await startWith(settings);
+    expect(code).toBe(2);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(message);
+    expect(lines[0]).not.toMatch(/\bat .+:\d+:\d+/); // no stack trace
+  });
+});

@@ -85,29 +85,39 @@ function reasonOf(error: unknown): string {
   return 'the token is not valid';
 }
 
-async function loadKey(config: AppConfig, logger: Logger): Promise<Key> {
+/**
+ * Throws a ConfigError when the token settings cannot work together: a public key file without
+ * an asymmetric algorithm, an asymmetric algorithm without a key file, or production without a
+ * key. main.ts calls it before the application is built, so the service ends with one line.
+ */
+export function checkTokenKeySettings(config: AppConfig): void {
   if (config.jwtAlgorithm !== 'HS256') {
-    if (config.jwtJwksFile) {
-      return createLocalJWKSet(
-        JSON.parse(readFileSync(config.jwtJwksFile, 'utf8')) as JSONWebKeySet,
+    if (!config.jwtJwksFile && !config.jwtPublicKeyFile) {
+      throw new ConfigError(
+        `JWT_ALGORITHM=${config.jwtAlgorithm} needs JWT_PUBLIC_KEY_FILE or JWT_JWKS_FILE`,
       );
     }
-    if (config.jwtPublicKeyFile) {
-      return importSPKI(readFileSync(config.jwtPublicKeyFile, 'utf8'), config.jwtAlgorithm);
-    }
-    throw new ConfigError(
-      `JWT_ALGORITHM=${config.jwtAlgorithm} needs JWT_PUBLIC_KEY_FILE or JWT_JWKS_FILE`,
-    );
+    return;
   }
   if (config.jwtPublicKeyFile || config.jwtJwksFile) {
     throw new ConfigError('A public key file needs JWT_ALGORITHM=RS256 or ES256');
   }
-  if (config.jwtSecret) return new TextEncoder().encode(config.jwtSecret);
-  if (config.nodeEnv === 'production') {
+  if (!config.jwtSecret && config.nodeEnv === 'production') {
     throw new ConfigError(
       'NODE_ENV=production needs a token key: JWT_SECRET, JWT_PUBLIC_KEY_FILE or JWT_JWKS_FILE',
     );
   }
+}
+
+async function loadKey(config: AppConfig, logger: Logger): Promise<Key> {
+  checkTokenKeySettings(config);
+  if (config.jwtJwksFile) {
+    return createLocalJWKSet(JSON.parse(readFileSync(config.jwtJwksFile, 'utf8')) as JSONWebKeySet);
+  }
+  if (config.jwtPublicKeyFile) {
+    return importSPKI(readFileSync(config.jwtPublicKeyFile, 'utf8'), config.jwtAlgorithm);
+  }
+  if (config.jwtSecret) return new TextEncoder().encode(config.jwtSecret);
   return new TextEncoder().encode(developmentSecret(config.jwtSecretFile, logger));
 }
 

@@ -18,6 +18,7 @@ export * from './crash-points.js';
 export * from './database/connection-errors.js';
 export * from './database/database.js';
 export * from './database/database.tokens.js';
+export * from './database/in-chunks.js';
 export * from './database/runtime-migrations.js';
 export * from './database/shared-statements.js';
 export * from './database/statement.js';

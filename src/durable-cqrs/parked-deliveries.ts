@@ -6,6 +6,7 @@ import { writeDeadLetter } from './dead-letters.js';
 import type { OutcomeWriter } from './delivery-log.js';
 import type { DomainEvent } from './domain-event.js';
 import { revive } from './event-log-rows.js';
+import { inChunks } from './database/in-chunks.js';
 import type { Tx } from './unit-of-work.js';
 
 /**
@@ -63,11 +64,11 @@ export class ParkedDeliveries {
   /** Of these events, the deliveries finished as DONE or DEAD rows (by deliveryKey). */
   async finishedOf(eventIds: readonly string[]): Promise<Set<string>> {
     const finished = new Set<string>();
-    for (let i = 0; i < eventIds.length; i += 500) {
+    for (const ids of inChunks(eventIds, 500)) {
       const rows = await this.database.reader
         .selectFrom('deliveries')
         .select(['subscriber', 'event_id'])
-        .where('event_id', 'in', eventIds.slice(i, i + 500))
+        .where('event_id', 'in', ids)
         .where('status', 'in', ['DONE', 'DEAD'])
         .execute();
       for (const row of rows) finished.add(deliveryKey(row.subscriber, row.event_id));
@@ -80,11 +81,11 @@ export class ParkedDeliveries {
     if (parked.length === 0) return;
     const at = new Date().toISOString();
     // A few hundred rows per statement keeps under every driver's limit of parameters.
-    for (let i = 0; i < parked.length; i += 500) {
+    for (const some of inChunks(parked, 500)) {
       await tx.db
         .insertInto('deliveries')
         .values(
-          parked.slice(i, i + 500).map((p) => ({
+          some.map((p) => ({
             subscriber: p.subscriberId,
             event_id: p.event.meta.eventId,
             seq: p.event.meta.seq,
@@ -120,10 +121,8 @@ export class ParkedDeliveries {
 
   /** Removes the rows of parked deliveries done outside any unit, in the given unit. */
   async removeMany(tx: Tx, done: readonly ParkedDelivery[]): Promise<void> {
-    for (let i = 0; i < done.length; i += 500) {
-      const pairs = done
-        .slice(i, i + 500)
-        .map((p) => sql`(${p.event.meta.eventId}, ${p.subscriberId})`);
+    for (const some of inChunks(done, 500)) {
+      const pairs = some.map((p) => sql`(${p.event.meta.eventId}, ${p.subscriberId})`);
       await sql`DELETE FROM deliveries WHERE (event_id, subscriber) IN (VALUES ${sql.join(pairs)})`.execute(
         tx.db,
       );

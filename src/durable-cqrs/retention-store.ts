@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import { RuntimeOptions } from './runtime-options.js';
 import { DATABASE } from './database/database.tokens.js';
 import type { Database } from './database/database.js';
+import { inChunks } from './database/in-chunks.js';
 import { notHandedOn } from './event-log-rows.js';
 import type { Tx } from './unit-of-work.js';
 
@@ -81,7 +82,16 @@ export class RetentionStore {
     streamIds: readonly string[],
     rewrite: (payload: Record<string, unknown>) => boolean,
   ): Promise<number> {
-    if (streamIds.length === 0) return 0;
+    let changed = 0;
+    for (const ids of inChunks(streamIds)) changed += await this.rewriteSome(tx, ids, rewrite);
+    return changed;
+  }
+
+  private async rewriteSome(
+    tx: Tx,
+    streamIds: readonly string[],
+    rewrite: (payload: Record<string, unknown>) => boolean,
+  ): Promise<number> {
     const rows = await tx.db
       .selectFrom('event_log')
       .select(['seq', 'payload'])

@@ -1,17 +1,17 @@
 import { Roles } from '../../auth/auth.guards.js';
 import { Controller, HttpCode, Param, Post } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiOkResponse, ApiParam, ApiProperty, ApiTags } from '@nestjs/swagger';
-import { ApiDoc, ApiProblems } from '../../common/openapi.js';
-import { IsString, Length } from 'class-validator';
+import { ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { IsIdentifier } from '../../common/identifier.js';
+import { ApiDoc, ApiIdentifierParam, ApiProblems } from '../../common/openapi.js';
 import {
   EraseCustomerData,
   type ErasureReport,
 } from '../commands/erase-customer-data/erase-customer-data.command.js';
 
 export class CustomerIdParam {
-  @Length(1, 100)
-  @IsString()
+  // The same check as a customerId anywhere else: printable characters only.
+  @IsIdentifier(100)
   customerId: string;
 }
 
@@ -45,10 +45,7 @@ export class CustomerErasureController {
     "Erases the customer's e-mail address in orders, notifications and events; statuses, " +
       'amounts and events stay. Unsent notifications are never sent. Erasing again is harmless.',
   )
-  @ApiParam({
-    name: 'customerId',
-    schema: { type: 'string', minLength: 1, maxLength: 100, example: 'customer-42' },
-  })
+  @ApiIdentifierParam('customerId', 100, 'customer-42')
   @ApiOkResponse({ type: ErasureReportDto, description: 'What was erased' })
   @ApiProblems([400, 'The customer id is not valid'])
   erase(@Param() { customerId }: CustomerIdParam): Promise<ErasureReport> {

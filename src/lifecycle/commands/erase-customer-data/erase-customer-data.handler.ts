@@ -1,5 +1,5 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { RetentionStore, UnitOfWork } from '../../../durable-cqrs/index.js';
+import { inChunks, RetentionStore, UnitOfWork } from '../../../durable-cqrs/index.js';
 import {
   ERASED_RECIPIENT,
   SKIPPED_FOR_ERASURE,
@@ -45,16 +45,15 @@ export class EraseCustomerDataHandler implements ICommandHandler<EraseCustomerDa
           .where('recipient', '<>', ERASED_RECIPIENT);
       let skipped = 0;
       let notifications = 0;
-      if (orderIds.length > 0) {
-        const unsent = await addressed(orderIds)
+      // A customer may have any number of orders: their ids go in lists the database accepts.
+      for (const ids of inChunks(orderIds)) {
+        const unsent = await addressed(ids)
           .where('status', '=', 'PENDING')
           .set({ recipient: ERASED_RECIPIENT, status: 'SKIPPED', skip_reason: SKIPPED_FOR_ERASURE })
           .executeTakeFirst();
-        const sent = await addressed(orderIds)
-          .set({ recipient: ERASED_RECIPIENT })
-          .executeTakeFirst();
-        skipped = Number(unsent.numUpdatedRows);
-        notifications = skipped + Number(sent.numUpdatedRows);
+        const sent = await addressed(ids).set({ recipient: ERASED_RECIPIENT }).executeTakeFirst();
+        skipped += Number(unsent.numUpdatedRows);
+        notifications += Number(unsent.numUpdatedRows) + Number(sent.numUpdatedRows);
       }
       const events = await this.events.rewritePayloads(tx, orderIds, (payload) => {
         let changed = false;
