@@ -32,7 +32,8 @@ try {
 }
 const { role, ttl } = values;
 if (role !== 'admin' && role !== 'customer') fail('--role must be admin or customer');
-const sub = values.sub ?? (role === 'admin' ? 'admin' : undefined);
+// Customer tokens may not take a subject starting with "admin:" (the service refuses them).
+const sub = values.sub ?? (role === 'admin' ? 'admin:local' : undefined);
 if (!sub) fail('a customer token needs --sub <customer id>');
 if (!/^[\x21-\x7e]{1,100}$/.test(sub)) fail('--sub must be 1 to 100 visible ASCII characters');
 if ((process.env.JWT_ALGORITHM ?? 'HS256') !== 'HS256') {

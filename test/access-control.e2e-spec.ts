@@ -6,6 +6,7 @@ import request from 'supertest';
 import { ConfigError, loadConfig } from '../src/config/app-config.js';
 import type { OrderPage, OrderView, Problem } from './api-types.js';
 import {
+  ADMIN_SUB,
   createTestApp,
   expectProblem,
   placeOrder,
@@ -327,6 +328,26 @@ describe('A customer acts for itself', () => {
     expect((again.body as OrderView).id).toBe(first.id);
   });
 
+  it("shares no Idempotency-Key with an admin whose sub it takes: its own order, not the admin's answer", async () => {
+    const key = 'admin-key-1';
+    const adminOrder = (
+      await t.api
+        .post('/orders')
+        .set('idempotency-key', key)
+        .send({ customerId: 'someone', items: [{ productId: 'product-2', quantity: 1 }] })
+        .expect(202)
+    ).body as OrderView;
+    const lookalike = await t.as(ADMIN_SUB);
+    const response = await lookalike
+      .post('/orders')
+      .set('idempotency-key', key)
+      .send({ items: [{ productId: 'product-1', quantity: 2 }] });
+    expect(response.status).toBe(202);
+    expect(response.headers['idempotent-replayed']).toBeUndefined();
+    expect((response.body as OrderView).id).not.toBe(adminOrder.id);
+    expect((response.body as OrderView).customerId).toBe(ADMIN_SUB);
+  });
+
   it("cannot cancel another customer's order: 404, and the order is untouched", async () => {
     const victim = await placeOrder(
       t.api,
@@ -374,6 +395,23 @@ describe('Tokens that are refused', () => {
           .sign(new TextEncoder().encode(t.config.jwtSecret)),
     ],
     ['that is not a JWT', () => Promise.resolve('not-a-token')],
+    [
+      'that lives until the year 3000',
+      () =>
+        mintToken({
+          role: 'admin',
+          expiresIn: Math.floor(Date.UTC(3000, 0, 1) / 1000 - Date.now() / 1000),
+          claims,
+        }),
+    ],
+    [
+      'that lives 25 hours (JWT_MAX_TTL_SECONDS: a day)',
+      () => mintToken({ role: 'admin', expiresIn: 25 * 3600, claims }),
+    ],
+    [
+      'of a customer whose sub takes the admins\' prefix "admin:"',
+      () => mintToken({ role: 'customer', sub: 'admin:local', claims }),
+    ],
   ];
 
   it.each(forged)(
@@ -397,6 +435,14 @@ describe('Tokens that are refused', () => {
 
   it('accepts a good token for this audience (the control)', async () => {
     const token = await mintToken({ role: 'admin', claims });
+    await request(t.http)
+      .get('/admin/dead-letters')
+      .set('authorization', `Bearer ${token}`)
+      .expect(200);
+  });
+
+  it('accepts a token that lives 23 hours, within JWT_MAX_TTL_SECONDS', async () => {
+    const token = await mintToken({ role: 'admin', expiresIn: 23 * 3600, claims });
     await request(t.http)
       .get('/admin/dead-letters')
       .set('authorization', `Bearer ${token}`)
@@ -546,6 +592,14 @@ describe('Rate limits', () => {
     // Another principal has a budget of its own; health checks are never limited.
     await (await t.as('patient')).get('/inventory').expect(200);
     for (let i = 0; i < 10; i++) await request(t.http).get('/health').expect(200);
+  });
+
+  it("gives a customer whose sub is an admin's a bucket of its own", async () => {
+    const lookalike = await t.as(ADMIN_SUB);
+    const statuses = [];
+    for (let i = 0; i < 6; i++) statuses.push((await lookalike.get('/inventory')).status);
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
+    await t.api.get('/inventory').expect(200);
   });
 
   it('counts requests without a valid token by address', async () => {

@@ -217,6 +217,60 @@ describe('GET /orders/{id}/stream limits', () => {
   });
 });
 
+describe("GET /orders/{id}/stream: one principal's share", () => {
+  let t: TestApp;
+  let base: string;
+  beforeAll(async () => {
+    t = await createTestApp({
+      config: {
+        paymentLatencyMs: 3000,
+        streamMaxMs: 5000,
+        streamLimit: 10,
+        streamLimitPerPrincipal: 2,
+      },
+    });
+    base = await listen(t);
+  });
+  afterAll(() => t.close());
+
+  it('refuses a principal its third stream (429) while others still get theirs', async () => {
+    const mine = { sub: 'customer-share', role: 'customer' as Role };
+    const ids = await Promise.all(
+      [1, 2, 3].map(() => placeOrder(t.api, [{ productId: 'product-1', quantity: 1 }], mine.sub)),
+    );
+    const held = await Promise.all(ids.slice(0, 2).map((id) => openStream(base, id, mine)));
+    expect(held.map((response) => response.status)).toEqual([200, 200]);
+
+    const third = await openStream(base, ids[2], mine);
+    expect(third.status).toBe(429);
+    expect(third.headers.get('retry-after')).toBeDefined();
+    expect(third.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(((await third.json()) as { code: string }).code).toBe('TOO_MANY_STREAMS');
+
+    // An admin is another principal.
+    const other = await openStream(base, ids[2]);
+    expect(other.status).toBe(200);
+    await other.body?.cancel();
+
+    // A stream given back frees a place.
+    await held[0].body?.cancel();
+    const again = await eventuallyOpen(base, ids[2], mine);
+    expect(again.status).toBe(200);
+    await again.body?.cancel();
+    await held[1].body?.cancel();
+  });
+});
+
+/** Opens a stream until it is accepted (a closed stream is given back when the server sees it). */
+async function eventuallyOpen(base: string, id: string, who: { sub: string; role: Role }) {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const response = await openStream(base, id, who);
+    if (response.status === 200 || Date.now() > deadline) return response;
+    await response.body?.cancel();
+  }
+}
+
 describe('GET /orders/{id}/stream at shutdown', () => {
   it('ends the open streams, so the server closes without waiting for them', async () => {
     const t = await createTestApp({ config: { paymentLatencyMs: 3000 } });

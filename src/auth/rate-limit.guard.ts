@@ -43,7 +43,7 @@ export class RateLimitGuard implements CanActivate {
     if (isPublic(this.reflector, context)) return true;
     const http = context.switchToHttp();
     const request = http.getRequest<Request & AuthenticatedRequest>();
-    const key = request.principal ? `sub:${request.principal.sub}` : `ip:${request.ip ?? ''}`;
+    const key = request.principal ? `principal:${request.principal.id}` : `ip:${request.ip ?? ''}`;
     const now = Date.now();
     let window = this.windows.get(key);
     if (!window || window.endsAt <= now) {

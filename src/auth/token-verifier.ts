@@ -11,7 +11,7 @@ import {
   type JWTVerifyGetKey,
 } from 'jose';
 import { ConfigError, type AppConfig } from '../config/app-config.js';
-import type { Principal, Role } from './principal.js';
+import { ADMIN_SUBJECT_PREFIX, principalId, type Principal, type Role } from './principal.js';
 
 const ROLES: readonly Role[] = ['customer', 'admin'];
 
@@ -66,7 +66,25 @@ export async function createTokenVerifier(config: AppConfig, logger: Logger): Pr
     if (!ROLES.includes(role as Role)) {
       throw new InvalidToken('the token\'s "role" claim must be "customer" or "admin"');
     }
-    const principal: Principal = { sub, role: role as Role };
+    if (role === 'customer' && sub.startsWith(ADMIN_SUBJECT_PREFIX)) {
+      throw new InvalidToken(
+        `a customer token's "sub" may not start with "${ADMIN_SUBJECT_PREFIX}"`,
+      );
+    }
+    // exp is required (above); the lifetime counts from iat when the token gives one.
+    const now = Math.floor(Date.now() / 1000);
+    const issuedAt = typeof payload.iat === 'number' ? Math.min(payload.iat, now) : now;
+    if (payload.exp! - issuedAt > config.jwtMaxTtlSeconds + config.jwtClockSkewSeconds) {
+      throw new InvalidToken(
+        `the token lives longer than the ${config.jwtMaxTtlSeconds} seconds accepted (JWT_MAX_TTL_SECONDS)`,
+      );
+    }
+    const issuer = typeof payload.iss === 'string' ? payload.iss : '';
+    const principal: Principal = {
+      sub,
+      role: role as Role,
+      id: principalId(role as Role, sub, issuer),
+    };
     if (verified.size >= VERIFIED_TOKENS_KEPT) verified.clear();
     verified.set(token, { principal, expiresAt: payload.exp! * 1000 });
     return principal;

@@ -29,6 +29,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   UNAUTHENTICATED: HttpStatus.UNAUTHORIZED,
   FORBIDDEN: HttpStatus.FORBIDDEN,
   RATE_LIMITED: HttpStatus.TOO_MANY_REQUESTS,
+  TOO_MANY_STREAMS: HttpStatus.TOO_MANY_REQUESTS,
 };
 
 const TITLES: Record<number, string> = {
@@ -49,7 +50,10 @@ const TITLES: Record<number, string> = {
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
-/** Retry-After of a 503: the database could not be reached, or the service is overloaded. */
+/**
+ * Retry-After of a 503 (the database could not be reached, or the service is overloaded) and of a
+ * 429 that names no time of its own (a principal's streams).
+ */
 const RETRY_AFTER_SECONDS = 1;
 
 /** Turns every error into an RFC 9457 application/problem+json answer. */
@@ -75,6 +79,8 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       if (problem.code !== 'SERVICE_OVERLOADED') {
         this.logger.warn(`${request.method} ${problem.instance}: ${describeError(exception)}`);
       }
+      response.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
+    } else if (problem.status === 429 && !response.hasHeader('Retry-After')) {
       response.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
     } else if (problem.status >= 500) {
       this.logger.error(

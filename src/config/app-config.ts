@@ -195,6 +195,12 @@ export class AppConfig extends SecuritySettings {
   @Min(1)
   streamLimit = 1000;
 
+  /** Of those, the most one principal may hold; past it a new one gets 429 (TOO_MANY_STREAMS). */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1)
+  streamLimitPerPrincipal = 20;
+
   /** On SIGTERM: longest wait for in-flight requests and deliveries before exiting. */
   @Transform(toNumber)
   @IsInt()

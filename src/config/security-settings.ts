@@ -51,6 +51,16 @@ export class SecuritySettings {
   @Max(300)
   jwtClockSkewSeconds = 30;
 
+  /**
+   * The longest lifetime a token may have (exp minus iat, or minus now without iat): a longer
+   * one is refused (401), so a leaked token cannot serve for years. A day by default.
+   */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(60)
+  @Max(31_536_000)
+  jwtMaxTtlSeconds = 86_400;
+
   /** `production` refuses to start without a configured key. */
   @IsString()
   nodeEnv = '';

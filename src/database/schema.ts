@@ -98,7 +98,7 @@ export interface CustomerErasuresTable {
 }
 
 export interface IdempotencyKeysTable {
-  /** Who the key belongs to: the `sub` of the request's principal, or `anonymous`. */
+  /** Who the key belongs to: the id of the request's principal (role, subject, issuer), or `anonymous`. */
   principal: string;
   key: string;
   request_hash: string;

@@ -7,6 +7,7 @@ export type OrderErrorCode =
   | 'ORDER_INVALID_CURSOR'
   | 'IDEMPOTENCY_KEY_REUSED'
   | 'IDEMPOTENCY_KEY_IN_FLIGHT'
+  | 'TOO_MANY_STREAMS'
   | 'SERVICE_OVERLOADED';
 
 export class OrderError extends DomainError {

@@ -23,20 +23,34 @@ function stepMessages(step: OrderProgressStep): string {
 /**
  * Serves `GET /orders/{id}/stream` as Server-Sent Events: follows the order through the event
  * log until it is settled, the client goes away or STREAM_MAX_MS passes, with a keep-alive
- * comment every STREAM_KEEP_ALIVE_MS. At most STREAM_LIMIT streams are open at once here.
+ * comment every STREAM_KEEP_ALIVE_MS. At most STREAM_LIMIT streams are open at once here, and
+ * at most STREAM_LIMIT_PER_PRINCIPAL of them for one principal, so one client holding streams
+ * cannot shut everyone else out.
  */
 @Injectable()
 export class OrderEventStream {
   private readonly logger = new Logger(OrderEventStream.name);
   private open = 0;
+  /** Streams open per principal (by Principal.id); a principal with none has no entry. */
+  private readonly openBy = new Map<string, number>();
 
   constructor(
     private readonly progress: OrderProgress,
     private readonly config: AppConfig,
   ) {}
 
-  /** Refuses (503) a stream past the limit; else takes a place, given back by `serve`. */
-  reserve(): void {
+  /**
+   * Refuses a stream past the principal's share (429) or the instance's limit (503); else takes
+   * a place, given back by `serve`.
+   */
+  reserve(principalId: string): void {
+    const mine = this.openBy.get(principalId) ?? 0;
+    if (mine >= this.config.streamLimitPerPrincipal) {
+      throw new OrderError(
+        'TOO_MANY_STREAMS',
+        `${mine} order streams of yours are open, the most one principal may hold; close one first`,
+      );
+    }
     if (this.open >= this.config.streamLimit) {
       throw new OrderError(
         'SERVICE_OVERLOADED',
@@ -44,10 +58,17 @@ export class OrderEventStream {
       );
     }
     this.open++;
+    this.openBy.set(principalId, mine + 1);
   }
 
   /** Streams the order after `afterSeq`; resolves when the response has ended. */
-  async serve(orderId: string, afterSeq: number, req: Request, res: Response): Promise<void> {
+  async serve(
+    orderId: string,
+    principalId: string,
+    afterSeq: number,
+    req: Request,
+    res: Response,
+  ): Promise<void> {
     const stop = new AbortController();
     const onClose = () => stop.abort();
     res.on('close', onClose);
@@ -76,6 +97,9 @@ export class OrderEventStream {
       clearInterval(keepAlive);
       res.off('close', onClose);
       this.open--;
+      const mine = (this.openBy.get(principalId) ?? 1) - 1;
+      if (mine > 0) this.openBy.set(principalId, mine);
+      else this.openBy.delete(principalId);
       if (!res.writableEnded) res.end();
     }
   }

@@ -101,13 +101,7 @@ export class OrdersController {
     const customerId = customerOf(principal, body.customerId);
     const idempotency = idempotencyOf(idempotencyKey, body);
     const { order, replayed } = await this.commandBus.execute(
-      new PlaceOrder(
-        customerId,
-        body.customerEmail ?? null,
-        body.items,
-        idempotency,
-        principal.sub,
-      ),
+      new PlaceOrder(customerId, body.customerEmail ?? null, body.items, idempotency, principal.id),
     );
     response.location(`/orders/${order.id}`);
     if (replayed) response.setHeader('Idempotent-Replayed', 'true');
@@ -210,6 +204,11 @@ export class OrdersController {
     [400, 'The id is not a valid identifier'],
     [404, 'Unknown order, answered before any stream starts'],
     [
+      429,
+      'Too many requests, or this principal holds STREAM_LIMIT_PER_PRINCIPAL streams already ' +
+        '(code TOO_MANY_STREAMS); retry after Retry-After',
+    ],
+    [
       503,
       'Too many streams open on this instance (code SERVICE_OVERLOADED), or the database is ' +
         'unreachable; retry after Retry-After',
@@ -223,8 +222,8 @@ export class OrdersController {
     @Res() response: Response,
   ): Promise<void> {
     await visibleOrder(this.queryBus, id, principal);
-    this.eventStream.reserve();
-    await this.eventStream.serve(id, resumeAfter(lastEventId), request, response);
+    this.eventStream.reserve(principal.id);
+    await this.eventStream.serve(id, principal.id, resumeAfter(lastEventId), request, response);
   }
 
   @Post(':id/cancel')

@@ -18,7 +18,7 @@ export class PlaceOrder extends Command<PlaceOrderResult> {
     /** Idempotency-Key header and a hash of the request body, when the client sent one. */
     readonly idempotency?: { key: string; requestHash: string },
     /**
-     * Who sent the request (the `sub` of its principal): idempotency keys are scoped to it, so
+     * Who sent the request (its principal's id: role, subject, issuer): idempotency keys are scoped to it, so
      * two principals using the same key place two orders.
      */
     readonly principal: string = ANONYMOUS,
