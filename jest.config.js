@@ -11,6 +11,7 @@ export default {
     '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }],
   },
   testTimeout: 60000,
-  // The total of answers checked against the OpenAPI document (test/create-test-app.ts).
-  reporters: ['default', '<rootDir>/test/support/contract-reporter.js'],
+  // The total of answers checked against the OpenAPI document, and the service's log lines
+  // kept out of the output (test/support/run-reporter.js).
+  reporters: ['default', '<rootDir>/test/support/run-reporter.js'],
 };

@@ -15,7 +15,7 @@ import { correlationMiddleware } from './common/correlation.middleware.js';
 import { AppLogger } from './common/logging/app-logger.js';
 import { requestLog } from './common/logging/request-log.js';
 import { completeDocument, documentConfig } from './common/openapi.js';
-import { inspectJsonBody, verifyUtf8 } from './common/json-body.js';
+import { inspectJsonBody, verifyJsonText } from './common/json-body.js';
 import { flattenValidationErrors, RequestValidationError } from './common/problem.js';
 import { ProblemDetailsFilter } from './common/problem.filter.js';
 import type { AppConfig } from './config/app-config.js';
@@ -91,7 +91,7 @@ export function configureApp(app: NestExpressApplication): OpenAPIObject {
       limit: BODY_LIMIT,
       strict: false,
       type: ['application/json', 'application/*+json'],
-      verify: verifyUtf8,
+      verify: verifyJsonText,
     }),
   );
   app.use(requireObjectBody);

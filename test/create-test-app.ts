@@ -1,8 +1,8 @@
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Provider, Type } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -82,6 +82,19 @@ const pgDatabases: string[] = [];
  * A fresh, empty database as a DATABASE_URL: a SQLite file in a temporary folder, or, when
  * TEST_DATABASE_URL names a PostgreSQL server, a new database on it (the same suites run on both).
  */
+/**
+ * Where a test application's log lines go when the test does not read them: a file per test file
+ * in the run's TEST_LOG_DIR (test/support/run-reporter.js prints it when the file fails), so the
+ * errors of handlers that fail on purpose stay out of the output. Undefined outside the run.
+ */
+function runLogFile(): DestinationStream | undefined {
+  const dir = process.env.TEST_LOG_DIR;
+  if (!dir) return undefined;
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${basename(expect.getState().testPath ?? 'unknown')}.log`);
+  return { write: (line: string) => appendFileSync(file, line) };
+}
+
 export async function tempDatabaseUrl(): Promise<string> {
   const server = process.env.TEST_DATABASE_URL;
   if (server) {
@@ -187,7 +200,8 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     providers: options.providers ?? [],
   });
   const overrides = [...(options.overrides ?? [])];
-  if (options.logs) overrides.push({ token: LOG_DESTINATION, useValue: options.logs });
+  const logs = options.logs ?? runLogFile();
+  if (logs) overrides.push({ token: LOG_DESTINATION, useValue: logs });
   for (const { token, useValue } of overrides) {
     builder = builder.overrideProvider(token as Type).useValue(useValue);
   }

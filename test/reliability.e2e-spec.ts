@@ -1,3 +1,4 @@
+import { principalId } from '../src/auth/principal.js';
 import { EventsHandler, type IEventHandler } from '@nestjs/cqrs';
 import request from 'supertest';
 import { DATABASE } from '../src/durable-cqrs/database/database.tokens.js';
@@ -542,6 +543,9 @@ describe('idempotent POST /orders', () => {
     return (response.body as { items: Array<{ id: string }> }).items.map((o) => o.id);
   }
 
+  /** The id of t.api's principal (an admin token without an issuer). */
+  const ADMIN_PRINCIPAL = principalId('admin', ADMIN_SUB);
+
   /** Changes the stored row of a key of t.api's principal. */
   function changeKey(key: string, set: { request_hash?: string; updated_at?: string }) {
     return write(t, (tx) =>
@@ -558,7 +562,7 @@ describe('idempotent POST /orders', () => {
       tx.db
         .insertInto('idempotency_keys')
         .values({
-          principal: ADMIN_SUB, // the principal of t.api's requests: keys are scoped to it
+          principal: ADMIN_PRINCIPAL, // the principal of t.api's requests: keys are scoped to it
           key,
           request_hash: requestHash,
           state: 'IN_FLIGHT',
@@ -637,7 +641,7 @@ describe('idempotent POST /orders', () => {
 
   it('refuses to complete a claim that another request took over, and keeps that one', async () => {
     const keys = t.app.get(IdempotencyKeys);
-    const scoped = { principal: ADMIN_SUB, key: 'key-7' };
+    const scoped = { principal: ADMIN_PRINCIPAL, key: 'key-7' };
     const hash = await hashOf(body('idem-7'));
     const slow = await keys.claim(scoped, hash);
     if (slow.kind !== 'claimed') throw new Error('the first request should claim the key');

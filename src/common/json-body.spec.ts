@@ -1,4 +1,4 @@
-import { inspectJsonBody, MAX_BODY_DEPTH, verifyUtf8 } from './json-body.js';
+import { duplicateKeyOf, inspectJsonBody, MAX_BODY_DEPTH, verifyJsonText } from './json-body.js';
 
 function nestedArrays(depth: number): unknown {
   let value: unknown = 1;
@@ -43,11 +43,35 @@ describe('inspectJsonBody', () => {
   });
 });
 
-describe('verifyUtf8', () => {
+describe('verifyJsonText', () => {
   it('lets valid UTF-8 through and stops invalid bytes with a 400', () => {
-    expect(() => verifyUtf8(null, null, Buffer.from('{"a":"é"}'))).not.toThrow();
-    expect(() => verifyUtf8(null, null, Buffer.from([0x7b, 0xff, 0x7d]))).toThrow(
+    expect(() => verifyJsonText(null, null, Buffer.from('{"a":"é"}'))).not.toThrow();
+    expect(() => verifyJsonText(null, null, Buffer.from([0x7b, 0xff, 0x7d]))).toThrow(
       expect.objectContaining({ status: 400 }),
     );
+  });
+});
+
+describe('duplicateKeyOf', () => {
+  it.each<[string, string | undefined]>([
+    ['{"a":1,"b":2}', undefined],
+    ['{"a":1,"a":2}', 'a'],
+    ['{"a":1,"\\u0061":2}', 'a'],
+    ['{"items":[{"p":1},{"p":1,"q":2,"p":3}]}', 'items.1.p'],
+    ['{"o":{"x":{"y":1,"y":2}}}', 'o.x.y'],
+    ['{"a":{"k":1},"b":{"k":1}}', undefined],
+    ['{"s":"a \\" , [ { \\"k\\": 1, \\"k\\": 2 }","k":1}', undefined],
+    ['{"a" : 1, "a"\n:\t2}', 'a'],
+    ['[{"a":1},{"a":1}]', undefined],
+    ['{"a":1,"a', undefined],
+    ['not json', undefined],
+  ])('%s -> %s', (text, duplicate) => {
+    expect(duplicateKeyOf(text)).toBe(duplicate);
+  });
+
+  it('is refused by verifyJsonText as a validation error naming the field', () => {
+    expect(() =>
+      verifyJsonText(null, null, Buffer.from('{"customerId":"a","customerId":"b"}')),
+    ).toThrow('The request is not valid');
   });
 });

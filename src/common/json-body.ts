@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import { RequestValidationError } from './problem.js';
 
 /** Deepest nesting of arrays and objects a request body may have. */
 export const MAX_BODY_DEPTH = 16;
@@ -54,8 +55,12 @@ export function inspectJsonBody(body: unknown): BodyProblem | undefined {
   return undefined;
 }
 
-/** body-parser `verify`: a JSON body must be valid UTF-8 (no silent replacement characters). */
-export function verifyUtf8(_req: unknown, _res: unknown, buffer: Buffer): void {
+/**
+ * body-parser `verify`: a JSON body must be valid UTF-8 (no silent replacement characters) and
+ * name no key twice in one object (JSON.parse would keep the last one silently, so what a proxy
+ * or a log reads could differ from what the service acts on).
+ */
+export function verifyJsonText(_req: unknown, _res: unknown, buffer: Buffer): void {
   if (!isUtf8(buffer)) {
     throw Object.assign(new Error('The request body is not valid UTF-8'), {
       status: 400,
@@ -64,6 +69,62 @@ export function verifyUtf8(_req: unknown, _res: unknown, buffer: Buffer): void {
       expose: true,
     });
   }
+  const duplicate = duplicateKeyOf(buffer.toString('utf8'));
+  if (duplicate !== undefined) {
+    const message = `${duplicate} is given more than once`;
+    throw new RequestValidationError([{ field: duplicate, message }], message);
+  }
+}
+
+interface Open {
+  /** The keys seen so far (an object), or null (an array). */
+  keys: Set<string> | null;
+  path: string;
+  /** An object's last key, or an array's current index. */
+  at: string | number;
+}
+
+/**
+ * The path (`items.1.quantity`) of the first key named twice in one object of a JSON text, or
+ * undefined. It reads only strings and brackets; a text that is not JSON is left to the parser
+ * (undefined). Keys compare as JSON.parse decodes them (`"a"` and `"\u0061"` are one key).
+ */
+export function duplicateKeyOf(text: string): string | undefined {
+  const open: Open[] = [];
+  const childPath = (parent: Open | undefined) =>
+    parent === undefined ? '' : parent.path ? `${parent.path}.${parent.at}` : String(parent.at);
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i];
+    if (char === '"') {
+      let end = i + 1;
+      while (end < text.length && text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
+      if (end >= text.length) return undefined;
+      let after = end + 1;
+      while (after < text.length && ' \t\n\r'.includes(text[after])) after++;
+      const top = open.at(-1);
+      if (text[after] === ':' && top?.keys) {
+        let key: string;
+        try {
+          key = JSON.parse(text.slice(i, end + 1)) as string;
+        } catch {
+          return undefined;
+        }
+        top.at = key;
+        if (top.keys.has(key)) return childPath(top);
+        top.keys.add(key);
+      }
+      i = end;
+    } else if (char === '{' || char === '[') {
+      const path = childPath(open.at(-1));
+      open.push({ keys: char === '{' ? new Set() : null, path, at: 0 });
+    } else if (char === '}' || char === ']') {
+      open.pop();
+    } else if (char === ',') {
+      const top = open.at(-1);
+      if (top && !top.keys) top.at = Number(top.at) + 1;
+    }
+  }
+  return undefined;
 }
 
 /**

@@ -138,7 +138,7 @@ function toJsonSchema(schema: unknown): unknown {
 /** Where the run's count of validated answers is added, a line per test file. */
 export const COUNT_FILE_VARIABLE = 'CONTRACT_COUNT_FILE';
 
-/** Adds this file's count to the run's (see test/support/contract-reporter.js). */
+/** Adds this file's count to the run's (see test/support/run-reporter.js). */
 export function recordValidatedCount(file: string, count: number): void {
   const target = process.env[COUNT_FILE_VARIABLE];
   if (target && count > 0) appendFileSync(target, `${count} ${file}\n`);

@@ -88,9 +88,21 @@ function renderSignIn(message) {
     error,
     h('button', { type: 'submit' }, 'Sign in'),
   );
+  // Enter signs in (Shift+Enter still breaks the line): a token is one line.
+  input.addEventListener('keydown', (event) => {
+    if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      form.requestSubmit();
+    }
+  });
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
-    const token = input.value.trim().replace(/^Bearer\s+/i, '');
+    // A token has no whitespace: whatever a paste brought along (line breaks of a wrapped
+    // terminal, spaces) goes, and so does a leading "Bearer".
+    const token = input.value
+      .trim()
+      .replace(/^Bearer\s+/i, '')
+      .replace(/\s+/g, '');
     if (!token) return refuse('Paste a token first.');
     try {
       await request('/admin/overview', { token });
