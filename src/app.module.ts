@@ -1,4 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import { TerminusModule } from '@nestjs/terminus';
 import { configureCrashPoints, DurableCqrsModule } from './durable-cqrs/index.js';
@@ -7,6 +8,7 @@ import { AuthModule } from './auth/auth.module.js';
 import { AppConfig } from './config/app-config.js';
 import { ConsoleModule } from './console/console.module.js';
 import { ConfigModule } from './config/config.module.js';
+import { KnownInputGuard } from './common/known-input.guard.js';
 import { AppLogger } from './common/logging/app-logger.js';
 import { LoggingModule } from './common/logging/logging.module.js';
 import { EventEndpointsModule } from './event-endpoints/event-endpoints.module.js';
@@ -25,6 +27,8 @@ export class AppModule {
     return {
       module: AppModule,
       controllers: [HealthController],
+      // Query parameters and bodies an operation does not document are refused, on every one.
+      providers: [{ provide: APP_GUARD, useClass: KnownInputGuard }],
       imports: [
         ConfigModule.forRoot(config),
         LoggingModule,

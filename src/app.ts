@@ -18,7 +18,7 @@ import { completeDocument, documentConfig } from './common/openapi.js';
 import { inspectJsonBody, verifyJsonText } from './common/json-body.js';
 import { flattenValidationErrors, RequestValidationError } from './common/problem.js';
 import { ProblemDetailsFilter } from './common/problem.filter.js';
-import type { AppConfig } from './config/app-config.js';
+import { AppConfig } from './config/app-config.js';
 
 /** Largest accepted request body. */
 export const BODY_LIMIT = '100kb';
@@ -60,6 +60,12 @@ export function configureApp(app: NestExpressApplication): OpenAPIObject {
   server.headersTimeout = HEADERS_TIMEOUT_MS;
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   app.disable('x-powered-by');
+  // Express would give every answer a weak ETag (errors and 202s included) and answer 304 to an
+  // If-None-Match on any GET. Only a product's version means something as a validator: GET
+  // /inventory/{productId} sends it as a strong ETag (and 304 while it matches), the console's
+  // files send theirs; nothing else does.
+  app.set('etag', false);
+  app.use(onlyValidatedAnswersAreFresh);
   // First, so every answer is timed, those given before routing included.
   app.use(httpMetricsMiddleware(app.get(Metrics)));
   // Security headers on every answer, errors included, so first. Helmet's default
@@ -90,7 +96,7 @@ export function configureApp(app: NestExpressApplication): OpenAPIObject {
     express.json({
       limit: BODY_LIMIT,
       strict: false,
-      type: ['application/json', 'application/*+json'],
+      type: 'application/json',
       verify: verifyJsonText,
     }),
   );
@@ -112,9 +118,26 @@ export function configureApp(app: NestExpressApplication): OpenAPIObject {
     }),
   );
   app.useGlobalFilters(filter);
-  const document = completeDocument(SwaggerModule.createDocument(app, documentConfig()));
+  const document = completeDocument(SwaggerModule.createDocument(app, documentConfig()), {
+    MAX_UNIT_PRICE: app.get(AppConfig).maxUnitPrice,
+  });
   SwaggerModule.setup('docs', app, document);
   return document;
+}
+
+/** Express's own test of whether the client's copy is fresh (If-None-Match, If-Modified-Since). */
+const expressFresh = Object.getOwnPropertyDescriptor(express.request, 'fresh')!;
+
+/**
+ * An answer without a validator is never fresh: Express would answer 304 to `If-None-Match: *`
+ * on any GET (a representation exists), though no ETag was ever given for it.
+ */
+function onlyValidatedAnswersAreFresh(req: Request, res: Response, next: NextFunction): void {
+  Object.defineProperty(req, 'fresh', {
+    configurable: true,
+    get: () => res.getHeader('ETag') !== undefined && (expressFresh.get!.call(req) as boolean),
+  });
+  next();
 }
 
 /** A JSON body must be a plain, well-formed object: see inspectJsonBody. */
@@ -124,10 +147,14 @@ function requireObjectBody(req: Request, _res: Response, next: NextFunction): vo
   next(new RequestValidationError([problem], problem.message));
 }
 
-/** A request that sends a body must send JSON (415 otherwise). */
+/**
+ * A request that sends a body must send it as application/json, as the document says (415
+ * otherwise): `application/*+json` types mean more than JSON (a merge patch, a vendor format) and
+ * are not read as if they were plain JSON.
+ */
 function requireJsonBody(req: Request, _res: Response, next: NextFunction): void {
   const hasBody =
     Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'];
-  if (!hasBody || req.is(['application/json', 'application/*+json'])) return next();
+  if (!hasBody || req.is('application/json')) return next();
   next(new UnsupportedMediaTypeException('Send the request body as application/json'));
 }

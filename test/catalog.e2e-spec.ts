@@ -80,6 +80,29 @@ describe('ETag and If-Match', () => {
     await t.api.get('/inventory/etag-1').set('If-None-Match', etag).expect(304);
   });
 
+  it('sends no ETag where it would not be a validator, so If-None-Match never answers 304 there', async () => {
+    const placed = await t.api
+      .post('/orders')
+      .send({ customerId: 'etag-c', items: [{ productId: 'product-2', quantity: 1 }] });
+    expect(placed.headers.etag).toBeUndefined();
+    const id = (placed.body as { id: string }).id;
+    await settled(t.api, id);
+    for (const path of [
+      `/orders/${id}`,
+      `/orders/${id}/events`,
+      '/orders',
+      '/inventory',
+      '/payments',
+      '/admin/dead-letters',
+      '/inventory/no-such-product',
+    ]) {
+      const first = await t.api.get(path);
+      expect({ path, etag: first.headers.etag }).toEqual({ path, etag: undefined });
+      const again = await t.api.get(path).set('If-None-Match', '*');
+      expect({ path, status: again.status }).toEqual({ path, status: first.status });
+    }
+  });
+
   it('applies a PUT whose If-Match names the current ETag, and answers with the new one', async () => {
     const etag = await etagOf(t.api, 'etag-1');
     const response = await put(t.api, 'etag-1', { ...sprocket, available: 40 }, etag).expect(200);

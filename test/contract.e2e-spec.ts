@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { Parser } from '@asyncapi/parser';
 import type { OpenAPIObject } from '@nestjs/swagger';
-import request from 'supertest';
+import type { Response as TestResponse } from 'supertest';
 import { registeredEventTypes } from '../src/durable-cqrs/domain-event.js';
 import { SubscriberRegistry } from '../src/durable-cqrs/subscribers.js';
 import { ResponseValidator } from './support/response-validator.js';
@@ -14,9 +14,11 @@ import {
   placeOrder,
   removeTempDatabases,
   settled,
+  tempDatabaseUrl,
   validatedResponses,
   type TestApp,
 } from './create-test-app.js';
+import { startBuiltService, stopBuiltService, type BuiltService } from './support/built-service.js';
 
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '..');
@@ -30,22 +32,31 @@ const OFFLINE_ENV = {
 };
 
 let t: TestApp;
+/**
+ * The built service, as `npm start` runs it: the documents linted and read here are the ones it
+ * serves (under Jest, some libraries describe themselves differently: terminus' health check,
+ * for one, cannot load @nestjs/swagger there).
+ */
+let served: BuiltService;
 let dir: string;
 
 beforeAll(async () => {
   t = await createTestApp();
+  served = await startBuiltService(await tempDatabaseUrl());
   dir = mkdtempSync(join(tmpdir(), 'order-service-contract-'));
 });
 
 afterAll(async () => {
   await t.close();
+  if (served) await stopBuiltService(served);
   await removeTempDatabases();
   rmSync(dir, { recursive: true, force: true });
 });
 
 async function servedDocument(path: string): Promise<Record<string, unknown>> {
-  const response = await request(t.http).get(path).expect(200);
-  return response.body as Record<string, unknown>;
+  const response = await fetch(`${served.base}${path}`);
+  expect(response.status).toBe(200);
+  return (await response.json()) as Record<string, unknown>;
 }
 
 /** Runs a linter; it exits non-zero on findings, which the caller reads from its output. */
@@ -167,7 +178,7 @@ describe('answers checked against the document', () => {
         status,
         headers: { 'content-type': type, ...headers },
         text,
-      }) as unknown as request.Response;
+      }) as unknown as TestResponse;
     const problem = JSON.stringify({ type: 'about:blank', title: 'Not Found', status: 404 });
     expect(() =>
       validator.check('GET', '/orders/x', answer(418, 'application/json', '{}')),
@@ -214,10 +225,10 @@ describe('AsyncAPI event catalog (/docs/asyncapi.json)', () => {
     catalog = (await servedDocument('/docs/asyncapi.json')) as typeof catalog;
   });
 
-  it('is a valid AsyncAPI 3 document', async () => {
+  it('is a valid AsyncAPI 3 document, without warnings', async () => {
     const { document, diagnostics } = await new Parser().parse(JSON.stringify(catalog));
-    // Severity 0 is an error.
-    expect(diagnostics.filter((d) => d.severity === 0).map((d) => d.message)).toEqual([]);
+    // Severity 0 is an error, 1 a warning: neither may be found.
+    expect(diagnostics.filter((d) => d.severity <= 1).map((d) => d.message)).toEqual([]);
     expect(document?.version()).toBe('3.0.0');
   });
 

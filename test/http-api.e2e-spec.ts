@@ -230,6 +230,53 @@ describe('unknown resources', () => {
   });
 });
 
+describe('query parameters and bodies an operation does not document', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
+
+  afterAll(async () => {
+    await t.close();
+  });
+
+  // One rule everywhere: refused with 400 naming the parameter, whether or not the operation
+  // takes parameters of its own.
+  it.each([
+    '/inventory?limit=5',
+    '/inventory/product-1?fields=name',
+    '/admin/overview?verbose=1',
+    '/health?full=true',
+    `/orders/${UNKNOWN_ID}?expand=items`,
+    '/orders?sort=asc',
+    '/admin/dead-letters?page=2',
+    '/payments?orderId=x&verbose=1',
+  ])('GET %s answers 400 naming it', async (path) => {
+    const name = [...new URL(path, 'http://x').searchParams.keys()].at(-1)!;
+    const problem = expectProblem(await t.api.get(path), 400);
+    expect(problem.errors?.map((error) => error.field)).toContain(name);
+  });
+
+  it.each([
+    ['/admin/dead-letters/no-such-letter/replay', { force: true }],
+    ['/admin/customers/round-c/erasure', {}],
+  ])(
+    'POST %s with a body (it takes none) answers 400, and without one goes on',
+    async (path, body) => {
+      const problem = expectProblem(await t.api.post(path).send(body), 400);
+      expect(problem.detail).toBe('this operation takes no request body');
+      expect((await t.api.post(path)).status).not.toBe(400);
+    },
+  );
+
+  it('still answers the same operations without them (the control)', async () => {
+    for (const path of ['/inventory', '/inventory/product-1', '/admin/overview', '/health']) {
+      expect({ path, status: (await t.api.get(path)).status }).toEqual({ path, status: 200 });
+    }
+  });
+});
+
 describe('placing an order, payments and notifications', () => {
   let t: TestApp;
 

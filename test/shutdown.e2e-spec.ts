@@ -1,73 +1,31 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { eventually, removeTempDatabases, tempDatabaseUrl, TERMINAL } from './create-test-app.js';
-import { mintToken, TEST_JWT_SECRET } from './support/tokens.js';
+import {
+  adminHeaders,
+  freePort,
+  startBuiltService,
+  stopBuiltService,
+  type BuiltService,
+} from './support/built-service.js';
 
 /** Every request is an admin's. */
-const headers = async () => ({ authorization: `Bearer ${await mintToken({ role: 'admin' })}` });
-const get = async (url: string) => fetch(url, { headers: await headers() });
+const get = async (url: string) => fetch(url, { headers: await adminHeaders() });
 
-/** The built service (npm test builds it first), started as `npm start` would. */
-interface Service {
-  child: ChildProcess;
-  base: string;
-  output: () => string;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
-
-async function start(databaseUrl: string): Promise<Service> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['dist/main.js'], {
-    env: {
-      ...process.env,
-      PORT: String(port),
-      DATABASE_URL: databaseUrl,
-      PAYMENT_LATENCY_MS: '400',
-      PAYMENT_FAILURE_RATE: '0',
-      NOTIFICATION_LATENCY_MS: '50',
-      SHUTDOWN_TIMEOUT_MS: '4000',
-      JWT_SECRET: TEST_JWT_SECRET,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+/** The built service with 400 ms payments, so a shutdown finds charges in flight. */
+const start = (databaseUrl: string) =>
+  startBuiltService(databaseUrl, {
+    PAYMENT_LATENCY_MS: '400',
+    PAYMENT_FAILURE_RATE: '0',
+    NOTIFICATION_LATENCY_MS: '50',
+    SHUTDOWN_TIMEOUT_MS: '4000',
   });
-  let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const base = `http://127.0.0.1:${port}`;
-  await eventually(
-    () =>
-      get(`${base}/inventory`).then(
-        (r) => r.status,
-        () => 0,
-      ),
-    (status) => status === 200,
-    { timeoutMs: 20_000, intervalMs: 50, what: 'the service to answer' },
-  );
-  return { child, base, output: () => output };
-}
-
-async function stop(service: Service): Promise<{ code: number | null; ms: number }> {
-  const started = Date.now();
-  const exited = once(service.child, 'exit');
-  service.child.kill('SIGTERM');
-  const [code] = (await exited) as [number | null];
-  return { code, ms: Date.now() - started };
-}
+const stop = stopBuiltService;
 
 async function post(base: string, customerId: string): Promise<string> {
   const response = await fetch(`${base}/orders`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...(await headers()) },
+    headers: { 'content-type': 'application/json', ...(await adminHeaders()) },
     body: JSON.stringify({ customerId, items: [{ productId: 'product-1', quantity: 1 }] }),
   });
   expect(response.status).toBe(202);
@@ -77,7 +35,7 @@ async function post(base: string, customerId: string): Promise<string> {
 afterAll(() => removeTempDatabases());
 
 describe('graceful shutdown (SIGTERM)', () => {
-  let running: Service | undefined;
+  let running: BuiltService | undefined;
   afterEach(() => {
     if (running && running.child.exitCode === null) running.child.kill('SIGKILL');
   });

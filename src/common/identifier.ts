@@ -10,9 +10,15 @@ import { IsString, Length, Matches } from 'class-validator';
 export const PRINTABLE_PATTERN = /^[^\p{C}\p{Zl}\p{Zp}]*$/u;
 
 /**
+ * Anything but `.` and `..` alone: a path cannot carry those (clients resolve them away, RFC
+ * 3986), so they are no identifier.
+ */
+export const NOT_DOT_SEGMENT_PATTERN = /^(?!\.\.?$)/;
+
+/**
  * An identifier a caller sends (an order id in a path, a productId or customerId in a body or a
- * query): a string of 1 to maxLength printable characters. Checked in this order, so the first
- * problem found is the one reported.
+ * query): a string of 1 to maxLength printable characters, other than `.` and `..`. Checked in
+ * this order, so the first problem found is the one reported.
  */
 export function IsIdentifier(maxLength: number): PropertyDecorator {
   return applyDecorators(
@@ -21,5 +27,6 @@ export function IsIdentifier(maxLength: number): PropertyDecorator {
     Matches(PRINTABLE_PATTERN, {
       message: '$property must not contain control or bidirectional formatting characters',
     }),
+    Matches(NOT_DOT_SEGMENT_PATTERN, { message: '$property must not be "." or ".."' }),
   );
 }

@@ -68,3 +68,34 @@ export function dropUnusedSchemas(document: OpenAPIObject): void {
   visit({ ...document, components: { ...document.components, schemas: {} } });
   for (const name of Object.keys(schemas)) if (!used.has(name)) delete schemas[name];
 }
+
+/** `{ nullable, allOf: [$ref] }` (how a nullable DTO property comes out) gets `type: object`. */
+export function typeNullableReferences(schemas: Record<string, SchemaOrRef>): void {
+  for (const schema of Object.values(schemas)) {
+    if ('$ref' in schema) continue;
+    for (const property of Object.values(schema.properties ?? {})) {
+      if ('$ref' in property) continue;
+      if (property.nullable && property.allOf && !property.type) property.type = 'object';
+    }
+  }
+}
+
+/**
+ * `x-maximum: '<SETTING>'` on a property (an amount given as a decimal string, which `maximum`
+ * cannot bound) becomes the setting's value, so the document states the limit the service runs
+ * with.
+ */
+export function fillSettings(
+  schemas: Record<string, SchemaOrRef>,
+  settings: Record<string, string>,
+): void {
+  for (const schema of Object.values(schemas)) {
+    if ('$ref' in schema) continue;
+    for (const property of Object.values(schema.properties ?? {}) as Array<
+      Record<string, unknown>
+    >) {
+      const name = property['x-maximum'];
+      if (typeof name === 'string' && name in settings) property['x-maximum'] = settings[name];
+    }
+  }
+}

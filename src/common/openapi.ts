@@ -2,15 +2,19 @@ import { applyDecorators } from '@nestjs/common';
 import {
   ApiExtension,
   ApiOperation,
-  ApiParam,
   ApiResponse,
   DocumentBuilder,
   getSchemaPath,
   type OpenAPIObject,
 } from '@nestjs/swagger';
-import { PRINTABLE_PATTERN } from './identifier.js';
 import { PROBLEM_CONTENT_TYPE } from './problem.filter.js';
-import { closeSchemas, collectRefs, dropUnusedSchemas } from './openapi-schemas.js';
+import {
+  closeSchemas,
+  collectRefs,
+  dropUnusedSchemas,
+  fillSettings,
+  typeNullableReferences,
+} from './openapi-schemas.js';
 
 /**
  * The OpenAPI contract, in one place: the problem+json schema every error answers with, the
@@ -72,16 +76,18 @@ const RETRY_AFTER: HeaderObject = {
 
 /** What each error status means, unless an operation says more. */
 const PROBLEM_DESCRIPTIONS: Record<number, string> = {
-  400: 'The request is not valid: see `errors` for the fields',
+  400: 'The request is not valid: a body that is not a JSON object, or fields (see `errors`)',
   401: 'No valid bearer token',
   403: "The token's role or customer may not do this",
   404: 'No such resource (or not visible to this customer)',
+  408: 'The request was not received in time (20 s for its headers, 30 s in all)',
   409: 'Conflicts with the current state',
   412: 'If-Match does not match the current ETag: nothing was changed',
   413: 'The request body is larger than 100 kB',
   415: 'The request body is not application/json',
   422: 'Understood but refused',
   429: 'Too many requests from this principal: wait Retry-After seconds',
+  431: 'The request line and headers are larger than 16 KiB',
   503: 'The database is unreachable or the service is overloaded: nothing was done; retry after Retry-After seconds',
 };
 
@@ -106,12 +112,21 @@ function problemResponse(status: ProblemStatus, description?: string) {
   };
 }
 
-export type ProblemStatus = 400 | 401 | 403 | 404 | 409 | 412 | 413 | 415 | 422 | 429 | 503;
+export type ProblemStatus =
+  400 | 401 | 403 | 404 | 408 | 409 | 412 | 413 | 415 | 422 | 429 | 431 | 503;
 
 /**
- * Documents error answers as application/problem+json: `ApiProblems(404, [409, 'why'])`. 401,
- * 429 and 503 need not be listed: `completeDocument` adds them to every operation that requires
- * a token (401, 429) and to every one (503: the database may be away).
+ * What any operation may answer before its handler runs: a body that is not a JSON object (400),
+ * a request too slow (408), a body too large (413) or not JSON (415), headers over 16 KiB (431),
+ * the database away or the service overloaded (503). An operation that requires a token adds 401
+ * and 429.
+ */
+const ANY_OPERATION: ProblemStatus[] = [400, 408, 413, 415, 431, 503];
+
+/**
+ * Documents error answers as application/problem+json: `ApiProblems(404, [409, 'why'])`, with a
+ * description of the operation's own. What every operation may answer (ANY_OPERATION, and 401
+ * and 429 where a token is required) `completeDocument` adds where an operation does not list it.
  */
 export function ApiProblems(
   ...statuses: Array<ProblemStatus | [ProblemStatus, string]>
@@ -127,62 +142,18 @@ export function ApiProblems(
 /** The errors of every operation that takes a JSON body. */
 export const ApiBodyProblems = (): MethodDecorator & ClassDecorator => ApiProblems(400, 413, 415);
 
+/**
+ * Extensions of a property's schema (`x-…` keys, which ApiProperty's options do not type), for
+ * what JSON Schema cannot say: spread into the options, `...schemaExtensions({ 'x-unique-by':
+ * 'productId' })`.
+ */
+export function schemaExtensions(values: Record<`x-${string}`, unknown>): object {
+  return values;
+}
+
 /** Summary and description of an operation. */
 export function ApiDoc(summary: string, description: string): MethodDecorator {
   return ApiOperation({ summary, description });
-}
-
-/**
- * PRINTABLE_PATTERN for the document. Its `\p{…}` classes need the regular expression's `u` flag,
- * which OpenAPI tools do not all use; so the document lists, as `\uXXXX` ranges, the characters
- * of the Basic Multilingual Plane it refuses that have a meaning (control, format, separators).
- * The service refuses more: unassigned and private-use code points (the description says so).
- */
-export const PRINTABLE_DOC_PATTERN = ((): string => {
-  const ranges: string[] = [];
-  const hex = (c: number) => `\\u${c.toString(16).toUpperCase().padStart(4, '0')}`;
-  let start: number | undefined;
-  for (let code = 0; code <= 0x10000; code++) {
-    const char = String.fromCharCode(code);
-    const refused =
-      code < 0x10000 &&
-      (code < 0xd800 || code > 0xdfff) &&
-      !PRINTABLE_PATTERN.test(char) &&
-      !/[\p{Cn}\p{Co}]/u.test(char);
-    if (refused && start === undefined) start = code;
-    if (!refused && start !== undefined) {
-      ranges.push(start === code - 1 ? hex(start) : `${hex(start)}-${hex(code - 1)}`);
-      start = undefined;
-    }
-  }
-  return `^[^${ranges.join('')}]*$`;
-})();
-
-/** The schema keywords of a string checked by `IsIdentifier(maxLength)`. */
-export function identifierSchema(maxLength: number) {
-  return {
-    type: 'string',
-    minLength: 1,
-    maxLength,
-    pattern: PRINTABLE_DOC_PATTERN,
-    description:
-      'Printable characters only: no control, format (such as bidirectional), unassigned or ' +
-      'private-use characters, nor line or paragraph separators',
-  } as const;
-}
-
-/** A path parameter checked by `IsIdentifier(maxLength)`: 1 to maxLength printable characters. */
-export function ApiIdentifierParam(
-  name: string,
-  maxLength: number,
-  example: string,
-  description?: string,
-): MethodDecorator {
-  return ApiParam({
-    name,
-    description,
-    schema: { ...identifierSchema(maxLength), example },
-  });
 }
 
 /** Marks operations open to anyone: `completeDocument` gives them no security requirement. */
@@ -225,11 +196,17 @@ const METHODS = ['get', 'put', 'post', 'delete', 'patch'] as const;
 
 /**
  * What decorators cannot express, added to the generated document: the problem schemas; the
- * X-Correlation-Id header of every answer; 401 and 429 on every operation that requires a token
- * and 503 on all; no security on public operations; `additionalProperties: false` on every
- * schema of a request body (the ValidationPipe refuses unknown fields).
+ * X-Correlation-Id header of every answer; what any operation may answer (ANY_OPERATION), and 401
+ * and 429 on every one that requires a token; no security on public operations;
+ * `additionalProperties: false` on every schema of a request body (the ValidationPipe refuses
+ * unknown fields); a `type` beside every nullable reference (OpenAPI 3.0 reads `nullable` only
+ * beside one); the running service's limits where a schema names a setting (`x-maximum:
+ * 'MAX_UNIT_PRICE'` becomes that amount).
  */
-export function completeDocument(document: OpenAPIObject): OpenAPIObject {
+export function completeDocument(
+  document: OpenAPIObject,
+  settings: Record<string, string> = {},
+): OpenAPIObject {
   const components = (document.components ??= {});
   components.schemas = { ...components.schemas, ...PROBLEM_SCHEMAS };
   const requestSchemas = new Set<string>();
@@ -239,7 +216,7 @@ export function completeDocument(document: OpenAPIObject): OpenAPIObject {
       if (!operation) continue;
       const isPublic = operation[PUBLIC_EXTENSION as keyof OperationObject] === true;
       delete operation[PUBLIC_EXTENSION as keyof OperationObject];
-      const common = problemResponses(isPublic ? [503] : [401, 429, 503]);
+      const common = problemResponses(isPublic ? ANY_OPERATION : [...ANY_OPERATION, 401, 429]);
       operation.responses = { ...operation.responses, ...withoutExisting(common, operation) };
       if (isPublic) operation.security = [];
       for (const response of Object.values(operation.responses) as ResponseObject[]) {
@@ -255,6 +232,8 @@ export function completeDocument(document: OpenAPIObject): OpenAPIObject {
     }
   }
   closeSchemas(components.schemas, requestSchemas);
+  typeNullableReferences(components.schemas);
+  fillSettings(components.schemas, settings);
   dropUnusedSchemas(document);
   return document;
 }

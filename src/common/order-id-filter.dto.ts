@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional } from 'class-validator';
 import { IsIdentifier } from './identifier.js';
-import { identifierSchema } from './openapi.js';
+import { identifierSchema } from './openapi-identifiers.js';
 
 /** `?orderId=` on the listings of the payments and notifications modules. */
 export class OrderIdFilterDto {

@@ -101,6 +101,10 @@ export function eventCatalog(subscribers: Subscriber[], options: CatalogOptions)
       channel: { $ref: `#/channels/${type}` },
       title: `${producer} raises ${type}`,
       summary: `Stored in the event log by the ${producer} module, in the transaction of its change`,
+      description:
+        `The ${producer} module appends ${type} to the event log (the outbox) in the ` +
+        'transaction of the change it records; the runtime then delivers it to every subscriber ' +
+        'in-process, or relays it to the broker.',
       messages: [{ $ref: `#/channels/${type}/messages/${type}` }],
       tags: [{ name: producer }],
     };
@@ -110,6 +114,10 @@ export function eventCatalog(subscribers: Subscriber[], options: CatalogOptions)
         channel: { $ref: `#/channels/${type}` },
         title: `${subscriber} takes ${type}`,
         summary: `Through a broker, from the queue ${options.amqpPrefix}.sub.${subscriber}`,
+        description:
+          `${subscriber} receives every ${type} at least once, in order per stream; what it ` +
+          'writes commits with the record of its delivery, so its effect happens once. A failure ' +
+          'is retried with backoff, then dead-lettered.',
         messages: [{ $ref: `#/channels/${type}/messages/${type}` }],
       };
     }

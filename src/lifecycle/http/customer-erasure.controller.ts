@@ -3,7 +3,8 @@ import { Controller, HttpCode, Param, Post } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { IsIdentifier } from '../../common/identifier.js';
-import { ApiDoc, ApiIdentifierParam, ApiProblems } from '../../common/openapi.js';
+import { ApiDoc, ApiProblems } from '../../common/openapi.js';
+import { ApiIdentifierParam } from '../../common/openapi-identifiers.js';
 import {
   EraseCustomerData,
   type ErasureReport,

@@ -18,7 +18,8 @@ import {
   ApiProduces,
   ApiTags,
 } from '@nestjs/swagger';
-import { ApiBodyProblems, ApiDoc, ApiIdentifierParam, ApiProblems } from '../../common/openapi.js';
+import { ApiBodyProblems, ApiDoc, ApiProblems } from '../../common/openapi.js';
+import { ApiIdentifierParam } from '../../common/openapi-identifiers.js';
 import type { Request, Response } from 'express';
 import { preferredWait } from '../../common/prefer.js';
 import { CurrentPrincipal, type Principal } from '../../auth/principal.js';

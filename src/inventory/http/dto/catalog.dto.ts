@@ -8,6 +8,7 @@ export class AdjustStockDto {
     minimum: -1_000_000_000,
     maximum: 1_000_000_000,
     description: 'Added to the available stock; negative takes stock away. Not zero.',
+    not: { enum: [0] },
   })
   @NotEquals(0)
   @Min(-1_000_000_000)

@@ -1,8 +1,10 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsInt, IsString, Length, Matches, Max, Min } from 'class-validator';
 import { DECIMAL_AMOUNT_PATTERN } from '../../../common/money.js';
+import { schemaExtensions } from '../../../common/openapi.js';
 
-export const PRODUCT_ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+/** A catalog product id: letters, digits, `.`, `_` and `-`, but not `.` or `..` alone (a path cannot carry them). */
+export const PRODUCT_ID_PATTERN = /^(?!\.\.?$)[A-Za-z0-9._-]{1,64}$/;
 
 export class ProductIdParam {
   @ApiProperty({ example: 'product-1', pattern: PRODUCT_ID_PATTERN.source })
@@ -21,7 +23,8 @@ export class UpsertProductDto {
   @ApiProperty({
     example: '20.00',
     pattern: DECIMAL_AMOUNT_PATTERN.source,
-    description: 'Price with at most two decimals, as a string; at most MAX_UNIT_PRICE',
+    description: 'Price with at most two decimals, as a string; at most MAX_UNIT_PRICE (x-maximum)',
+    ...schemaExtensions({ 'x-maximum': 'MAX_UNIT_PRICE' }),
   })
   @Matches(DECIMAL_AMOUNT_PATTERN, {
     message: 'unitPrice must be a decimal string with at most two decimals, like "20.00"',

@@ -2,7 +2,7 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Length, Max, MaxLength, Min } from 'class-validator';
 import { IsIdentifier } from '../../../common/identifier.js';
-import { identifierSchema } from '../../../common/openapi.js';
+import { identifierSchema } from '../../../common/openapi-identifiers.js';
 import { ORDER_STATUSES, type OrderStatus } from '../../domain/order-status.js';
 
 export class ListOrdersDto {
@@ -27,9 +27,12 @@ export class ListOrdersDto {
   limit?: number;
 
   @ApiPropertyOptional({
-    description: 'nextCursor of the previous page',
+    description:
+      'Opaque: the nextCursor of the previous page, as the service handed it out; any other ' +
+      'value is refused (400, code ORDER_INVALID_CURSOR)',
     minLength: 1,
     maxLength: 500,
+    pattern: '^[A-Za-z0-9_-]+$',
   })
   @IsOptional()
   @Length(1, 500)

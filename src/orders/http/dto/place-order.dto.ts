@@ -17,7 +17,8 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { IsIdentifier } from '../../../common/identifier.js';
-import { identifierSchema } from '../../../common/openapi.js';
+import { identifierSchema } from '../../../common/openapi-identifiers.js';
+import { schemaExtensions } from '../../../common/openapi.js';
 
 export class OrderItemDto {
   @ApiProperty({ example: 'product-1', ...identifierSchema(64) })
@@ -41,6 +42,7 @@ export class PlaceOrderDto {
     ...identifierSchema(100),
     description:
       "A customer's own token names the customer (its sub); an admin places an order for any customer and must name it",
+    ...schemaExtensions({ 'x-required-for-roles': ['admin'] }),
   })
   @IsIdentifier(100)
   // Left out is fine (a customer's token names it); null is not a customer id.
@@ -59,6 +61,7 @@ export class PlaceOrderDto {
     minItems: 1,
     maxItems: 100,
     description: 'Each productId at most once',
+    ...schemaExtensions({ 'x-unique-by': 'productId' }),
   })
   @ArrayMinSize(1)
   @ArrayMaxSize(100)
