@@ -9,7 +9,7 @@ import {
   type TestApp,
 } from './create-test-app.js';
 import { DocumentArbitraries, type Schema } from './support/document-arbitraries.js';
-import { ResponseValidator } from './support/response-validator.js';
+import { recordValidatedCount, ResponseValidator } from './support/response-validator.js';
 import { mintToken } from './support/tokens.js';
 
 /**
@@ -94,7 +94,11 @@ describe('a generated round over the served document', () => {
     tokens.set('other', await mintToken({ role: 'customer', sub: OTHER }));
   });
 
-  afterAll(() => t.close());
+  afterAll(async () => {
+    // The round's answers count with the run's (see test/support/run-reporter.js).
+    recordValidatedCount(expect.getState().testPath ?? 'unknown', validator?.validated ?? 0);
+    await t.close();
+  });
 
   function operations(): Operation[] {
     const found: Operation[] = [];

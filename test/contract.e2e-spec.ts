@@ -8,6 +8,7 @@ import type { OpenAPIObject } from '@nestjs/swagger';
 import type { Response as TestResponse } from 'supertest';
 import { registeredEventTypes } from '../src/durable-cqrs/domain-event.js';
 import { SubscriberRegistry } from '../src/durable-cqrs/subscribers.js';
+import type { Schema } from './support/document-arbitraries.js';
 import { ResponseValidator } from './support/response-validator.js';
 import {
   createTestApp,
@@ -118,6 +119,29 @@ describe('OpenAPI document (/docs-json)', () => {
     expect(report.problems.map((p) => `${p.ruleId}: ${p.message}`)).toEqual([]);
     expect(report.totals).toEqual(expect.objectContaining({ errors: 0, warnings: 0 }));
   }, 60_000);
+
+  it('says what the service takes: nullable references typed, identifiers as the service checks them', async () => {
+    const document = (await servedDocument('/docs-json')) as {
+      components: { schemas: Record<string, { properties: Record<string, Schema> }> };
+      paths: Record<
+        string,
+        Record<string, { parameters?: Array<{ name: string; schema: Schema }> }>
+      >;
+    };
+    // OpenAPI 3.0 reads `nullable` only beside a `type`: a created product's audit has no before.
+    expect(document.components.schemas.CatalogChangeDto.properties.before).toMatchObject({
+      type: 'object',
+      nullable: true,
+    });
+    const id = document.paths['/orders/{id}'].get.parameters!.find((p) => p.name === 'id')!;
+    const pattern = new RegExp(id.schema.pattern as string);
+    for (const refused of ['a\u0000', 'a\u202E', '\uE000', '\uFFFF', '\u0378', '.', '..']) {
+      expect({ refused, matches: pattern.test(refused) }).toEqual({ refused, matches: false });
+    }
+    for (const taken of ['order-1', 'Ærø', '注文', '.a', '...']) {
+      expect({ taken, matches: pattern.test(taken) }).toEqual({ taken, matches: true });
+    }
+  });
 
   it('describes the problem+json answers, path parameters and security of every operation', async () => {
     const document = (await servedDocument('/docs-json')) as {

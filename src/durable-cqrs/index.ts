@@ -6,7 +6,9 @@
  *   settings), RuntimeLogger (where its lines go);
  * - its database: Database (SQLite or PostgreSQL, opened and migrated by the module, injected
  *   with DATABASE), Tables (its tables, which an application augments with its own), Statement,
- *   Lookup and the shared writes (prepared statements of the hot path), isConnectionError;
+ *   Lookup and the shared writes (prepared statements of the hot path), isConnectionError,
+ *   migrateDatabase (an application's migrations, then the runtime's own), inChunks (key lists
+ *   no larger than a statement takes);
  * - writing: UnitOfWork (transactions, group commit, `callingOut`, `onCommitted`), EventStore
  *   (append and read the log), domain events (DomainEvent, EventType with versions and
  *   upcasters, DescribeEvent for the catalog), ids and trace context, DomainError;

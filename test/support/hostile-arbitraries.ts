@@ -27,6 +27,9 @@ const isPlainObject = (value: unknown): value is Record<string, unknown> =>
 const asciiLength = (value: string): number | undefined =>
   /^[\x20-\x7e]*$/.test(value) ? value.length : undefined;
 
+/** `.` and `..` alone are no identifier (a path cannot carry them). */
+const isDotSegment = (value: string): boolean => value === '.' || value === '..';
+
 /**
  * What POST /orders must answer to a parsed JSON body, as far as the README's contract decides it:
  * 'valid' (202), 'invalid' (400) or 'unknown' (either, e.g. a non-ASCII length).
@@ -39,6 +42,7 @@ function verdict(body: unknown): Verdict {
   }
   const { customerId, customerEmail, items } = body;
   if (typeof customerId !== 'string' || customerId.length === 0) return 'invalid';
+  if (isDotSegment(customerId)) return 'invalid';
   const idLength = asciiLength(customerId);
   if (idLength === undefined) unknown = true;
   else if (idLength > 100) return 'invalid';
@@ -56,6 +60,7 @@ function verdict(body: unknown): Verdict {
     }
     const { productId, quantity } = item;
     if (typeof productId !== 'string' || productId.length === 0) return 'invalid';
+    if (isDotSegment(productId)) return 'invalid';
     const length = asciiLength(productId);
     if (length === undefined) unknown = true;
     else if (length > 64) return 'invalid';
@@ -90,13 +95,15 @@ export const headerChar = fc
 
 const productIdArb = fc.oneof(
   fc.constantFrom('product-1', 'product-2', 'product-3'),
-  fc.stringMatching(/^[A-Za-z0-9._-]{1,64}$/),
+  fc.stringMatching(/^[A-Za-z0-9._-]{1,64}$/).filter((id) => !isDotSegment(id)),
 );
 export const validOrderArb = fc.record(
   {
     customerId: fc.oneof(
       fc.constant('customer-1'),
-      fc.string({ unit: visibleAscii, minLength: 1, maxLength: 100 }),
+      fc
+        .string({ unit: visibleAscii, minLength: 1, maxLength: 100 })
+        .filter((id) => !isDotSegment(id)),
     ),
     customerEmail: fc.constantFrom(...GOOD_EMAILS),
     items: fc.uniqueArray(

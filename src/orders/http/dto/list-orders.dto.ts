@@ -46,7 +46,13 @@ export class OrderIdParam {
 }
 
 export class CancelOrderDto {
-  @ApiPropertyOptional({ example: 'changed my mind', maxLength: 500 })
+  @ApiPropertyOptional({
+    example: 'changed my mind',
+    maxLength: 500,
+    description:
+      'Kept in the order and its event, never sent to the customer. Any text of well-formed ' +
+      'Unicode (no lone surrogate: every string of every body is checked for that)',
+  })
   @IsOptional()
   @MaxLength(500)
   @IsString()
