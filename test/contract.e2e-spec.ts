@@ -43,7 +43,8 @@ let dir: string;
 
 beforeAll(async () => {
   t = await createTestApp();
-  served = await startBuiltService(await tempDatabaseUrl());
+  // The catalog names the broker's objects by the prefix: the same as the test application's.
+  served = await startBuiltService(await tempDatabaseUrl(), { AMQP_PREFIX: t.config.amqpPrefix });
   dir = mkdtempSync(join(tmpdir(), 'order-service-contract-'));
 });
 
