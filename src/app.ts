@@ -65,7 +65,7 @@ export function configureApp(app: NestExpressApplication): OpenAPIObject {
   // /inventory/{productId} sends it as a strong ETag (and 304 while it matches), the console's
   // files send theirs; nothing else does.
   app.set('etag', false);
-  app.use(onlyValidatedAnswersAreFresh);
+  onlyValidatedAnswersAreFresh(app.getHttpAdapter().getInstance() as express.Express);
   // First, so every answer is timed, those given before routing included.
   app.use(httpMetricsMiddleware(app.get(Metrics)));
   // Security headers on every answer, errors included, so first. Helmet's default
@@ -130,14 +130,16 @@ const expressFresh = Object.getOwnPropertyDescriptor(express.request, 'fresh')!;
 
 /**
  * An answer without a validator is never fresh: Express would answer 304 to `If-None-Match: *`
- * on any GET (a representation exists), though no ETag was ever given for it.
+ * on any GET (a representation exists), though no ETag was ever given for it. Set once on the
+ * application's request prototype.
  */
-function onlyValidatedAnswersAreFresh(req: Request, res: Response, next: NextFunction): void {
-  Object.defineProperty(req, 'fresh', {
+function onlyValidatedAnswersAreFresh(server: express.Express): void {
+  Object.defineProperty(server.request, 'fresh', {
     configurable: true,
-    get: () => res.getHeader('ETag') !== undefined && (expressFresh.get!.call(req) as boolean),
+    get(this: Request): boolean {
+      return this.res?.getHeader('ETag') !== undefined && (expressFresh.get!.call(this) as boolean);
+    },
   });
-  next();
 }
 
 /** A JSON body must be a plain, well-formed object: see inspectJsonBody. */
