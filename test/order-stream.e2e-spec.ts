@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import {
   ADMIN_SUB,
   createTestApp,
+  eventually,
   expectProblem,
   placeOrder,
   removeTempDatabases,
@@ -254,22 +255,20 @@ describe("GET /orders/{id}/stream: one principal's share", () => {
 
     // A stream given back frees a place.
     await held[0].body?.cancel();
-    const again = await eventuallyOpen(base, ids[2], mine);
+    const again = await eventually(
+      async () => {
+        const response = await openStream(base, ids[2], mine);
+        if (response.status !== 200) await response.body?.cancel();
+        return response;
+      },
+      (response) => response.status === 200,
+      { timeoutMs: 5000, what: 'a closed stream to be given back' },
+    );
     expect(again.status).toBe(200);
     await again.body?.cancel();
     await held[1].body?.cancel();
   });
 });
-
-/** Opens a stream until it is accepted (a closed stream is given back when the server sees it). */
-async function eventuallyOpen(base: string, id: string, who: { sub: string; role: Role }) {
-  const deadline = Date.now() + 5000;
-  for (;;) {
-    const response = await openStream(base, id, who);
-    if (response.status === 200 || Date.now() > deadline) return response;
-    await response.body?.cancel();
-  }
-}
 
 describe('GET /orders/{id}/stream at shutdown', () => {
   it('ends the open streams, so the server closes without waiting for them', async () => {

@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { eventually, removeTempDatabases, tempDatabaseUrl, TERMINAL } from './create-test-app.js';
 import {
   adminHeaders,
-  freePort,
+  spawnBuiltService,
   startBuiltService,
   stopBuiltService,
   type BuiltService,
@@ -90,17 +89,15 @@ describe('graceful shutdown (SIGTERM)', () => {
 describe('a configuration the service cannot run with', () => {
   /** Starts the built service with these settings (and no token key) and waits for its end. */
   async function startWith(settings: Record<string, string>) {
-    const env: Record<string, string | undefined> = { ...process.env, ...settings };
-    for (const name of ['JWT_SECRET', 'JWT_PUBLIC_KEY_FILE', 'JWT_JWKS_FILE']) delete env[name];
-    const child = spawn(process.execPath, ['dist/main.js'], {
-      env: { ...env, DATABASE_URL: await tempDatabaseUrl(), PORT: String(await freePort()) },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const service = await spawnBuiltService({
+      ...settings,
+      DATABASE_URL: await tempDatabaseUrl(),
+      JWT_SECRET: undefined,
+      JWT_PUBLIC_KEY_FILE: undefined,
+      JWT_JWKS_FILE: undefined,
     });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const [code] = (await once(child, 'exit')) as [number | null];
-    return { code, lines: output.trim().split('\n') };
+    const [code] = (await once(service.child, 'exit')) as [number | null];
+    return { code, lines: service.output().trim().split('\n') };
   }
 
   it.each([

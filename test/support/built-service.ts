@@ -17,7 +17,7 @@ export const adminHeaders = async (): Promise<Record<string, string>> => ({
   authorization: `Bearer ${await mintToken({ role: 'admin' })}`,
 });
 
-export async function freePort(): Promise<number> {
+async function freePort(): Promise<number> {
   const server = createServer();
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -28,28 +28,39 @@ export async function freePort(): Promise<number> {
 }
 
 /**
- * Starts `dist/main.js` on a free port with the test key and these settings, and resolves once
- * it answers an admin's `GET /inventory`.
+ * Runs `dist/main.js` on a free port in this environment (the test process's, with `env` over
+ * it; an `undefined` value removes a variable), keeping what it writes.
  */
-export async function startBuiltService(
-  databaseUrl: string,
-  settings: Record<string, string> = {},
+export async function spawnBuiltService(
+  env: Record<string, string | undefined>,
 ): Promise<BuiltService> {
   const port = await freePort();
+  const merged: Record<string, string | undefined> = { ...process.env, PORT: String(port), ...env };
+  for (const [name, value] of Object.entries(merged)) if (value === undefined) delete merged[name];
   const child = spawn(process.execPath, ['dist/main.js'], {
-    env: {
-      ...process.env,
-      PORT: String(port),
-      DATABASE_URL: databaseUrl,
-      JWT_SECRET: TEST_JWT_SECRET,
-      ...settings,
-    },
+    env: merged,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const base = `http://127.0.0.1:${port}`;
+  return { child, base: `http://127.0.0.1:${port}`, output: () => output };
+}
+
+/**
+ * Starts `dist/main.js` with the test key and these settings, and resolves once it answers an
+ * admin's `GET /inventory`.
+ */
+export async function startBuiltService(
+  databaseUrl: string,
+  settings: Record<string, string> = {},
+): Promise<BuiltService> {
+  const service = await spawnBuiltService({
+    DATABASE_URL: databaseUrl,
+    JWT_SECRET: TEST_JWT_SECRET,
+    ...settings,
+  });
+  const { base } = service;
   await eventually(
     async () =>
       fetch(`${base}/inventory`, { headers: await adminHeaders() }).then(
@@ -59,7 +70,7 @@ export async function startBuiltService(
     (status) => status === 200,
     { timeoutMs: 20_000, intervalMs: 50, what: 'the service to answer' },
   );
-  return { child, base, output: () => output };
+  return service;
 }
 
 /** Sends SIGTERM and waits for the exit: its code and how long it took. */
